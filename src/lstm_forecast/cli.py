@@ -1,0 +1,156 @@
+"""The ``lstm-forecast`` command line: parses arguments, calls the library, prints with rich.
+
+Heavy libraries (NumPy, matplotlib, torch) are imported inside the commands so that
+``lstm-forecast --help`` answers at once.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from . import __version__
+
+app = typer.Typer(
+    help="Forecast asset prices with LSTM networks, and find out honestly whether it works.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="rich",
+)
+demo_app = typer.Typer(help="Demos that show how an LSTM works.", no_args_is_help=True)
+app.add_typer(demo_app, name="demo")
+console = Console()
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"lstm-forecast {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", help="Print the version and exit.", callback=_version, is_eager=True
+        ),
+    ] = False,
+) -> None:
+    """Forecast asset prices with LSTM networks, and find out honestly whether it works."""
+
+
+def _memory_table(title: str, days) -> Table:
+    table = Table(title=title, title_justify="left")
+    for column in (
+        "day",
+        "price",
+        "forget f",
+        "input i",
+        "candidate g",
+        "output o",
+        "long c",
+        "short h",
+    ):
+        table.add_column(column, justify="right")
+    for d in days:
+        table.add_row(
+            str(d.day),
+            f"{d.price:g}",
+            f"{d.forget_gate:.2f}",
+            f"{d.input_gate:.2f}",
+            f"{d.candidate:.2f}",
+            f"{d.output_gate:.2f}",
+            f"{d.long_term:.2f}",
+            f"{d.short_term:.2f}",
+        )
+    return table
+
+
+@demo_app.command("memory")
+def demo_memory(
+    train: Annotated[bool, typer.Option(help="Learn the weights from scratch first.")] = False,
+    seed: Annotated[int, typer.Option(help="Seed of the random initialisation (--train).")] = 0,
+) -> None:
+    """The seed's worked LSTM unit, day by day, for Company A and Company B.
+
+    Day 1 is the only difference between the companies, and Day 5 repeats Day 1: the unit
+    must carry Day 1 in its long-term memory (the cell state) to predict Day 5.
+    """
+    from .demos.worked_example import COMPANIES, run_unit, seed_unit, train_unit
+
+    layers = seed_unit()
+    source = "the seed's weights"
+    if train:
+        layers, losses = train_unit(seed=seed)
+        source = f"weights learned from scratch (seed {seed}, {len(losses)} Adam steps)"
+    console.print(f"One LSTM unit with {source}; memories start at 0.\n")
+    for name, (prices, target) in COMPANIES.items():
+        days = run_unit(layers, prices)
+        console.print(_memory_table(f"{name} {list(prices)}", days))
+        console.print(
+            f"  Day 5 prediction (final short-term memory): "
+            f"[bold]{days[-1].short_term:.2f}[/bold], actual {target:g}\n"
+        )
+    w = layers[0]
+    console.print(
+        "Weights (rows i, f, g, o):  input "
+        + _fmt(w["W_ih"][:, 0])
+        + "  short-term "
+        + _fmt(w["W_hh"][:, 0])
+        + "  bias "
+        + _fmt(w["b_ih"] + w["b_hh"])
+    )
+
+
+def _fmt(values) -> str:
+    return "[" + ", ".join(f"{v:.2f}" for v in values) + "]"
+
+
+@demo_app.command("gradients")
+def demo_gradients(
+    out: Annotated[Path | None, typer.Option(help="Directory for gradients.png.")] = None,
+    length: Annotated[int, typer.Option(min=2, help="Length of the random sequences.")] = 100,
+    seed: Annotated[int, typer.Option(help="Seed of weights and data.")] = 0,
+) -> None:
+    """Vanishing and exploding gradients: 2^50, 0.5^50, then a tanh RNN against an LSTM."""
+    from .demos.gradients import gradient_table, linear_rnn_gradient, plot_gradients
+
+    table = Table(
+        title="Linear RNN h_t = w x_t + w h_(t-1), unrolled 50 steps", title_justify="left"
+    )
+    table.add_column("feedback weight w", justify="right")
+    table.add_column("d h_50 / d x_1 (backprop)", justify="right")
+    table.add_column("w^50", justify="right")
+    for w, verdict in ((2.0, "explodes"), (0.5, "vanishes")):
+        table.add_row(f"{w:g}", f"{linear_rnn_gradient(w):.6e}  ({verdict})", f"{w**50:.6e}")
+    console.print(table)
+
+    curves = gradient_table(length=length, seed=seed)
+    lags = sorted({k for k in (0, 1, 5, 10, 25, 50, 75, 99, length - 1) if k < length})
+    table = Table(
+        title=f"Mean ||dL/dx_(T-k)|| on random sequences, T = {length}, 32 units",
+        title_justify="left",
+    )
+    table.add_column("lag k", justify="right")
+    for name in curves:
+        table.add_column(name, justify="right")
+    for k in lags:
+        table.add_row(str(k), *(f"{values[k]:.2e}" for values in curves.values()))
+    console.print(table)
+    if out is not None:
+        path = plot_gradients(curves, out / "gradients.png")
+        console.print(f"Plot written to {path}")
+
+
+def main() -> None:
+    """Entry point of the ``lstm-forecast`` console script."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

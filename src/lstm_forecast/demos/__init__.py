@@ -1,0 +1,1 @@
+"""Demos a learner runs: the seed's worked unit, gradients over time, long memory."""

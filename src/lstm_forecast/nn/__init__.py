@@ -1,0 +1,1 @@
+"""Neural networks: the NumPy reference (:mod:`.reference`) and, later, the torch engine."""

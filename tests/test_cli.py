@@ -1,0 +1,61 @@
+"""The command line: help everywhere, the version, and the two demos end to end."""
+
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from lstm_forecast import __version__
+from lstm_forecast.cli import app
+
+runner = CliRunner()
+
+
+def test_version():
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0 and __version__ in result.output
+
+
+@pytest.mark.parametrize("args", [[], ["demo"], ["demo", "memory"], ["demo", "gradients"]])
+def test_help_on_every_command(args):
+    result = runner.invoke(app, [*args, "--help"])
+    assert result.exit_code == 0 and "Usage" in result.output
+
+
+def test_demo_memory_prints_both_companies():
+    result = runner.invoke(app, ["demo", "memory"], env={"COLUMNS": "120"})
+    assert result.exit_code == 0, result.output
+    assert "Company A" in result.output and "Company B" in result.output
+    assert "0.01, actual 0" in result.output and "0.97, actual 1" in result.output
+
+
+def test_demo_memory_train():
+    result = runner.invoke(
+        app, ["demo", "memory", "--train", "--seed", "2"], env={"COLUMNS": "120"}
+    )
+    assert result.exit_code == 0, result.output
+    assert "learned from scratch" in result.output
+
+
+def test_demo_gradients_writes_plot(tmp_path):
+    result = runner.invoke(
+        app, ["demo", "gradients", "--length", "30", "--out", str(tmp_path)], env={"COLUMNS": "120"}
+    )
+    assert result.exit_code == 0, result.output
+    assert "1.125900e+15" in result.output and "8.881784e-16" in result.output
+    assert (tmp_path / "gradients.png").stat().st_size > 1000
+
+
+def test_bad_option_is_a_clear_error():
+    result = runner.invoke(app, ["demo", "gradients", "--length", "1"])
+    assert result.exit_code != 0 and "length" in result.output
+
+
+def test_help_does_not_import_heavy_libraries():
+    code = (
+        "import sys; from lstm_forecast import cli; "
+        "print(sorted({'torch', 'matplotlib', 'pandas'} & set(sys.modules)))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
