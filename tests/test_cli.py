@@ -59,3 +59,25 @@ def test_help_does_not_import_heavy_libraries():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_data_list():
+    result = runner.invoke(app, ["data", "list"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0 and "sp500-stocks" in result.output and "NCSA" in result.output
+
+
+def test_data_show_with_plot(tmp_path):
+    result = runner.invoke(
+        app, ["data", "show", "sp500-stocks", "--out", str(tmp_path)], env={"COLUMNS": "200"}
+    )
+    assert result.exit_code == 0, result.output
+    assert "8313 dates, 21 ticker(s), 1990-01-02 to 2022-12-28" in result.output
+    assert (tmp_path / "sp500-stocks.png").stat().st_size > 1000
+
+
+def test_data_show_bad_file_is_one_clear_line(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("date,A\n2020-01-02,abc\n")
+    result = runner.invoke(app, ["data", "show", str(bad)], env={"COLUMNS": "200"})
+    assert result.exit_code == 2 and "not a number" in result.output
+    assert "Traceback" not in result.output

@@ -23,6 +23,8 @@ app = typer.Typer(
 )
 demo_app = typer.Typer(help="Demos that show how an LSTM works.", no_args_is_help=True)
 app.add_typer(demo_app, name="demo")
+data_app = typer.Typer(help="The embedded real datasets.", no_args_is_help=True)
+app.add_typer(data_app, name="data")
 console = Console()
 
 
@@ -145,6 +147,68 @@ def demo_gradients(
     if out is not None:
         path = plot_gradients(curves, out / "gradients.png")
         console.print(f"Plot written to {path}")
+
+
+@data_app.command("list")
+def data_list() -> None:
+    """List the datasets shipped inside the package."""
+    from .data.datasets import DATASETS, DEFAULT_DATASET
+
+    table = Table(
+        title="Embedded datasets (use the name wherever a --data path goes)", title_justify="left"
+    )
+    for column in ("name", "contents", "source", "license"):
+        table.add_column(column)
+    for d in DATASETS.values():
+        name = d.name + (" (default)" if d.name == DEFAULT_DATASET else "")
+        table.add_row(name, d.description, d.source, d.license)
+    console.print(table)
+
+
+@data_app.command("show")
+def data_show(
+    name: Annotated[str, typer.Argument(help="Dataset name, or a CSV/Parquet path.")],
+    out: Annotated[Path | None, typer.Option(help="Directory for a PNG plot.")] = None,
+) -> None:
+    """Summarise a dataset: date range, tickers, rows, annualised return and volatility."""
+    from .data.summary import plot_prices, summarize
+
+    prices = _read_or_exit(name)
+    summary = summarize(prices)
+    table = Table(
+        title=f"{name}: {len(prices)} dates, {len(summary)} ticker(s), "
+        f"{prices.index[0]:%Y-%m-%d} to {prices.index[-1]:%Y-%m-%d}",
+        title_justify="left",
+    )
+    table.add_column("ticker")
+    for column in summary.columns:
+        table.add_column(column, justify="right")
+    for ticker, row in summary.iterrows():
+        table.add_row(
+            str(ticker),
+            str(row["first"]),
+            str(row["last"]),
+            str(row["rows"]),
+            f"{row['first price']:,.2f}",
+            f"{row['last price']:,.2f}",
+            f"{row['ann. return']:+.1%}",
+            f"{row['ann. volatility']:.1%}",
+        )
+    console.print(table)
+    if out is not None:
+        path = plot_prices(prices, out / f"{Path(name).name.split('.')[0]}.png", name)
+        console.print(f"Plot written to {path}")
+
+
+def _read_or_exit(source: str, **kwargs):
+    """read_prices, with a DataError printed as one red line and exit code 2."""
+    from .data import DataError, read_prices
+
+    try:
+        return read_prices(source, **kwargs)
+    except DataError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
 
 
 def main() -> None:

@@ -1,0 +1,15 @@
+"""Reading prices: files or embedded datasets in, a validated frame out."""
+
+from .datasets import DATASETS, DEFAULT_DATASET
+from .errors import DataError, DataWarning
+from .reader import read_prices
+from .validate import check_history
+
+__all__ = [
+    "DATASETS",
+    "DEFAULT_DATASET",
+    "DataError",
+    "DataWarning",
+    "check_history",
+    "read_prices",
+]

@@ -1,0 +1,289 @@
+"""``read_prices``: a CSV/Parquet file or an embedded dataset in, a validated price frame out.
+
+Three layouts are recognised, with column names matched case-insensitively:
+
+* single ticker, the usual download: Date, Open, High, Low, Close, Adj Close, Volume
+  (the adjusted close is preferred; the OHLCV columns are kept in ``frame.attrs["ohlcv"]``);
+* long: date, ticker, close (one row per date and ticker);
+* wide: date plus one column of prices per ticker.
+
+The result has a sorted ``DatetimeIndex`` named ``date`` and one float64 column of closes
+per ticker. Every problem raises :class:`DataError` naming the file, row, column and remedy.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from .datasets import DATASETS, load_raw
+from .errors import DataError
+from .validate import to_dates, to_prices
+
+DATE_NAMES = ("date", "datetime", "timestamp", "time", "day")
+TICKER_NAMES = ("ticker", "symbol", "asset", "instrument", "name")
+PRICE_NAMES = (
+    "adj close",
+    "adj_close",
+    "adjclose",
+    "adjusted close",
+    "adjusted_close",
+    "close",
+    "price",
+    "value",
+)
+OHLCV_NAMES = {
+    "open": "open",
+    "high": "high",
+    "low": "low",
+    "close": "close",
+    "adj close": "adj_close",
+    "adj_close": "adj_close",
+    "adjclose": "adj_close",
+    "adjusted close": "adj_close",
+    "adjusted_close": "adj_close",
+    "volume": "volume",
+}
+
+
+def read_prices(
+    source: str | Path,
+    *,
+    tickers: Sequence[str] | None = None,
+    date_col: str | None = None,
+    price_col: str | None = None,
+    ticker_col: str | None = None,
+    max_gap: int = 5,
+) -> pd.DataFrame:
+    """Read and validate daily prices.
+
+    Args:
+        source: a ``.csv``/``.csv.gz``/``.parquet`` path, or an embedded dataset name
+            (``lstm-forecast data list``).
+        tickers: keep only these tickers (an absent one is an error listing those present).
+        date_col, price_col, ticker_col: column names overriding detection.
+        max_gap: interior runs of missing prices up to this many rows are forward-filled
+            (with a :class:`DataWarning`); longer runs are an error.
+
+    Returns:
+        DataFrame indexed by date (sorted, unique), one float64 column per ticker.
+    """
+    raw, label, default_ticker = _load(source)
+    frame = _to_wide(raw, label, default_ticker, date_col, price_col, ticker_col)
+    if tickers is not None:
+        frame = _select(frame, list(tickers), label)
+    return _fill_gaps(frame, label, max_gap)
+
+
+def _load(source: str | Path) -> tuple[pd.DataFrame, str, str]:
+    path = Path(source)
+    if not path.exists():
+        if str(source) in DATASETS:
+            raw, label = load_raw(str(source))
+            return raw, label, "SP500"
+        raise DataError(
+            f"{source}: no such file, and no embedded dataset of that name "
+            f"(embedded: {', '.join(DATASETS)}). Give a .csv or .parquet path."
+        )
+    if path.is_dir():
+        raise DataError(f"{path}: is a directory; give a .csv or .parquet file")
+    label = str(path)
+    try:
+        if path.suffix.lower() in (".parquet", ".pq"):
+            raw = pd.read_parquet(path)
+            raw = raw.reset_index() if not isinstance(raw.index, pd.RangeIndex) else raw
+            raw = raw.astype(str).where(raw.notna(), "")
+        else:
+            raw = _read_csv(path)
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{label}: the file is empty; expected a header and price rows") from None
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError, OSError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DataError(f"{label}: cannot be read as a price table: {first}") from None
+    stem = path.name.split(".")[0] or "price"
+    return raw, label, stem
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    """Read every cell as text; a file with one column and ';' or tabs in it is re-read."""
+    raw = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
+    if raw.shape[1] == 1:
+        for sep in (";", "\t"):
+            if sep in str(raw.columns[0]):
+                return pd.read_csv(
+                    path, dtype=str, keep_default_na=False, skipinitialspace=True, sep=sep
+                )
+    return raw
+
+
+def _find(columns: Sequence[str], names: Sequence[str]) -> str | None:
+    lower = {str(c).strip().lower(): c for c in columns}
+    return next((lower[n] for n in names if n in lower), None)
+
+
+def _require(columns: Sequence[str], name: str, what: str, label: str) -> str:
+    match = _find(columns, [name.strip().lower()])
+    if match is None:
+        raise DataError(f"{label}: no {what} column {name!r}; columns present: {list(columns)}")
+    return match
+
+
+def _to_wide(raw, label, default_ticker, date_col, price_col, ticker_col) -> pd.DataFrame:
+    columns = list(raw.columns)
+    if raw.empty:
+        raise DataError(f"{label}: header only, no data rows (columns: {columns})")
+    date = _require(columns, date_col, "date", label) if date_col else _find(columns, DATE_NAMES)
+    if date is None:
+        raise DataError(
+            f"{label}: no date column found among {columns}; name it 'date' or pass --date-col"
+        )
+    line = pd.Series(range(2, len(raw) + 2), index=raw.index)  # file line of each row
+    dates = to_dates(raw[date], label, str(date), line)
+    ticker = (
+        _require(columns, ticker_col, "ticker", label)
+        if ticker_col
+        else _find(columns, TICKER_NAMES)
+    )
+    if ticker is not None:
+        return _from_long(raw, dates, line, label, date, ticker, price_col)
+    lower = {str(c).strip().lower() for c in columns}
+    if price_col is None and ({"close", "adj close", "adj_close", "adjclose"} & lower):
+        return _from_single(raw, dates, line, label, date, default_ticker)
+    value_cols = (
+        [_require(columns, price_col, "price", label)]
+        if price_col
+        else [c for c in columns if c != date]
+    )
+    if not value_cols:
+        raise DataError(f"{label}: only a date column; add one price column per ticker")
+    _check_unique(dates, line, label)
+    frame = pd.DataFrame(
+        {str(c).strip(): to_prices(raw[c], label, str(c), line) for c in value_cols}
+    )
+    return _index(frame, dates)
+
+
+def _from_single(raw, dates, line, label, date, ticker) -> pd.DataFrame:
+    _check_unique(dates, line, label)
+    named = {
+        OHLCV_NAMES[str(c).strip().lower()]: c
+        for c in raw.columns
+        if str(c).strip().lower() in OHLCV_NAMES
+    }
+    close = named.get("adj_close", named.get("close"))
+    frame = pd.DataFrame({ticker: to_prices(raw[close], label, str(close), line)})
+    frame = _index(frame, dates)
+    ohlcv = pd.DataFrame(
+        {
+            key: to_prices(raw[col], label, str(col), line, allow_zero=key == "volume")
+            for key, col in named.items()
+        }
+    )
+    frame.attrs["ohlcv"] = _index(ohlcv, dates)
+    return frame
+
+
+def _from_long(raw, dates, line, label, date, ticker, price_col) -> pd.DataFrame:
+    price = (
+        _require(raw.columns, price_col, "price", label)
+        if price_col
+        else _find(raw.columns, PRICE_NAMES)
+    )
+    if price is None:
+        raise DataError(
+            f"{label}: long layout (ticker column {ticker!r}) but no price column "
+            f"among {list(raw.columns)}; name it 'close' or pass --price-col"
+        )
+    names = raw[ticker].str.strip()
+    if (names == "").any():
+        first = int(line[names == ""].iloc[0])
+        raise DataError(f"{label}: line {first}: empty ticker in column {ticker!r}")
+    long = pd.DataFrame(
+        {
+            "date": dates.values,
+            "ticker": names.values,
+            "price": to_prices(raw[price], label, str(price), line).values,
+            "line": line.values,
+        }
+    )
+    dup = long.duplicated(["date", "ticker"], keep=False)
+    if dup.any():
+        shown = long[dup].head(6)
+        listing = ", ".join(
+            f"{t} {d:%Y-%m-%d} (line {n})"
+            for d, t, n in zip(shown["date"], shown["ticker"], shown["line"], strict=True)
+        )
+        raise DataError(
+            f"{label}: {int(dup.sum())} rows repeat a date for the same ticker: "
+            f"{listing}; keep one row per date and ticker"
+        )
+    wide = long.pivot(index="date", columns="ticker", values="price")
+    wide.columns = [str(c) for c in wide.columns]
+    return _index(wide, pd.Series(wide.index))
+
+
+def _check_unique(dates: pd.Series, line: pd.Series, label: str) -> None:
+    dup = dates.duplicated(keep=False)
+    if dup.any():
+        shown = [
+            f"{d:%Y-%m-%d} (line {n})"
+            for d, n in zip(dates[dup].head(6), line[dup].head(6), strict=True)
+        ]
+        raise DataError(
+            f"{label}: {int(dup.sum())} rows share a date: {', '.join(shown)}; "
+            "remove the duplicates (or is this a long file without a ticker column?)"
+        )
+
+
+def _index(frame: pd.DataFrame, dates: pd.Series) -> pd.DataFrame:
+    frame.index = pd.DatetimeIndex(dates.values, name="date")
+    return frame.sort_index(kind="stable").astype("float64")
+
+
+def _select(frame: pd.DataFrame, tickers: list[str], label: str) -> pd.DataFrame:
+    missing = [t for t in tickers if t not in frame.columns]
+    if missing:
+        raise DataError(f"{label}: ticker(s) {missing} not found; present: {list(frame.columns)}")
+    ohlcv = frame.attrs.get("ohlcv")
+    out = frame[tickers].copy()
+    if ohlcv is not None:
+        out.attrs["ohlcv"] = ohlcv
+    return out
+
+
+def _fill_gaps(frame: pd.DataFrame, label: str, max_gap: int) -> pd.DataFrame:
+    filled = 0
+    for ticker in frame.columns:
+        values = frame[ticker]
+        valid = values.notna()
+        if not valid.any():
+            raise DataError(f"{label}: column {ticker!r} has no prices at all")
+        after_start = valid.cummax()  # leading missing values: listed later, allowed
+        missing = ~valid & after_start
+        if not missing.any():
+            continue
+        run_id = (~missing).cumsum()
+        runs = missing.groupby(run_id).sum()
+        longest = int(runs.max())
+        if longest > max_gap:
+            start = missing[run_id == runs.idxmax()].idxmax()
+            raise DataError(
+                f"{label}: column {ticker!r} has {longest} missing prices in a row from "
+                f"{start:%Y-%m-%d}; at most {max_gap} are forward-filled. Fill or drop them, "
+                f"raise the limit (max_gap), or leave this ticker out"
+            )
+        filled += int(missing.sum())
+        frame[ticker] = values.where(~missing, values.ffill())
+    if filled:
+        from .errors import DataWarning
+
+        warnings.warn(
+            f"{label}: forward-filled {filled} missing price(s) in short gaps "
+            f"(up to {max_gap} rows)",
+            DataWarning,
+            stacklevel=3,
+        )
+    return frame

@@ -1,0 +1,50 @@
+"""A short description of a price frame, and a small plot of it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+
+def summarize(prices: pd.DataFrame) -> pd.DataFrame:
+    """One row per ticker: first and last date, rows, first and last price, annualised figures."""
+    rows = []
+    for ticker in prices.columns:
+        series = prices[ticker].dropna()
+        returns = np.log(series).diff().dropna()
+        rows.append(
+            {
+                "ticker": ticker,
+                "first": series.index[0].date(),
+                "last": series.index[-1].date(),
+                "rows": len(series),
+                "first price": series.iloc[0],
+                "last price": series.iloc[-1],
+                "ann. return": returns.mean() * 252,
+                "ann. volatility": returns.std() * np.sqrt(252),
+            }
+        )
+    return pd.DataFrame(rows).set_index("ticker")
+
+
+def plot_prices(prices: pd.DataFrame, path: Path, title: str) -> Path:
+    """Log-scale price chart (at most 10 tickers) saved as a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 4))
+    for ticker in list(prices.columns)[:10]:
+        ax.plot(prices.index, prices[ticker], lw=0.8, label=ticker)
+    ax.set_yscale("log")
+    ax.set_title(title)
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=7, ncol=2)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

@@ -1,0 +1,163 @@
+"""read_prices: the three layouts, the embedded datasets, and every documented error."""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lstm_forecast.data import DataError, DataWarning, check_history, read_prices
+
+
+def write(tmp_path, text, name="prices.csv"):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_embedded_sp500_is_ohlcv_with_adjusted_close():
+    frame = read_prices("sp500")
+    assert list(frame.columns) == ["SP500"] and len(frame) == 5031
+    assert frame.index.is_monotonic_increasing and frame.index.is_unique
+    assert frame.index[0] == pd.Timestamp("1999-01-04")
+    ohlcv = frame.attrs["ohlcv"]
+    assert list(ohlcv.columns) == ["open", "high", "low", "close", "adj_close", "volume"]
+    np.testing.assert_array_equal(frame["SP500"], ohlcv["adj_close"])
+
+
+def test_embedded_stocks_and_index():
+    frame = read_prices("sp500-stocks", tickers=["AAPL", "SP500"])
+    assert list(frame.columns) == ["AAPL", "SP500"] and len(frame) == 8313
+    assert frame.loc["1990-01-02", "SP500"] == 359.69
+
+
+def test_wide_layout_case_insensitive_and_sorted(tmp_path):
+    path = write(tmp_path, "DATE,aaa,bbb\n2020-01-03,2,20\n2020-01-02,1,10\n")
+    frame = read_prices(path)
+    assert list(frame.columns) == ["aaa", "bbb"]
+    assert list(frame["aaa"]) == [1.0, 2.0]
+
+
+def test_long_layout(tmp_path):
+    path = write(
+        tmp_path,
+        "Date,Symbol,Close\n2020-01-02,A,1\n2020-01-02,B,5\n2020-01-03,A,2\n2020-01-03,B,6\n",
+    )
+    frame = read_prices(path)
+    assert list(frame.columns) == ["A", "B"] and frame.loc["2020-01-03", "B"] == 6
+
+
+def test_single_ticker_download_prefers_adjusted_close(tmp_path):
+    path = write(
+        tmp_path,
+        "Date,Open,High,Low,Close,Adj Close,Volume\n"
+        "2020-01-02,1,2,0.5,1.5,1.4,100\n2020-01-03,1,2,0.5,1.6,1.5,0\n",
+        name="AAPL.csv",
+    )
+    frame = read_prices(path)
+    assert list(frame.columns) == ["AAPL"] and list(frame["AAPL"]) == [1.4, 1.5]
+    assert frame.attrs["ohlcv"]["volume"].iloc[1] == 0
+
+
+def test_thousands_separators_and_semicolons(tmp_path):
+    path = write(tmp_path, 'date;A;B\n2020-01-02;"1,234.5";7\n')
+    frame = read_prices(path)
+    assert frame.loc["2020-01-02", "A"] == 1234.5 and frame.loc["2020-01-02", "B"] == 7
+
+
+def test_decimal_comma_is_an_error_not_a_guess(tmp_path):
+    with pytest.raises(DataError, match=r"line 2: '1,5'.*not a number"):
+        read_prices(write(tmp_path, 'date,A\n2020-01-02,"1,5"\n'))
+
+
+def test_overrides(tmp_path):
+    path = write(tmp_path, "when,who,px,other\n2020-01-02,A,1,9\n2020-01-03,A,2,9\n")
+    frame = read_prices(path, date_col="WHEN", ticker_col="who", price_col="px")
+    assert list(frame.columns) == ["A"] and list(frame["A"]) == [1.0, 2.0]
+
+
+def test_parquet(tmp_path):
+    frame = pd.DataFrame({"date": pd.to_datetime(["2020-01-02", "2020-01-03"]), "X": [1.0, 2.5]})
+    frame.to_parquet(tmp_path / "p.parquet")
+    out = read_prices(tmp_path / "p.parquet")
+    assert list(out["X"]) == [1.0, 2.5]
+
+
+def test_time_zone_aware_dates_in_one_zone(tmp_path):
+    path = write(tmp_path, "date,X\n2020-01-02T00:00:00+01:00,1\n2020-01-03T00:00:00+01:00,2\n")
+    assert read_prices(path).index[0] == pd.Timestamp("2020-01-02")
+
+
+def test_leading_missing_allowed_and_short_gaps_filled_with_warning(tmp_path):
+    path = write(
+        tmp_path, "date,A,B\n2020-01-01,1,\n2020-01-02,2,\n2020-01-03,,7\n2020-01-06,4,8\n"
+    )
+    with pytest.warns(DataWarning, match="forward-filled 1"):
+        frame = read_prices(path)
+    assert np.isnan(frame["B"].iloc[0]) and frame["A"].iloc[2] == 2.0
+
+
+def test_no_warning_for_clean_data():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        read_prices("sp500")
+
+
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        ("", "empty"),
+        ("date,A\n", "header only"),
+        ("date,A\n2020-01-02,1\nnot a date,2\n", r"line 3: 'not a date'.*not a valid date"),
+        ("date,A\n2020-02-30,1\n", r"line 2: '2020-02-30'.*not a valid date"),
+        ("date,A\n2020-01-02T00:00+01:00,1\n2020-01-03T00:00+05:00,2\n", "mixes time zones"),
+        (
+            "date,A\n2020-01-02,1\n2020-01-02,2\n2020-01-03,3\n",
+            r"share a date: 2020-01-02 \(line 2\)",
+        ),
+        ("date,A\n2020-01-02,1\n2020-01-03,abc\n", r"column 'A', line 3: 'abc'.*not a number"),
+        ("date,A\n2020-01-02,1\n2020-01-03,inf\n", "infinite"),
+        ("date,A\n2020-01-02,1\n2020-01-03,0\n", "zero or negative"),
+        ("date,A\n2020-01-02,-1\n", r"line 2.*zero or negative"),
+        ("price,A\n1,2\n", "no date column"),
+        ("date\n2020-01-02\n", "only a date column"),
+        ("date,A\n2020-01-02,\n", "no prices at all"),
+        ("date,ticker\n2020-01-02,A\n", "no price column"),
+        ("date,ticker,close\n2020-01-02,A,1\n2020-01-02,A,2\n", "repeat a date.*A 2020-01-02"),
+        (
+            "date,A\n"
+            + "".join(f"2020-01-{d:02d},{'' if 3 <= d <= 9 else 1}\n" for d in range(1, 12)),
+            r"7 missing prices in a row from 2020-01-03",
+        ),
+    ],
+)
+def test_errors_name_the_problem(tmp_path, text, match):
+    path = write(tmp_path, text)
+    with pytest.raises(DataError, match=match) as info:
+        read_prices(path)
+    assert str(path) in str(info.value)
+
+
+def test_absent_ticker_lists_present(tmp_path):
+    with pytest.raises(DataError, match=r"\['ZZZ'\] not found; present: \['SP500'\]"):
+        read_prices("sp500", tickers=["ZZZ"])
+
+
+def test_absent_override_column_lists_columns(tmp_path):
+    path = write(tmp_path, "date,A\n2020-01-02,1\n")
+    with pytest.raises(DataError, match=r"no price column 'px'; columns present: \['date', 'A'\]"):
+        read_prices(path, price_col="px")
+
+
+def test_missing_file_and_unknown_dataset(tmp_path):
+    with pytest.raises(DataError, match="no such file.*sp500-stocks"):
+        read_prices(tmp_path / "nope.csv")
+    with pytest.raises(DataError, match="is a directory"):
+        read_prices(tmp_path)
+
+
+def test_history_too_short():
+    frame = read_prices("sp500").iloc[:100]
+    check_history(frame, lookback=20, test_days=50)
+    with pytest.raises(DataError, match="'SP500' has 100 prices.*need at least 562"):
+        check_history(frame, lookback=60, test_days=500)
