@@ -1,0 +1,123 @@
+"""The contract every forecaster obeys, and the input checks they share.
+
+A forecaster predicts the log return over its horizon, ``y_t = log(P[t+h] / P[t])``, at each
+origin ``t``, from prices up to and including ``t`` only:
+
+* ``fit(prices) -> self`` learns from a training frame (dates x tickers);
+* ``predict(prices, origins=None)`` returns a frame (origins x tickers) of forecast log
+  returns, each computed from the rows of ``prices`` up to its origin. ``origins`` defaults to
+  every date of ``prices``. A ticker with no price at an origin (not yet listed) gets NaN.
+
+Settings are stored by ``__init__`` unchanged; fitted attributes end in ``_``.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol, Self, runtime_checkable
+
+import numpy as np
+import pandas as pd
+
+from ..data.errors import DataError
+
+
+class NotFittedError(RuntimeError):
+    """``predict`` was called before ``fit``."""
+
+
+@runtime_checkable
+class Forecaster(Protocol):
+    """What the backtest needs from a model."""
+
+    name: str
+    horizon: int
+
+    def fit(self, prices: pd.DataFrame) -> Self:
+        """Learn from the training frame (dates x tickers) and return ``self``."""
+        ...
+
+    def predict(
+        self, prices: pd.DataFrame, origins: pd.DatetimeIndex | None = None
+    ) -> pd.DataFrame:
+        """Forecast log returns (origins x tickers) from data up to each origin."""
+        ...
+
+
+def validate_prices(prices: pd.DataFrame, what: str = "prices") -> pd.DataFrame:
+    """Check the frame a model receives; raise :class:`DataError` saying what is wrong."""
+    if not isinstance(prices, pd.DataFrame):
+        raise DataError(
+            f"{what} must be a pandas DataFrame (dates x tickers), got {type(prices).__name__}"
+        )
+    if prices.empty or prices.shape[1] == 0:
+        raise DataError(f"{what} is empty: need at least one row and one ticker column")
+    if not isinstance(prices.index, pd.DatetimeIndex):
+        raise DataError(f"{what} must have a DatetimeIndex (use read_prices)")
+    if not (prices.index.is_monotonic_increasing and prices.index.is_unique):
+        raise DataError(f"{what} dates must be sorted and unique (use read_prices)")
+    values = prices.to_numpy(dtype=np.float64)
+    if np.isinf(values).any():
+        raise DataError(f"{what} contains infinite values")
+    if (values <= 0).any():
+        raise DataError(f"{what} contains zero or negative prices")
+    started = np.maximum.accumulate(~np.isnan(values), axis=0)
+    holes = np.isnan(values) & started
+    if holes.any():
+        row, col = np.argwhere(holes)[0]
+        raise DataError(
+            f"{what}: missing price for {prices.columns[col]!r} on "
+            f"{prices.index[row]:%Y-%m-%d} after its first price; "
+            "read_prices fills short gaps"
+        )
+    return prices
+
+
+class BaseForecaster:
+    """Shared plumbing: settings, validation, origins; subclasses write ``_fit``, ``_predict``."""
+
+    name = "base"
+
+    def __init__(self, horizon: int = 1) -> None:
+        self.horizon = horizon
+
+    def fit(self, prices: pd.DataFrame) -> Self:
+        """Validate ``prices``, learn from it, remember its tickers; returns ``self``."""
+        if not isinstance(self.horizon, int) or self.horizon < 1:
+            raise ValueError(
+                f"{self.name}: horizon must be a positive integer, got {self.horizon!r}"
+            )
+        validate_prices(prices, f"{self.name}: training prices")
+        self._fit(prices)
+        self.tickers_ = list(prices.columns)
+        return self
+
+    def predict(
+        self, prices: pd.DataFrame, origins: pd.DatetimeIndex | None = None
+    ) -> pd.DataFrame:
+        """Forecast log returns at ``origins`` (default: every date of ``prices``)."""
+        if not hasattr(self, "tickers_"):
+            raise NotFittedError(f"{self.name} is not fitted yet; call fit(training_prices)")
+        validate_prices(prices, f"{self.name}: prices")
+        missing = [t for t in self.tickers_ if t not in prices.columns]
+        if missing:
+            raise DataError(f"{self.name}: tickers {missing} were in training but are absent")
+        origins = prices.index if origins is None else pd.DatetimeIndex(origins)
+        absent = origins.difference(prices.index)
+        if len(absent):
+            raise DataError(
+                f"{self.name}: {len(absent)} origin(s) not among the price dates, "
+                f"first {absent[0]:%Y-%m-%d}"
+            )
+        history = prices.loc[: origins.max(), self.tickers_] if len(origins) else prices
+        forecast = self._predict(history)  # (dates of history) x tickers
+        return forecast.loc[origins]
+
+    def _fit(self, prices: pd.DataFrame) -> None:
+        raise NotImplementedError
+
+    def _predict(self, history: pd.DataFrame) -> pd.DataFrame:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        settings = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.endswith("_"))
+        return f"{type(self).__name__}({settings})"

@@ -1,0 +1,98 @@
+"""``check_forecaster``: the one contract every forecaster must pass, causality included.
+
+Run it on any model (a baseline, the LSTM, one of your own) with a price frame::
+
+    check_forecaster(lambda: SMAForecaster(window=10), prices)
+
+It raises ``AssertionError`` naming the first broken rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from ..data.errors import DataError
+from .base import Forecaster, NotFittedError
+
+
+def _raises(action: Callable[[], object], kinds: tuple[type[Exception], ...]) -> bool:
+    try:
+        action()
+    except kinds:
+        return True
+    return False
+
+
+def _poke(frame: pd.DataFrame, value: float) -> pd.DataFrame:
+    """A copy with one interior price replaced by ``value``."""
+    out = frame.copy()
+    out.iloc[len(out) // 2, 0] = value
+    return out
+
+
+def check_forecaster(
+    factory: Callable[[], Forecaster],
+    prices: pd.DataFrame,
+    train_fraction: float = 0.6,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Check the Forecaster contract on ``prices``; return the test forecasts.
+
+    Rules: predicting before fit raises :class:`NotFittedError`; ``fit`` returns ``self``;
+    forecasts have one row per origin and one column per ticker, finite; a second model
+    built the same way gives identical forecasts; changing every price after a date T
+    changes no forecast with origin at or before T; bad training data (empty, NaN hole,
+    infinite, non-positive) raises ``DataError``/``ValueError``.
+    """
+    split = int(len(prices) * train_fraction)
+    train, origins = prices.iloc[:split], prices.index[split:]
+    name = getattr(factory(), "name", "forecaster")
+
+    assert _raises(lambda: factory().predict(prices, origins), (NotFittedError,)), (
+        f"{name}: predict before fit must raise NotFittedError"
+    )
+    model = factory()
+    assert model.fit(train) is model, f"{name}: fit must return self"
+    forecast = model.predict(prices, origins)
+    assert isinstance(forecast, pd.DataFrame), f"{name}: predict must return a DataFrame"
+    assert forecast.shape == (len(origins), prices.shape[1]), (
+        f"{name}: forecast shape {forecast.shape}, expected {(len(origins), prices.shape[1])}"
+    )
+    assert forecast.index.equals(origins), f"{name}: forecast index must be the origins"
+    assert list(forecast.columns) == list(prices.columns), f"{name}: columns must be the tickers"
+    assert np.isfinite(forecast.to_numpy(dtype=float)).all(), f"{name}: NaN or inf forecasts"
+
+    again = factory().fit(train).predict(prices, origins)
+    pd.testing.assert_frame_equal(
+        again, forecast, check_exact=True, obj=f"{name}: a second identical run"
+    )
+
+    cut = origins[len(origins) // 2]
+    changed = prices.copy()
+    later = changed.index > cut
+    rng = np.random.default_rng(seed)
+    changed.loc[later] = changed.loc[later] * np.exp(rng.normal(0, 0.05, changed.loc[later].shape))
+    after = factory().fit(train).predict(changed, origins)
+    early = origins[origins <= cut]
+    pd.testing.assert_frame_equal(
+        after.loc[early],
+        forecast.loc[early],
+        check_exact=True,
+        obj=f"{name}: forecasts at or before {cut:%Y-%m-%d} after "
+        "changing later prices (look-ahead)",
+    )
+
+    bad = {
+        "empty": train.iloc[:0],
+        "a NaN hole": _poke(train, np.nan),
+        "an infinite price": _poke(train, np.inf),
+        "a negative price": _poke(train, -1.0),
+    }
+    for what, frame in bad.items():
+        assert _raises(lambda f=frame: factory().fit(f), (DataError, ValueError)), (
+            f"{name}: fit on training data with {what} must raise DataError"
+        )
+    return forecast

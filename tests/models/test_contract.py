@@ -1,0 +1,80 @@
+"""The Forecaster contract over every registered model, and proof the checker catches leaks."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lstm_forecast.data import read_prices
+from lstm_forecast.models import MODELS, BaseForecaster, check_forecaster, make_forecaster
+
+
+@pytest.fixture(scope="module")
+def prices():
+    return read_prices("sp500-stocks", tickers=["AAPL", "KO", "SP500"]).iloc[-700:]
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_every_model_obeys_the_contract(name, prices):
+    check_forecaster(lambda: make_forecaster(name), prices)
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+@pytest.mark.parametrize("horizon", [1, 5])
+def test_horizons(name, horizon, prices):
+    out = check_forecaster(lambda: make_forecaster(name, horizon=horizon), prices.iloc[:, :1])
+    assert out.shape[1] == 1
+
+
+class PeekingForecaster(BaseForecaster):
+    """Deliberately wrong: uses tomorrow's price."""
+
+    name = "peeking"
+
+    def _fit(self, prices):
+        pass
+
+    def _predict(self, history):
+        return np.log(history).shift(-1).fillna(0.0) - np.log(history)
+
+
+class UnseededForecaster(BaseForecaster):
+    name = "unseeded"
+
+    def _fit(self, prices):
+        pass
+
+    def _predict(self, history):
+        return history * 0.0 + np.random.default_rng().normal()
+
+
+def test_checker_catches_look_ahead(prices):
+    with pytest.raises(AssertionError, match="look-ahead"):
+        check_forecaster(PeekingForecaster, prices)
+
+
+def test_checker_catches_nondeterminism(prices):
+    with pytest.raises(AssertionError, match="second identical run"):
+        check_forecaster(UnseededForecaster, prices)
+
+
+def test_later_listing_gives_nan_until_first_price(prices):
+    late = prices.copy()
+    late.iloc[:400, 0] = np.nan  # AAPL "listed" on row 400
+    for name in MODELS:
+        model = make_forecaster(name).fit(late.iloc[:500])
+        out = model.predict(late)
+        assert out.iloc[:400, 0].isna().all(), name
+        assert np.isfinite(out.iloc[-150:].to_numpy()).all(), name
+
+
+def test_registry_errors():
+    with pytest.raises(ValueError, match="unknown model 'arima'; choose from naive"):
+        make_forecaster("arima")
+
+
+def test_origin_not_in_prices_is_an_error(prices):
+    from lstm_forecast.data import DataError
+
+    model = make_forecaster("naive").fit(prices)
+    with pytest.raises(DataError, match="not among the price dates"):
+        model.predict(prices, pd.DatetimeIndex(["1980-01-01"]))
