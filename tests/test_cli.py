@@ -81,3 +81,24 @@ def test_data_show_bad_file_is_one_clear_line(tmp_path):
     result = runner.invoke(app, ["data", "show", str(bad)], env={"COLUMNS": "200"})
     assert result.exit_code == 2 and "not a number" in result.output
     assert "Traceback" not in result.output
+
+
+def test_data_show_overrides(tmp_path):
+    path = tmp_path / "long.csv"
+    path.write_text("when,sym,px\n2020-01-02,A,1\n2020-01-03,A,2\n2020-01-02,B,3\n2020-01-03,B,4\n")
+    args = [
+        "data",
+        "show",
+        str(path),
+        "--date-col",
+        "when",
+        "--ticker-col",
+        "sym",
+        "--price-col",
+        "px",
+        "--tickers",
+        "B",
+    ]
+    result = runner.invoke(app, args, env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "1 ticker(s)" in result.output and "B " in result.output

@@ -169,11 +169,17 @@ def data_list() -> None:
 def data_show(
     name: Annotated[str, typer.Argument(help="Dataset name, or a CSV/Parquet path.")],
     out: Annotated[Path | None, typer.Option(help="Directory for a PNG plot.")] = None,
+    tickers: Annotated[str | None, typer.Option(help="Comma-separated tickers to keep.")] = None,
+    date_col: Annotated[str | None, typer.Option(help="Name of the date column.")] = None,
+    price_col: Annotated[str | None, typer.Option(help="Name of the price column.")] = None,
+    ticker_col: Annotated[str | None, typer.Option(help="Name of the ticker column.")] = None,
 ) -> None:
     """Summarise a dataset: date range, tickers, rows, annualised return and volatility."""
     from .data.summary import plot_prices, summarize
 
-    prices = _read_or_exit(name)
+    prices = _read_or_exit(
+        name, tickers=_split(tickers), date_col=date_col, price_col=price_col, ticker_col=ticker_col
+    )
     summary = summarize(prices)
     table = Table(
         title=f"{name}: {len(prices)} dates, {len(summary)} ticker(s), "
@@ -198,6 +204,10 @@ def data_show(
     if out is not None:
         path = plot_prices(prices, out / f"{Path(name).name.split('.')[0]}.png", name)
         console.print(f"Plot written to {path}")
+
+
+def _split(names: str | None) -> list[str] | None:
+    return [n.strip() for n in names.split(",") if n.strip()] if names else None
 
 
 def _read_or_exit(source: str, **kwargs):
