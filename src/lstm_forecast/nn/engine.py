@@ -1,0 +1,194 @@
+r"""The torch recurrent engine: the reference's numbers, fast, on CPU and GPU.
+
+A stack of ``num_layers`` recurrent layers (Hochreiter & Schmidhuber 1997; peepholes: Gers &
+Schmidhuber 2000; coupled gates and the "LSTM: a search space odyssey" comparison: Greff et
+al. 2017; GRU: Cho et al. 2014). Equations and weight layout are those of DESIGN.md and
+:mod:`lstm_forecast.nn.reference`; parameter names are ``torch.nn.LSTM``'s, so
+``engine.load_state_dict(torch_lstm.state_dict())`` works for the standard variant.
+
+Two execution paths:
+
+* ``eager`` (default): ``standard``, ``gru`` and ``rnn`` run on PyTorch's fused kernels (the
+  ones behind ``torch.nn.LSTM``/``GRU``/``RNN``: oneDNN on CPU, cuDNN on GPU); ``peephole``
+  and ``coupled`` run :class:`.engine_sequence.RecurrentLayer`, whose backward is
+  hand-written BPTT.
+* ``compiled``: every variant runs :class:`RecurrentLayer` with its pointwise cell code
+  compiled by ``torch.compile``; see :mod:`.compile` for the cache and the fallback.
+
+Args:
+    input_size: I. hidden_size: H. num_layers: L.
+    variant: ``standard``, ``peephole``, ``coupled``, ``gru`` or ``rnn``.
+    dropout: dropout on the outputs of every layer but the last (training only).
+    path: ``eager`` or ``compiled``. device: ``auto``, ``cpu`` or ``cuda``.
+    dtype: ``torch.float32`` (default) or ``torch.float64``.
+
+Shapes: x (B, T, I) batch-first; state ``(h0, c0)`` each (L, B, H) (``c0`` ignored by
+gru/rnn) -> output (B, T, H), ``(h_n, c_n)`` each (L, B, H) (``c_n`` is None for gru/rnn).
+With ``return_states=True`` a third item, :class:`EngineStates`, holds every step's gates.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from .engine_cells import CELLS
+from .engine_sequence import RecurrentLayer
+
+VARIANTS = tuple(CELLS)
+PATHS = ("eager", "compiled")
+_FUSED = {"standard": "lstm", "gru": "gru", "rnn": "rnn_tanh"}
+
+
+@dataclass
+class EngineStates:
+    """Every step's gates and cell states, for inspection: each tensor (L, B, T, H)."""
+
+    gates: dict[str, Tensor]
+    cells: Tensor | None
+
+
+def resolve_device(device: str | torch.device) -> torch.device:
+    """``auto`` means CUDA when available, else CPU; ``cuda`` without a GPU is an error."""
+    if str(device) == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    device = torch.device(device)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError("device 'cuda' requested but CUDA is not available; use cpu or auto")
+    return device
+
+
+class RecurrentEngine(nn.Module):
+    """Stacked LSTM/GRU/RNN with PyTorch's weight names; see the module docstring."""
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        variant: str = "standard",
+        dropout: float = 0.0,
+        path: str = "eager",
+        device: str | torch.device = "auto",
+        dtype: torch.dtype = torch.float32,
+    ) -> None:
+        super().__init__()
+        if variant not in CELLS:
+            raise ValueError(f"unknown variant {variant!r}; choose one of {', '.join(CELLS)}")
+        if path not in PATHS:
+            raise ValueError(f"unknown path {path!r}; choose one of {', '.join(PATHS)}")
+        if min(input_size, hidden_size, num_layers) < 1:
+            raise ValueError("input_size, hidden_size and num_layers must be positive")
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {dropout}")
+        self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
+        self.variant, self.dropout, self.path = variant, dropout, path
+        rows = CELLS[variant][2] * hidden_size
+        k = 1.0 / math.sqrt(hidden_size)
+        for layer in range(num_layers):
+            width = input_size if layer == 0 else hidden_size
+            shapes = {
+                "weight_ih": (rows, width),
+                "weight_hh": (rows, hidden_size),
+                "bias_ih": (rows,),
+                "bias_hh": (rows,),
+            }
+            if variant == "peephole":
+                shapes.update({f"peephole_{g}": (hidden_size,) for g in "ifo"})
+            for name, shape in shapes.items():
+                param = nn.Parameter(torch.empty(shape, dtype=dtype).uniform_(-k, k))
+                self.register_parameter(f"{name}_l{layer}", param)
+        self.to(resolve_device(device))
+        self._cell = None  # (forward, backward, gru), resolved on first use
+
+    @property
+    def device(self) -> torch.device:
+        return self.weight_ih_l0.device
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.input_size}, {self.hidden_size}, num_layers={self.num_layers}, "
+            f"variant={self.variant!r}, path={self.path!r}, dropout={self.dropout}, "
+            f"device={self.device}, dtype={self.weight_ih_l0.dtype}"
+        )
+
+    def layer_params(self, layer: int) -> dict[str, Tensor]:
+        """The parameters of one layer by short name (``weight_ih``, ..., ``peephole_o``)."""
+        suffix = f"_l{layer}"
+        return {n[: -len(suffix)]: p for n, p in self.named_parameters() if n.endswith(suffix)}
+
+    def _cell_functions(self):
+        if self._cell is None:
+            forward, backward = CELLS[self.variant][:2]
+            if self.path == "compiled":
+                from .compile import compiled_cell
+
+                forward, backward = compiled_cell(self.variant, forward, backward)
+            self._cell = (forward, backward, self.variant == "gru")
+        return self._cell
+
+    def forward(
+        self,
+        x: Tensor,
+        state: tuple[Tensor, Tensor | None] | None = None,
+        return_states: bool = False,
+    ):
+        """Run the stack over ``x`` (B, T, I); see the module docstring for shapes."""
+        if x.dim() != 3 or x.shape[2] != self.input_size:
+            raise ValueError(f"x must be (B, T, {self.input_size}), got {tuple(x.shape)}")
+        batch, layers, hidden = x.shape[0], self.num_layers, self.hidden_size
+        has_c = CELLS[self.variant][4]
+        zeros = x.new_zeros(layers, batch, hidden)
+        h0 = zeros if state is None or state[0] is None else state[0]
+        c0 = zeros if state is None or state[1] is None or not has_c else state[1]
+        fused = _FUSED.get(self.variant)
+        if self.path == "eager" and fused and not return_states:
+            return self._fused(fused, x, h0, c0, has_c)
+        cell = self._cell_functions()
+        h_n, c_n, gates, cells = [], [], [], []
+        out = x
+        for layer in range(layers):
+            p = self.layer_params(layer)
+            out, h, c, saved, cell_states = RecurrentLayer.apply(
+                out,
+                h0[layer],
+                c0[layer],
+                p["weight_ih"],
+                p["weight_hh"],
+                p["bias_ih"],
+                p["bias_hh"],
+                p.get("peephole_i"),
+                p.get("peephole_f"),
+                p.get("peephole_o"),
+                cell,
+                return_states,
+            )
+            h_n.append(h)
+            c_n.append(c)
+            gates.append(saved)
+            cells.append(cell_states)
+            if layer < layers - 1 and self.dropout and self.training:
+                out = F.dropout(out, self.dropout, training=True)
+        final = (torch.stack(h_n), torch.stack(c_n) if has_c else None)
+        if not return_states:
+            return out, final
+        names = CELLS[self.variant][3]
+        stacked = torch.stack(gates)  # (L, B, T, S, H)
+        states = EngineStates(
+            {n: stacked[:, :, :, k] for k, n in enumerate(names)},
+            torch.stack(cells) if has_c else None,
+        )
+        return out, final, states
+
+    def _fused(self, kernel: str, x: Tensor, h0: Tensor, c0: Tensor, has_c: bool):
+        weights = [p for layer in range(self.num_layers) for p in self.layer_params(layer).values()]
+        args = (weights, True, self.num_layers, self.dropout, self.training, False, True)
+        if has_c:
+            out, h_n, c_n = torch._VF.lstm(x, (h0, c0), *args)
+            return out, (h_n, c_n)
+        out, h_n = getattr(torch._VF, kernel)(x, h0, *args)
+        return out, (h_n, None)
