@@ -38,10 +38,20 @@ from torch import Tensor, nn
 
 from .engine_cells import CELLS
 from .engine_sequence import RecurrentLayer
+from .lstm_layer import LSTMLayer
 
 VARIANTS = tuple(CELLS)
 PATHS = ("eager", "compiled")
 _FUSED = {"standard": "lstm", "gru": "gru", "rnn": "rnn_tanh"}
+LSTM_FAMILY = ("standard", "peephole", "coupled")
+
+
+def _lstm_gate_states(gates: Tensor, variant: str, hidden: int) -> Tensor:
+    """(T, B, G*H) activated gates -> (B, T, 4, H) in the order i, f, g, o."""
+    blocks = gates.view(gates.shape[0], gates.shape[1], -1, hidden).transpose(0, 1)
+    if variant == "coupled":  # f, g, o -> i = 1 - f, f, g, o
+        blocks = torch.cat([1 - blocks[:, :, :1], blocks], 2)
+    return blocks
 
 
 @dataclass
@@ -87,7 +97,7 @@ class RecurrentEngine(nn.Module):
             raise ValueError(f"dropout must be in [0, 1), got {dropout}")
         self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
         self.variant, self.dropout, self.path = variant, dropout, path
-        rows = CELLS[variant][2] * hidden_size
+        rows = CELLS[variant].rows * hidden_size
         k = 1.0 / math.sqrt(hidden_size)
         for layer in range(num_layers):
             width = input_size if layer == 0 else hidden_size
@@ -103,7 +113,7 @@ class RecurrentEngine(nn.Module):
                 param = nn.Parameter(torch.empty(shape, dtype=dtype).uniform_(-k, k))
                 self.register_parameter(f"{name}_l{layer}", param)
         self.to(resolve_device(device))
-        self._cell = None  # (forward, backward, gru), resolved on first use
+        self._cell = None  # the TorchCell in use, resolved on first use
 
     @property
     def device(self) -> torch.device:
@@ -123,12 +133,11 @@ class RecurrentEngine(nn.Module):
 
     def _cell_functions(self):
         if self._cell is None:
-            forward, backward = CELLS[self.variant][:2]
+            self._cell = CELLS[self.variant]
             if self.path == "compiled":
                 from .compile import compiled_cell
 
-                forward, backward = compiled_cell(self.variant, forward, backward)
-            self._cell = (forward, backward, self.variant == "gru")
+                self._cell = compiled_cell(self.variant)
         return self._cell
 
     def forward(
@@ -141,19 +150,18 @@ class RecurrentEngine(nn.Module):
         if x.dim() != 3 or x.shape[2] != self.input_size:
             raise ValueError(f"x must be (B, T, {self.input_size}), got {tuple(x.shape)}")
         batch, layers, hidden = x.shape[0], self.num_layers, self.hidden_size
-        has_c = CELLS[self.variant][4]
+        has_c = CELLS[self.variant].has_cell_state
         zeros = x.new_zeros(layers, batch, hidden)
         h0 = zeros if state is None or state[0] is None else state[0]
         c0 = zeros if state is None or state[1] is None or not has_c else state[1]
         fused = _FUSED.get(self.variant)
         if self.path == "eager" and fused and not return_states:
             return self._fused(fused, x, h0, c0, has_c)
-        cell = self._cell_functions()
         h_n, c_n, gates, cells = [], [], [], []
         out = x
         for layer in range(layers):
             p = self.layer_params(layer)
-            out, h, c, saved, cell_states = RecurrentLayer.apply(
+            args = (
                 out,
                 h0[layer],
                 c0[layer],
@@ -164,20 +172,26 @@ class RecurrentEngine(nn.Module):
                 p.get("peephole_i"),
                 p.get("peephole_f"),
                 p.get("peephole_o"),
-                cell,
-                return_states,
             )
+            if self.variant in LSTM_FAMILY and self.path == "eager":
+                out, h, c, layer_gates, layer_cells = LSTMLayer.apply(*args, self.variant)
+                layer_gates = _lstm_gate_states(layer_gates, self.variant, hidden)
+                layer_cells = layer_cells.transpose(0, 1)  # (B, T, H)
+            else:
+                out, h, c, layer_gates, layer_cells = RecurrentLayer.apply(
+                    *args, self._cell_functions(), return_states
+                )
             h_n.append(h)
             c_n.append(c)
-            gates.append(saved)
-            cells.append(cell_states)
+            gates.append(layer_gates)
+            cells.append(layer_cells)
             if layer < layers - 1 and self.dropout and self.training:
                 out = F.dropout(out, self.dropout, training=True)
         final = (torch.stack(h_n), torch.stack(c_n) if has_c else None)
         if not return_states:
             return out, final
-        names = CELLS[self.variant][3]
-        stacked = torch.stack(gates)  # (L, B, T, S, H)
+        names = CELLS[self.variant].gate_names
+        stacked = torch.stack(gates) if names else None  # (L, B, T, S, H)
         states = EngineStates(
             {n: stacked[:, :, :, k] for k, n in enumerate(names)},
             torch.stack(cells) if has_c else None,
