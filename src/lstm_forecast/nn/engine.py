@@ -131,6 +131,13 @@ class RecurrentEngine(nn.Module):
         suffix = f"_l{layer}"
         return {n[: -len(suffix)]: p for n, p in self.named_parameters() if n.endswith(suffix)}
 
+    def _lstm_functions(self):
+        if self.path != "compiled":
+            return None
+        from .compile import compiled_lstm_functions
+
+        return compiled_lstm_functions()
+
     def _cell_functions(self):
         if self._cell is None:
             self._cell = CELLS[self.variant]
@@ -173,8 +180,10 @@ class RecurrentEngine(nn.Module):
                 p.get("peephole_f"),
                 p.get("peephole_o"),
             )
-            if self.variant in LSTM_FAMILY and self.path == "eager":
-                out, h, c, layer_gates, layer_cells = LSTMLayer.apply(*args, self.variant)
+            if self.variant in LSTM_FAMILY:
+                out, h, c, layer_gates, layer_cells = LSTMLayer.apply(
+                    *args, self.variant, self._lstm_functions()
+                )
                 layer_gates = _lstm_gate_states(layer_gates, self.variant, hidden)
                 layer_cells = layer_cells.transpose(0, 1)  # (B, T, H)
             else:

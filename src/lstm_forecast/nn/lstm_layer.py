@@ -29,7 +29,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from .engine_cells import tanh, tanh_
+from .engine_cells import tanh_
 
 
 def _forward_steps(ax, h, c, w_hh_t, variant, peep, out, cells, tanh_cells):
@@ -80,7 +80,9 @@ def _coefficients(gates, c_prev, tanh_cells, variant, peep):
 
 
 class LSTMLayer(torch.autograd.Function):
-    """``apply(x, h0, c0, w_ih, w_hh, b_ih, b_hh, p_i, p_f, p_o, variant)``.
+    """``apply(x, h0, c0, w_ih, w_hh, b_ih, b_hh, p_i, p_f, p_o, variant, fns=None)``.
+
+    ``fns`` is a compiled version of :func:`coefficients` (the ``compiled`` path) or None.
 
     Shapes: x (B, T, I); h0, c0 (B, H); w_ih (G*H, I); w_hh (G*H, H); biases (G*H,);
     peepholes (H,) or None. Returns out (B, T, H), h_n, c_n (B, H), gates (T, B, G*H) and
@@ -88,7 +90,7 @@ class LSTMLayer(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, p_i, p_f, p_o, variant):
+    def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, p_i, p_f, p_o, variant, fns=None):
         steps, hid = x.shape[1], h0.shape[1]
         gates = F.linear(x.transpose(0, 1), w_ih, b_ih + b_hh)  # (T, B, G*H)
         out = x.new_empty(steps, *h0.shape)  # (T, B, H)
@@ -97,7 +99,7 @@ class LSTMLayer(torch.autograd.Function):
         if p_i is not None:
             peep = (torch.stack([p_i, p_f]), p_o)  # (2, H) for the i/f blocks, then (H,)
         h, c = _forward_steps(gates, h0, c0, w_hh.t(), variant, peep, out, cells, tanh_cells)
-        ctx.variant, ctx.hid = variant, hid
+        ctx.variant, ctx.hid, ctx.fns = variant, hid, fns  # fns: compiled coefficients
         ctx.save_for_backward(x, h0, c0, w_ih, w_hh, p_i, p_f, p_o, out, cells, tanh_cells, gates)
         ctx.mark_non_differentiable(gates, cells)
         return out.transpose(0, 1), h.clone(), c.clone(), gates, cells
@@ -108,7 +110,11 @@ class LSTMLayer(torch.autograd.Function):
         steps, batch, hid = out.shape
         peep = None if p_i is None else (p_i, p_f, p_o)
         c_prev = torch.cat([c0.unsqueeze(0), cells[:-1]], 0)  # (T, B, H)
-        A, B, C, D = _coefficients(gates, c_prev, tanh_cells, ctx.variant, peep)
+        if ctx.fns is None:
+            A, B, C, D = _coefficients(gates, c_prev, tanh_cells, ctx.variant, peep)
+        else:
+            detached = None if peep is None else tuple(p.detach() for p in peep)
+            A, B, C, D = ctx.fns(gates, c_prev.detach(), tanh_cells, ctx.variant, detached)
         rows, k = gates.shape[2], C.shape[2]
         d_a = torch.empty_like(gates)  # (T, B, G*H)
         d_blocks = d_a.view(steps, batch, rows // hid, hid)
@@ -132,7 +138,8 @@ class LSTMLayer(torch.autograd.Function):
         if peep is not None:
             d_i, d_f, d_o = d_blocks[:, :, 0], d_blocks[:, :, 1], d_blocks[:, :, 3]
             dp = ((d_i * c_prev).sum((0, 1)), (d_f * c_prev).sum((0, 1)), (d_o * cells).sum((0, 1)))
-        return dx, dh, dc, dw_ih, dw_hh, db, db, *dp, None
+        return dx, dh, dc, dw_ih, dw_hh, db, db, *dp, None, None
 
 
-__all__ = ["LSTMLayer", "tanh"]
+__all__ = ["LSTMLayer", "coefficients"]
+coefficients = _coefficients
