@@ -4,6 +4,7 @@ from .base import BaseForecaster, Forecaster, NotFittedError, validate_prices
 from .baselines import DriftForecaster, EMAForecaster, NaiveForecaster, SMAForecaster
 from .check import check_forecaster
 from .kalman import KalmanForecaster
+from .lstm import LSTMForecaster
 from .ols import OLSForecaster
 from .registry import MODELS, make_forecaster
 
@@ -14,6 +15,7 @@ __all__ = [
     "EMAForecaster",
     "Forecaster",
     "KalmanForecaster",
+    "LSTMForecaster",
     "NaiveForecaster",
     "NotFittedError",
     "OLSForecaster",

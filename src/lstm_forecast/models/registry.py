@@ -8,6 +8,7 @@ from functools import partial
 from .base import Forecaster
 from .baselines import DriftForecaster, EMAForecaster, NaiveForecaster, SMAForecaster
 from .kalman import KalmanForecaster
+from .lstm import LSTMForecaster
 from .ols import OLSForecaster
 
 MODELS: dict[str, Callable[..., Forecaster]] = {
@@ -18,6 +19,7 @@ MODELS: dict[str, Callable[..., Forecaster]] = {
     "kalman": KalmanForecaster,
     "kalman-trend": partial(KalmanForecaster, trend=True),
     "ols": OLSForecaster,
+    "lstm": LSTMForecaster,
 }
 
 

@@ -1,0 +1,245 @@
+r"""The LSTM forecaster: the torch engine behind the same contract as the baselines.
+
+At origin :math:`t` the network reads the last ``lookback`` one-step log returns of a ticker,
+standardised with that ticker's training mean and standard deviation, and outputs the next
+``horizon`` standardised returns at once (direct multi-step). The forecast is their sum in
+return units, :math:`\hat y_t = \sum_{k=1}^{h} (\mu + \sigma \hat z_{t+k})`, the log return
+over the horizon. With several tickers one global network is trained on all of them.
+
+Training samples whose targets reach the validation slice are dropped (a gap of ``horizon``
+origins), and the validation slice is the chronologically last part of the training window.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+
+from ..features import StandardScaler, log_returns, sliding_windows
+from .base import BaseForecaster
+
+
+class ForecastNet(nn.Module):
+    """Recurrent stack, then a linear head on the last hidden state: (B, L, 1) -> (B, h)."""
+
+    def __init__(self, hidden_size, num_layers, variant, dropout, horizon, path, device):
+        super().__init__()
+        from ..nn.engine import RecurrentEngine
+
+        self.rnn = RecurrentEngine(1, hidden_size, num_layers, variant, dropout, path, device)
+        self.head = nn.Linear(hidden_size, horizon, device=self.rnn.device)
+
+    def forward(self, x: torch.Tensor, return_states: bool = False):
+        result = self.rnn(x, return_states=return_states)
+        prediction = self.head(result[0][:, -1])  # (B, h)
+        return (prediction, result[2]) if return_states else prediction
+
+
+MIN_TRAIN_DATES = 30
+SETTINGS = (
+    "lookback",
+    "hidden_size",
+    "num_layers",
+    "variant",
+    "dropout",
+    "horizon",
+    "epochs",
+    "batch_size",
+    "learning_rate",
+    "patience",
+    "clip_norm",
+    "seed",
+    "device",
+    "validation_fraction",
+    "path",
+)
+
+
+class LSTMForecaster(BaseForecaster):
+    """An LSTM on standardised log returns; see the module docstring."""
+
+    name = "lstm"
+
+    def __init__(
+        self,
+        lookback: int = 60,
+        hidden_size: int = 32,
+        num_layers: int = 1,
+        variant: str = "standard",
+        dropout: float = 0.0,
+        horizon: int = 1,
+        epochs: int = 20,
+        batch_size: int = 256,
+        learning_rate: float = 1e-3,
+        patience: int = 5,
+        clip_norm: float | None = 1.0,
+        seed: int = 0,
+        device: str = "cpu",
+        validation_fraction: float = 0.15,
+        path: str = "eager",
+        warm_start: bool = False,
+        progress: bool = False,
+        checkpoint: str | None = None,
+        resume: bool = False,
+    ) -> None:
+        super().__init__(horizon)
+        self.lookback, self.hidden_size, self.num_layers = lookback, hidden_size, num_layers
+        self.variant, self.dropout, self.epochs = variant, dropout, epochs
+        self.batch_size, self.learning_rate, self.patience = batch_size, learning_rate, patience
+        self.clip_norm, self.seed, self.device = clip_norm, seed, device
+        self.validation_fraction, self.path, self.warm_start = validation_fraction, path, warm_start
+        self.progress, self.checkpoint, self.resume = progress, checkpoint, resume
+
+    def save(self, directory, overwrite: bool = False):
+        """Write ``model.safetensors`` and ``config.json``; see :mod:`.lstm_files`."""
+        from .lstm_files import save_model
+
+        return save_model(self, directory, overwrite)
+
+    @classmethod
+    def load(cls, directory, device: str | None = None) -> LSTMForecaster:
+        """Read a saved model; nothing is unpickled. See :mod:`.lstm_files`."""
+        from .lstm_files import load_model
+
+        return load_model(directory, device)
+
+    def settings(self) -> dict:
+        """The settings that define the model (what ``config.json`` records)."""
+        return {name: getattr(self, name) for name in SETTINGS}
+
+    # -- data -------------------------------------------------------------------------------
+
+    def _standardized(self, prices: pd.DataFrame) -> np.ndarray:
+        returns = log_returns(prices)
+        return self.scaler_.transform(returns).to_numpy(np.float32)  # (T, N)
+
+    def _samples(self, z: np.ndarray):
+        """Windows (S, L, 1), targets (S, h) and origin row of every complete sample."""
+        windows, targets, origins = [], [], []
+        lookback, horizon = self.lookback, self.horizon
+        for column in z.T:
+            if len(column) < lookback + horizon + 1:
+                continue
+            view = sliding_windows(column, lookback)  # (T-L+1, L, 1), zero-copy
+            ahead = sliding_windows(column[lookback:], horizon)[:, :, 0]  # rows t+1..t+h
+            n = len(ahead)
+            ok = np.isfinite(view[:n]).all(axis=(1, 2)) & np.isfinite(ahead).all(axis=1)
+            idx = np.flatnonzero(ok)
+            windows.append(view[idx])
+            targets.append(ahead[idx])
+            origins.append(idx + lookback - 1)
+        if not windows:
+            return np.empty((0, lookback, 1), np.float32), np.empty((0, horizon)), np.empty(0, int)
+        return np.concatenate(windows), np.concatenate(targets), np.concatenate(origins)
+
+    def _split(self, origins: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Chronological split: the last dates validate; a gap of ``horizon`` separates them."""
+        dates = np.unique(origins)
+        n_val = max(1, round(len(dates) * self.validation_fraction))
+        if len(dates) - n_val - self.horizon < MIN_TRAIN_DATES:
+            raise ValueError(
+                f"lstm: only {len(dates)} training origins for lookback {self.lookback} and "
+                f"horizon {self.horizon}; at least {MIN_TRAIN_DATES} dates must remain for "
+                "training after the validation slice. Use more training data or a shorter "
+                "lookback"
+            )
+        first_val = dates[-n_val]
+        train = origins < first_val - self.horizon  # targets end before validation starts
+        return np.flatnonzero(train), np.flatnonzero(origins >= first_val)
+
+    # -- fit / predict ---------------------------------------------------------------------
+
+    def _fit(self, prices: pd.DataFrame) -> None:
+        from ..training import TrainConfig, train
+
+        if not isinstance(self.lookback, int) or self.lookback < 1:
+            raise ValueError(f"lstm: lookback must be a positive integer, got {self.lookback!r}")
+        if not 0 < self.validation_fraction < 1:
+            raise ValueError("lstm: validation_fraction must be between 0 and 1")
+        config = TrainConfig(
+            self.epochs,
+            self.batch_size,
+            self.learning_rate,
+            self.patience,
+            self.clip_norm,
+            self.seed,
+        )
+        reuse = (
+            self.warm_start
+            and hasattr(self, "net_")
+            and list(prices.columns) == getattr(self, "tickers_", None)
+        )
+        self.scaler_ = StandardScaler().fit(log_returns(prices))
+        x, y, origins = self._samples(self._standardized(prices))
+        train_idx, val_idx = self._split(origins)
+        if not reuse:
+            torch.manual_seed(self.seed)
+            self.net_ = ForecastNet(
+                self.hidden_size,
+                self.num_layers,
+                self.variant,
+                self.dropout,
+                self.horizon,
+                self.path,
+                self.device,
+            )
+        device = self.net_.rnn.device
+
+        def as_tensor(a: np.ndarray) -> torch.Tensor:
+            return torch.as_tensor(np.ascontiguousarray(a), dtype=torch.float32, device=device)
+
+        self.history_ = train(
+            self.net_,
+            as_tensor(x[train_idx]),
+            as_tensor(y[train_idx]),
+            as_tensor(x[val_idx]),
+            as_tensor(y[val_idx]),
+            config,
+            checkpoint=self.checkpoint,
+            resume=self.resume,
+            fingerprint=self._fingerprint(prices),
+            progress=self.progress,
+        )
+        self.train_start_, self.train_end_ = prices.index[0], prices.index[-1]
+
+    def _fingerprint(self, prices: pd.DataFrame) -> str:
+        digest = hashlib.sha256(json.dumps(self.settings(), sort_keys=True).encode())
+        digest.update(np.ascontiguousarray(prices.to_numpy(np.float64)).tobytes())
+        digest.update(
+            json.dumps([str(prices.index[0]), str(prices.index[-1]), list(prices.columns)]).encode()
+        )
+        return digest.hexdigest()
+
+    def predict_standardized(self, z_windows: np.ndarray) -> np.ndarray:
+        """Network output (S, h) for standardised windows (S, L, 1), in batches."""
+        self.net_.eval()
+        out = []
+        with torch.no_grad():
+            for start in range(0, len(z_windows), 4096):
+                batch = torch.as_tensor(
+                    np.ascontiguousarray(z_windows[start : start + 4096]),
+                    dtype=torch.float32,
+                    device=self.net_.rnn.device,
+                )
+                out.append(self.net_(batch).cpu().numpy())
+        return np.concatenate(out) if out else np.empty((0, self.horizon), np.float32)
+
+    def _predict(self, history: pd.DataFrame) -> pd.DataFrame:
+        z = self._standardized(history)
+        result = np.full(z.shape, np.nan)
+        mean = self.scaler_.mean_[history.columns].to_numpy()
+        std = self.scaler_.std_[history.columns].to_numpy()
+        for n, column in enumerate(z.T):
+            if len(column) < self.lookback:
+                continue
+            windows = sliding_windows(column, self.lookback)  # window k ends at row k + L - 1
+            ok = np.flatnonzero(np.isfinite(windows).all(axis=(1, 2)))
+            if len(ok):
+                z_hat = self.predict_standardized(windows[ok]).astype(np.float64)  # (S, h)
+                result[ok + self.lookback - 1, n] = (mean[n] + std[n] * z_hat).sum(axis=1)
+        return pd.DataFrame(result, index=history.index, columns=history.columns)

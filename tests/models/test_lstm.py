@@ -1,0 +1,142 @@
+"""LSTMForecaster: contract, skill where there is some, none where there is none, model files."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lstm_forecast.data import read_prices
+from lstm_forecast.models import LSTMForecaster, check_forecaster
+from lstm_forecast.training import ModelFileError
+
+FAST = dict(lookback=20, hidden_size=8, epochs=3)
+
+
+@pytest.fixture(scope="module")
+def prices():
+    return read_prices("sp500-stocks", tickers=["AAPL", "KO"]).iloc[-700:]
+
+
+@pytest.fixture(scope="module")
+def fitted(prices):
+    return LSTMForecaster(**FAST).fit(prices.iloc[:500])
+
+
+def test_contract(prices):
+    check_forecaster(lambda: LSTMForecaster(**FAST), prices)
+
+
+@pytest.mark.parametrize("variant", ["peephole", "coupled"])
+def test_contract_other_variants_and_horizons(prices, variant):
+    out = check_forecaster(
+        lambda: LSTMForecaster(**FAST, variant=variant, horizon=5), prices.iloc[:, :1]
+    )
+    assert out.shape[1] == 1
+
+
+def ar1_prices(phi, n, seed):
+    rng = np.random.default_rng(seed)
+    noise, r = rng.normal(0, 0.01, n), np.zeros(n)
+    for t in range(1, n):
+        r[t] = phi * r[t - 1] + noise[t]
+    return pd.DataFrame(
+        {"X": 100 * np.exp(np.cumsum(r))}, index=pd.bdate_range("2000-01-03", periods=n)
+    )
+
+
+def oos_r2(prices, split, forecast):
+    actual = np.log(prices["X"]).diff().shift(-1).iloc[split:-1].to_numpy()
+    return 1 - np.sum((actual - forecast) ** 2) / np.sum(actual**2)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_learns_a_predictable_ar1(seed):
+    prices, split = ar1_prices(0.3, 5000, seed), 4000
+    model = LSTMForecaster(lookback=10, hidden_size=16, epochs=20, learning_rate=3e-3)
+    forecast = model.fit(prices.iloc[:split]).predict(prices, prices.index[split:-1])["X"]
+    r = np.log(prices["X"]).diff()
+    oracle = oos_r2(prices, split, 0.3 * r.iloc[split:-1].to_numpy())  # knows phi: the best
+    achieved = oos_r2(prices, split, forecast.to_numpy())
+    assert oracle > 0.05
+    assert achieved >= 0.8 * oracle, f"R^2 {achieved:.4f} vs best possible {oracle:.4f}"
+
+
+def test_no_skill_on_a_random_walk():
+    prices, split = ar1_prices(0.0, 5000, 7), 4000
+    model = LSTMForecaster(lookback=10, hidden_size=16, epochs=20, learning_rate=3e-3)
+    forecast = model.fit(prices.iloc[:split]).predict(prices, prices.index[split:-1])["X"]
+    assert oos_r2(prices, split, forecast.to_numpy()) <= 0.01
+
+
+def test_save_load_round_trip_forecasts_identically(fitted, prices, tmp_path):
+    fitted.save(tmp_path / "m")
+    loaded = LSTMForecaster.load(tmp_path / "m")
+    pd.testing.assert_frame_equal(loaded.predict(prices), fitted.predict(prices), check_exact=True)
+    config = json.loads((tmp_path / "m" / "config.json").read_text())
+    assert config["tickers"] == ["AAPL", "KO"] and config["settings"]["lookback"] == 20
+    assert set(config["versions"]) >= {"torch", "lstm_forecast"}
+    assert len(config["weights_sha256"]) == 64
+
+
+def damage(directory, how):
+    weights, config = directory / "model.safetensors", directory / "config.json"
+    if how == "truncated":
+        weights.write_bytes(weights.read_bytes()[:-50])
+    elif how == "tampered":
+        raw = bytearray(weights.read_bytes())
+        raw[-3] ^= 0xFF
+        weights.write_bytes(bytes(raw))
+    elif how == "mismatched":
+        doc = json.loads(config.read_text())
+        doc["settings"]["hidden_size"] = 9
+        config.write_text(json.dumps(doc))
+    elif how == "bad json":
+        config.write_text("{not json")
+    elif how == "missing weights":
+        weights.unlink()
+    elif how == "other format":
+        config.write_text(json.dumps({"format": "something-else"}))
+
+
+@pytest.mark.parametrize(
+    ("how", "match"),
+    [
+        ("truncated", "SHA-256 does not match"),
+        ("tampered", "SHA-256 does not match"),
+        ("mismatched", "do not match the settings"),
+        ("bad json", "not valid JSON"),
+        ("missing weights", "no such file"),
+        ("other format", "not an lstm-forecast LSTM model"),
+    ],
+)
+def test_damaged_model_files_raise_model_file_error(fitted, tmp_path, how, match):
+    fitted.save(tmp_path / "m")
+    damage(tmp_path / "m", how)
+    with pytest.raises(ModelFileError, match=match):
+        LSTMForecaster.load(tmp_path / "m")
+
+
+def test_save_never_overwrites_user_files(fitted, tmp_path):
+    (tmp_path / "notes.txt").write_text("mine")
+    with pytest.raises(ModelFileError, match="not empty"):
+        fitted.save(tmp_path)
+    assert (tmp_path / "notes.txt").read_text() == "mine"
+    fitted.save(tmp_path / "m")
+    with pytest.raises(ModelFileError, match="pass overwrite"):
+        fitted.save(tmp_path / "m")
+    fitted.save(tmp_path / "m", overwrite=True)
+    with pytest.raises(ModelFileError, match="not fitted"):
+        LSTMForecaster().save(tmp_path / "new")
+
+
+def test_one_global_network_with_per_ticker_scaling(fitted, prices):
+    assert list(fitted.scaler_.mean_.index) == ["AAPL", "KO"]
+    assert fitted.scaler_.std_["AAPL"] != fitted.scaler_.std_["KO"]
+    out = fitted.predict(prices)
+    assert out.iloc[:20].isna().all().all() and np.isfinite(out.iloc[20:].to_numpy()).all()
+
+
+def test_too_little_training_data_is_a_clear_error(prices):
+    with pytest.raises(ValueError, match="training origins"):
+        LSTMForecaster(lookback=60).fit(prices.iloc[:70])

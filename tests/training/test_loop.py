@@ -1,0 +1,132 @@
+"""The training loop: determinism, the NaN guard, early stopping, checkpoints and resume."""
+
+import math
+
+import pytest
+import torch
+from torch import nn
+
+from lstm_forecast.training import ModelFileError, TrainConfig, TrainingError, train
+from lstm_forecast.training.files import read_bundle
+
+
+def data(seed=0, n=300):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, 5, 1, generator=g)
+    y = x[:, -1] * 0.5 + 0.1 * torch.randn(n, 1, generator=g)
+    return x[:240], y[:240], x[240:], y[240:]
+
+
+class Net(nn.Module):
+    def __init__(self, dropout=0.2, seed=0):
+        super().__init__()
+        torch.manual_seed(seed)
+        self.rnn = nn.GRU(1, 8, batch_first=True)
+        self.drop = nn.Dropout(dropout)
+        self.head = nn.Linear(8, 1)
+
+    def forward(self, x):
+        return self.head(self.drop(self.rnn(x)[0][:, -1]))
+
+
+class PoisonAfter(Net):
+    """Returns NaN from its n-th call on."""
+
+    def __init__(self, calls):
+        super().__init__()
+        self.calls, self.seen = calls, 0
+
+    def forward(self, x):
+        self.seen += 1
+        out = super().forward(x)
+        return out * math.nan if self.seen >= self.calls else out
+
+
+def state(model):
+    return {k: v.clone() for k, v in model.state_dict().items()}
+
+
+def test_same_seed_bit_identical():
+    config = TrainConfig(epochs=4, batch_size=32, learning_rate=1e-2, seed=3)
+    a, b = Net(), Net()
+    train(a, *data(), config)
+    train(b, *data(), config)
+    for (name, va), vb in zip(state(a).items(), state(b).values(), strict=True):
+        assert torch.equal(va, vb), name
+    c = Net()
+    train(c, *data(), TrainConfig(epochs=4, batch_size=32, learning_rate=1e-2, seed=4))
+    assert not torch.equal(state(a)["head.weight"], state(c)["head.weight"])
+
+
+def test_nan_stops_with_epoch_and_batch_and_keeps_finite_weights(tmp_path):
+    # Epoch 1: 8 training batches of 32 (calls 1-8) and 2 validation batches (9-10);
+    # call 12 is the second batch of epoch 2.
+    model = PoisonAfter(calls=12)
+    checkpoint = tmp_path / "ckpt.safetensors"
+    config = TrainConfig(epochs=5, batch_size=32, learning_rate=1e-2)
+    with pytest.raises(TrainingError, match="epoch 2, batch 2; lower the learning rate"):
+        train(model, *data(), config, checkpoint=checkpoint)
+    assert all(torch.isfinite(v).all() for v in model.state_dict().values())
+    tensors, _ = read_bundle(checkpoint)
+    assert all(torch.isfinite(v).all() for v in tensors.values() if v.is_floating_point())
+
+
+def test_early_stopping_restores_best_weights():
+    model = Net(dropout=0.0)
+    x, y, vx, vy = data()
+    result = train(
+        model, x, y, vx, vy, TrainConfig(epochs=60, batch_size=16, learning_rate=5e-2, patience=2)
+    )
+    assert result.stopped_early and len(result.history) < 60
+    best = min(row["val_loss"] for row in result.history)
+    assert result.best_val_loss == best
+    with torch.no_grad():
+        now = nn.functional.mse_loss(model(vx), vy).item()
+    assert now == pytest.approx(best, rel=1e-6)
+
+
+def test_resume_after_interruption_equals_uninterrupted(tmp_path):
+    config = TrainConfig(epochs=6, batch_size=32, learning_rate=1e-2, patience=10, seed=1)
+    full = Net()
+    expected = train(full, *data(), config, checkpoint=tmp_path / "full.safetensors")
+
+    def interrupt(epoch, row):
+        if epoch == 3:
+            raise KeyboardInterrupt
+
+    path = tmp_path / "run.safetensors"
+    first = Net()
+    with pytest.raises(KeyboardInterrupt):
+        train(first, *data(), config, checkpoint=path, on_epoch_end=interrupt)
+    resumed = Net(seed=99)  # different initial weights: the checkpoint must supply them
+    result = train(resumed, *data(), config, checkpoint=path, resume=True)
+    assert [r["val_loss"] for r in result.history] == [r["val_loss"] for r in expected.history]
+    for (name, a), b in zip(state(full).items(), state(resumed).values(), strict=True):
+        assert torch.equal(a, b), name
+
+
+def test_resume_refuses_other_settings_and_damaged_files(tmp_path):
+    path = tmp_path / "c.safetensors"
+    config = TrainConfig(epochs=1, batch_size=64)
+    train(Net(), *data(), config, checkpoint=path, fingerprint="a")
+    with pytest.raises(ModelFileError, match="other settings or data"):
+        train(Net(), *data(), config, checkpoint=path, resume=True, fingerprint="b")
+    path.write_bytes(path.read_bytes()[:100])
+    with pytest.raises(ModelFileError, match="truncated or corrupted"):
+        train(Net(), *data(), config, checkpoint=path, resume=True, fingerprint="a")
+
+
+def test_config_and_data_errors():
+    with pytest.raises(ValueError, match="epochs"):
+        TrainConfig(epochs=0)
+    with pytest.raises(ValueError, match="learning_rate"):
+        TrainConfig(learning_rate=0)
+    x, y, _, _ = data()
+    with pytest.raises(ValueError, match="validation samples"):
+        train(Net(), x, y, x[:0], y[:0], TrainConfig())
+
+
+def test_progress_is_silent_off_a_terminal(capsys):
+    train(Net(), *data(), TrainConfig(epochs=2), progress=True)
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == ""
