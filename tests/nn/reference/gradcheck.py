@@ -8,7 +8,7 @@ import numpy as np
 
 
 def numerical_gradient(
-    loss: Callable[[], float], array: np.ndarray, eps: float = 1e-6
+    loss: Callable[[], float], array: np.ndarray, eps: float = 1e-5
 ) -> np.ndarray:
     """dL/d array by central differences, perturbing ``array`` in place one entry at a time."""
     grad = np.zeros_like(array)
