@@ -149,6 +149,52 @@ def demo_gradients(
         console.print(f"Plot written to {path}")
 
 
+@demo_app.command("adding")
+def demo_adding(
+    steps: Annotated[int, typer.Option(min=4, help="Sequence length T.")] = 100,
+    iterations: Annotated[int, typer.Option(min=1, help="Training batches per network.")] = 3000,
+    hidden: Annotated[int, typer.Option(min=1, help="Units of both networks.")] = 32,
+    seed: int = 0,
+    out: Annotated[Path | None, typer.Option(help="Directory for adding.png.")] = None,
+) -> None:
+    """Long memory measured: the adding problem (Hochreiter & Schmidhuber 1997), LSTM vs RNN."""
+    from .demos.adding import BASELINE_MSE, plot_adding, run_adding
+
+    console.print(
+        f"Adding problem, T = {steps}: predict the sum of two marked values. "
+        f"Predicting the mean gives MSE {BASELINE_MSE:.3f}."
+    )
+    runs = []
+    for variant, label in (("standard", "LSTM"), ("rnn", "tanh RNN")):
+        with console.status(f"training the {label} ({iterations} batches of 64)..."):
+            runs.append(
+                run_adding(
+                    variant,
+                    steps,
+                    hidden,
+                    iterations,
+                    seed=seed,
+                    eval_every=max(1, iterations // 10),
+                )
+            )
+    table = Table(title="Test MSE during training (1000 test sequences)", title_justify="left")
+    table.add_column("iteration", justify="right")
+    for label in ("LSTM", "tanh RNN"):
+        table.add_column(label, justify="right")
+    for k, it in enumerate(runs[0].steps_done):
+        table.add_row(str(it), *(f"{run.test_mse[k]:.4f}" for run in runs))
+    console.print(table)
+    for label, run in zip(("LSTM", "tanh RNN"), runs, strict=True):
+        verdict = "solved" if run.test_mse[-1] < 0.01 else "not solved"
+        console.print(
+            f"{label}: final test MSE {run.test_mse[-1]:.4f} ({verdict}), "
+            f"{run.accuracy:.1%} of sequences within 0.04, {run.seconds:.0f} s"
+        )
+    if out is not None:
+        plot_adding(runs, out / "adding.png")
+        console.print(f"Plot written to {out / 'adding.png'}")
+
+
 @data_app.command("list")
 def data_list() -> None:
     """List the datasets shipped inside the package."""
@@ -225,6 +271,8 @@ def main() -> None:
     """Entry point of the ``lstm-forecast`` console script."""
     app()
 
+
+from . import cli_models  # noqa: E402, F401  (registers train, predict, explain)
 
 if __name__ == "__main__":
     main()

@@ -222,7 +222,7 @@ class LSTMForecaster(BaseForecaster):
         with torch.no_grad():
             for start in range(0, len(z_windows), 4096):
                 batch = torch.as_tensor(
-                    np.ascontiguousarray(z_windows[start : start + 4096]),
+                    np.array(z_windows[start : start + 4096], dtype=np.float32),
                     dtype=torch.float32,
                     device=self.net_.rnn.device,
                 )

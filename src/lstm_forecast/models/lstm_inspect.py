@@ -1,0 +1,95 @@
+"""What a fitted LSTMForecaster says next, and what it did inside to say it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import torch
+
+from ..data.errors import DataError
+from .base import validate_prices
+from .lstm import LSTMForecaster
+
+
+def _last_window(model: LSTMForecaster, prices: pd.DataFrame, ticker: str) -> tuple:
+    z = model._standardized(prices[model.tickers_])
+    column = z[:, model.tickers_.index(ticker)]
+    window = column[-model.lookback :]
+    if len(window) < model.lookback or not np.isfinite(window).all():
+        raise DataError(
+            f"{ticker!r} has fewer than {model.lookback} returns before "
+            f"{prices.index[-1]:%Y-%m-%d}; the model needs its full lookback"
+        )
+    return window, prices.index[-model.lookback :]
+
+
+def forecast_path(model: LSTMForecaster, prices: pd.DataFrame, steps: int | None = None):
+    """The next ``steps`` (<= the model's horizon) forecasts from the last date of ``prices``.
+
+    One row per ticker and step: origin, step, date (business days ahead), cumulative
+    forecast log return and forecast price.
+    """
+    validate_prices(prices, "prices")
+    steps = model.horizon if steps is None else steps
+    if not 1 <= steps <= model.horizon:
+        raise ValueError(
+            f"--horizon must be between 1 and the model's horizon "
+            f"({model.horizon}); retrain with a larger horizon for more steps"
+        )
+    missing = [t for t in model.tickers_ if t not in prices.columns]
+    if missing:
+        raise DataError(f"tickers {missing} were in training but are absent from the data")
+    rows = []
+    origin = prices.index[-1]
+    for ticker in model.tickers_:
+        window, _ = _last_window(model, prices, ticker)
+        z_hat = model.predict_standardized(window.reshape(1, -1, 1))[0].astype(np.float64)
+        returns = model.scaler_.mean_[ticker] + model.scaler_.std_[ticker] * z_hat
+        cumulative = np.cumsum(returns)
+        last = prices[ticker].iloc[-1]
+        for k in range(steps):
+            rows.append(
+                {
+                    "ticker": ticker,
+                    "origin": origin.date(),
+                    "step": k + 1,
+                    "date": (origin + pd.offsets.BDay(k + 1)).date(),
+                    "log_return": cumulative[k],
+                    "price": last * np.exp(cumulative[k]),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+@dataclass
+class Inside:
+    """The network's gates and cell state (last layer) over the window of the latest forecast."""
+
+    ticker: str
+    dates: pd.DatetimeIndex
+    gates: dict[str, np.ndarray]  # name -> (days, H)
+    cells: np.ndarray | None  # (days, H)
+    forecasts: pd.Series  # rolling forecasts of the next return over the same days
+    actual: pd.Series  # realised next returns (NaN where not known yet)
+
+
+def look_inside(model: LSTMForecaster, prices: pd.DataFrame, ticker: str, days: int) -> Inside:
+    """Run the latest window with ``return_states`` and collect what a reader wants to see."""
+    validate_prices(prices, "prices")
+    if ticker not in model.tickers_:
+        raise DataError(f"ticker {ticker!r} was not in training; the model knows {model.tickers_}")
+    days = min(days, model.lookback)
+    window, dates = _last_window(model, prices, ticker)
+    x = torch.as_tensor(
+        np.array(window, dtype=np.float32).reshape(1, -1, 1), device=model.net_.rnn.device
+    )
+    with torch.no_grad():
+        _, states = model.net_(x, return_states=True)
+    gates = {name: v[-1, 0, -days:].cpu().numpy() for name, v in states.gates.items()}
+    cells = None if states.cells is None else states.cells[-1, 0, -days:].cpu().numpy()
+    recent = prices.index[-days:]
+    forecasts = model.predict(prices, recent)[ticker]
+    actual = np.log(prices[ticker]).diff().shift(-1).loc[recent]
+    return Inside(ticker, dates[-days:], gates, cells, forecasts, actual)

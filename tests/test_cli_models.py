@@ -1,0 +1,174 @@
+"""train -> predict -> explain from the command line, and their errors."""
+
+import pytest
+from typer.testing import CliRunner
+
+from lstm_forecast.cli import app
+
+runner = CliRunner()
+ENV = {"COLUMNS": "150"}
+
+
+def text(result) -> str:
+    """The output with rich's line wrapping undone."""
+    return " ".join(result.output.split())
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("m") / "model"
+    args = [
+        "train",
+        "--data",
+        "sp500-stocks",
+        "--tickers",
+        "KO,JNJ",
+        "--train-end",
+        "2020-12-31",
+        "--epochs",
+        "2",
+        "--lookback",
+        "20",
+        "--hidden-size",
+        "8",
+        "--horizon",
+        "3",
+        "--out",
+        str(out),
+    ]
+    result = runner.invoke(app, args, env=ENV)
+    assert result.exit_code == 0, result.output
+    assert "best epoch" in text(result) and (out / "config.json").exists()
+    return out
+
+
+def test_predict_table_and_csv(model_dir, tmp_path):
+    csv = tmp_path / "f.csv"
+    result = runner.invoke(
+        app,
+        [
+            "predict",
+            "--model",
+            str(model_dir),
+            "--data",
+            "sp500-stocks",
+            "--horizon",
+            "2",
+            "--csv",
+            str(csv),
+        ],
+        env=ENV,
+    )
+    assert result.exit_code == 0, result.output
+    assert "Forecasts from 2022-12-28" in text(result)
+    lines = csv.read_text().splitlines()
+    assert lines[0] == "ticker,origin,step,date,log_return,price" and len(lines) == 1 + 2 * 2
+    again = runner.invoke(
+        app,
+        ["predict", "--model", str(model_dir), "--data", "sp500-stocks", "--csv", str(csv)],
+        env=ENV,
+    )
+    assert again.exit_code == 2 and "exists" in text(again)  # never overwrites a user file
+
+
+def test_predict_horizon_beyond_the_model(model_dir):
+    result = runner.invoke(
+        app,
+        ["predict", "--model", str(model_dir), "--data", "sp500-stocks", "--horizon", "4"],
+        env=ENV,
+    )
+    assert result.exit_code == 2 and "model's horizon (3)" in text(result)
+
+
+def test_predict_with_data_lacking_a_ticker(model_dir):
+    result = runner.invoke(app, ["predict", "--model", str(model_dir), "--data", "sp500"], env=ENV)
+    assert result.exit_code == 2 and "absent" in text(result)
+
+
+def test_explain_writes_pngs(model_dir, tmp_path):
+    result = runner.invoke(
+        app,
+        [
+            "explain",
+            "--model",
+            str(model_dir),
+            "--data",
+            "sp500-stocks",
+            "--ticker",
+            "JNJ",
+            "--days",
+            "15",
+            "--out",
+            str(tmp_path),
+        ],
+        env=ENV,
+    )
+    assert result.exit_code == 0, result.output
+    for name in ("gates.png", "cells.png", "forecast.png"):
+        assert (tmp_path / name).stat().st_size > 5000
+
+
+def test_explain_unknown_ticker(model_dir, tmp_path):
+    result = runner.invoke(
+        app,
+        [
+            "explain",
+            "--model",
+            str(model_dir),
+            "--data",
+            "sp500-stocks",
+            "--ticker",
+            "AAPL",
+            "--out",
+            str(tmp_path),
+        ],
+        env=ENV,
+    )
+    assert result.exit_code == 2 and "not in training" in text(result)
+
+
+def test_missing_model_is_a_clear_error(tmp_path):
+    result = runner.invoke(app, ["predict", "--model", str(tmp_path / "none")], env=ENV)
+    assert result.exit_code == 2 and "no such model directory" in text(result)
+
+
+def test_train_refuses_a_directory_with_other_files(tmp_path):
+    (tmp_path / "keep.txt").write_text("x")
+    result = runner.invoke(
+        app,
+        [
+            "train",
+            "--epochs",
+            "1",
+            "--lookback",
+            "10",
+            "--hidden-size",
+            "4",
+            "--out",
+            str(tmp_path),
+        ],
+        env=ENV,
+    )
+    assert result.exit_code == 2 and "not empty" in text(result)
+    assert (tmp_path / "keep.txt").read_text() == "x"
+
+
+def test_demo_adding_small(tmp_path):
+    result = runner.invoke(
+        app,
+        [
+            "demo",
+            "adding",
+            "--steps",
+            "10",
+            "--iterations",
+            "40",
+            "--hidden",
+            "4",
+            "--out",
+            str(tmp_path),
+        ],
+        env=ENV,
+    )
+    assert result.exit_code == 0, result.output
+    assert "LSTM: final test MSE" in text(result) and (tmp_path / "adding.png").exists()
