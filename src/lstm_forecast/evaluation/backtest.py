@@ -1,0 +1,180 @@
+"""The walk-forward backtest: every model refit fold by fold, forecasts from data up to each origin.
+
+Work that is independent runs in parallel across processes (``jobs``): different models, and
+different folds of a model that does not warm-start. The LSTM warm-starts each fold from the
+previous fold's weights, so its folds run in order. Every task is deterministic, so results do
+not depend on the number of jobs.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ..data.errors import DataError
+from ..models import make_forecaster, validate_prices
+from .splits import Fold, walk_forward_splits
+
+DEFAULT_MODELS = ("lstm", "naive", "drift", "sma", "ema", "kalman", "ols")
+
+
+@dataclass
+class BacktestSettings:
+    """Everything that defines a backtest run (recorded in the report and metrics.json)."""
+
+    models: tuple[str, ...] = DEFAULT_MODELS
+    test_days: int = 500
+    refit_every: int = 63
+    horizon: int = 1
+    window: str = "expanding"
+    train_days: int | None = None
+    warm_start: bool = True
+    cost_bps: float = 5.0
+    jobs: int = 1
+    model_settings: dict[str, dict] = field(default_factory=dict)
+
+
+@dataclass
+class BacktestResult:
+    """Long-format predictions plus what produced them."""
+
+    predictions: pd.DataFrame
+    prices: pd.DataFrame
+    folds: list[Fold]
+    settings: BacktestSettings
+    seconds: float
+
+    def settings_dict(self) -> dict:
+        return asdict(self.settings)
+
+
+def _model(name: str, settings: BacktestSettings):
+    extra = dict(settings.model_settings.get(name, {}))
+    if name == "lstm":
+        extra.setdefault("warm_start", settings.warm_start)
+    return make_forecaster(name, horizon=settings.horizon, **extra)
+
+
+def _run_task(
+    name: str, settings: BacktestSettings, prices: pd.DataFrame, folds: list[Fold]
+) -> tuple[str, list[int], pd.DataFrame]:
+    """Fit ``name`` fold by fold (one model object, so the LSTM can warm-start).
+
+    Torch runs on one thread here, in the main process and in workers alike: a float sum
+    split over a different number of threads rounds differently, and results must not depend
+    on ``jobs``.
+    """
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        model = _model(name, settings)
+        frames = []
+        for fold in folds:
+            model.fit(prices.loc[fold.train_start : fold.train_end])
+            history = prices.loc[: fold.origins[-1]]
+            frames.append(model.predict(history, fold.origins))
+    finally:
+        torch.set_num_threads(threads)
+    return name, [f.index for f in folds], pd.concat(frames)
+
+
+def _tasks(settings: BacktestSettings, folds: list[Fold]) -> list[tuple[str, list[Fold]]]:
+    tasks = []
+    for name in settings.models:
+        if name == "lstm" and settings.warm_start:
+            tasks.append((name, folds))
+        else:
+            tasks.extend((name, [fold]) for fold in folds)
+    return tasks
+
+
+def run_backtest(
+    prices: pd.DataFrame,
+    settings: BacktestSettings | None = None,
+    on_progress: Callable[[str, int], None] | None = None,
+) -> BacktestResult:
+    """Run the walk-forward backtest; ``on_progress(model, folds_done)`` after each task."""
+    settings = settings or BacktestSettings()
+    validate_prices(prices, "prices")
+    models = list(dict.fromkeys(["naive", *settings.models]))  # the random walk is always in
+    settings.models = tuple(models)
+    unknown = [m for m in models if m not in _known_models()]
+    if unknown:
+        raise ValueError(f"unknown model(s) {unknown}; choose from {', '.join(_known_models())}")
+    folds = walk_forward_splits(
+        prices.index,
+        settings.test_days,
+        settings.refit_every,
+        settings.horizon,
+        settings.window,
+        settings.train_days,
+    )
+    start = time.perf_counter()
+    tasks = _tasks(settings, folds)
+    results = []
+    if settings.jobs > 1:
+        with ProcessPoolExecutor(max_workers=settings.jobs) as pool:
+            futures = [
+                pool.submit(_run_task, name, settings, prices, task_folds)
+                for name, task_folds in tasks
+            ]
+            for future in futures:
+                results.append(future.result())
+                if on_progress:
+                    on_progress(results[-1][0], len(results[-1][1]))
+    else:
+        for name, task_folds in tasks:
+            results.append(_run_task(name, settings, prices, task_folds))
+            if on_progress:
+                on_progress(name, len(task_folds))
+    predictions = _long_format(prices, results, settings.horizon)
+    return BacktestResult(predictions, prices, folds, settings, time.perf_counter() - start)
+
+
+def _known_models() -> list[str]:
+    from ..models import MODELS
+
+    return list(MODELS)
+
+
+def _long_format(prices: pd.DataFrame, results, horizon: int) -> pd.DataFrame:
+    """origin, date, ticker, model, forecast, actual, forecast_price, actual_price."""
+    index = prices.index
+    position = pd.Series(np.arange(len(index)), index=index)
+    rows = []
+    for name, _, forecast in results:
+        stacked = forecast.stack(future_stack=True).rename("forecast").reset_index()
+        stacked.columns = ["origin", "ticker", "forecast"]
+        stacked["model"] = name
+        rows.append(stacked)
+    out = pd.concat(rows, ignore_index=True).dropna(subset=["forecast"])
+    target_pos = position.loc[out["origin"]].to_numpy() + horizon
+    out["date"] = index[target_pos]
+    origin_price = prices.stack(future_stack=True)
+    lookup = lambda dates: origin_price.loc[list(zip(dates, out["ticker"], strict=True))]  # noqa: E731
+    out["origin_price"] = lookup(out["origin"]).to_numpy()
+    out["actual_price"] = lookup(out["date"]).to_numpy()
+    out["actual"] = np.log(out["actual_price"] / out["origin_price"])
+    out["forecast_price"] = out["origin_price"] * np.exp(out["forecast"])
+    if out[["actual", "forecast"]].isna().any().any():
+        raise DataError("a forecast or outcome is missing in the test period; check the data")
+    columns = [
+        "origin",
+        "date",
+        "ticker",
+        "model",
+        "forecast",
+        "actual",
+        "forecast_price",
+        "actual_price",
+    ]
+    return out.sort_values(["model", "ticker", "origin"], kind="stable")[columns].reset_index(
+        drop=True
+    )

@@ -1,0 +1,64 @@
+"""Walk-forward (rolling-origin) splits: refit every K origins on the data available then.
+
+The test origins are the last ``test_days`` dates whose ``horizon``-day outcome is known.
+They are cut into folds of ``refit_every`` origins. The model of a fold is trained on the
+prices up to and including the fold's first origin: every training label
+``log(P[s+h] / P[s])`` inside that frame ends at or before the origin, so no training label
+overlaps a test label (the last training origin is ``h`` days before the first test origin).
+With ``window="rolling"`` only the last ``train_days`` of those prices are used.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from ..data.errors import DataError
+
+
+@dataclass(frozen=True)
+class Fold:
+    """One refit: the training rows ``[train_start, train_end]`` and the origins it forecasts."""
+
+    index: int
+    train_start: pd.Timestamp
+    train_end: pd.Timestamp
+    origins: pd.DatetimeIndex
+
+
+def walk_forward_splits(
+    dates: pd.DatetimeIndex,
+    test_days: int = 500,
+    refit_every: int = 63,
+    horizon: int = 1,
+    window: str = "expanding",
+    train_days: int | None = None,
+    min_train_days: int = 100,
+) -> list[Fold]:
+    """The folds of a walk-forward backtest over ``dates`` (sorted, unique)."""
+    if window not in ("expanding", "rolling"):
+        raise ValueError(f"window must be 'expanding' or 'rolling', got {window!r}")
+    if window == "rolling" and (train_days is None or train_days < 2):
+        raise ValueError("a rolling window needs train_days (at least 2)")
+    for name, value in (
+        ("test_days", test_days),
+        ("refit_every", refit_every),
+        ("horizon", horizon),
+    ):
+        if value < 1:
+            raise ValueError(f"{name} must be at least 1, got {value}")
+    usable = len(dates) - horizon  # origins with a known outcome
+    first = usable - test_days
+    if first < min_train_days:
+        raise DataError(
+            f"{len(dates)} dates ({dates[0]:%Y-%m-%d} to {dates[-1]:%Y-%m-%d}) leave "
+            f"{max(first, 0)} training days before a {test_days}-day test period; need at "
+            f"least {min_train_days}. Shorten --test-days or use more data"
+        )
+    folds = []
+    for k, start in enumerate(range(first, usable, refit_every)):
+        origins = dates[start : min(start + refit_every, usable)]
+        low = 0 if window == "expanding" else max(0, start + 1 - train_days)
+        folds.append(Fold(k, dates[low], dates[start], origins))
+    return folds

@@ -1,0 +1,85 @@
+"""Metrics, the Diebold-Mariano test and the strategy figures against independent computations."""
+
+import numpy as np
+import pytest
+import statsmodels.api as sm
+from scipy import stats as sps
+
+from lstm_forecast.evaluation import metrics
+from lstm_forecast.evaluation.stats import diebold_mariano, newey_west_variance, verdict
+from lstm_forecast.evaluation.strategy import performance, strategy_returns
+
+
+def test_error_metrics_by_hand():
+    y, f = np.array([0.01, -0.02, 0.03]), np.array([0.0, -0.01, 0.01])
+    assert metrics.rmse(y, f) == pytest.approx(np.sqrt((0.01**2 + 0.01**2 + 0.02**2) / 3))
+    assert metrics.mae(y, f) == pytest.approx(0.04 / 3)
+    # 1 - SSE / SST against zero and against a benchmark
+    assert metrics.oos_r2(y, f, 0.0) == pytest.approx(1 - 0.0006 / 0.0014)
+    assert metrics.oos_r2(y, f, 0.01) == pytest.approx(1 - 0.0006 / (0 + 0.0009 + 0.0004))
+
+
+def test_hit_rate_matches_binomial_tail():
+    y = np.array([1, -1, 1, 1, -1, 1, 0, 1, 1, -1.0])
+    f = np.array([1, -1, 1, -1, 1, 1, 1, 1, 1, -1.0])
+    rate, n, p = metrics.hit_rate(y, f)
+    assert n == 9 and rate == pytest.approx(7 / 9)
+    assert p == pytest.approx(sps.binom.sf(6, 9, 0.5))
+
+
+def test_price_errors_and_mase():
+    actual, forecast = np.array([100.0, 110.0]), np.array([90.0, 110.0])
+    scale = metrics.naive_mae(np.array([100.0, 104.0, 102.0]), 1)  # (4 + 2) / 2 = 3
+    out = metrics.price_errors(actual, forecast, scale)
+    assert out["price_mae"] == 5 and out["mape"] == pytest.approx(5.0) and out["mase"] == 5 / 3
+    assert out["price_rmse"] == pytest.approx(np.sqrt(50))
+
+
+@pytest.mark.parametrize("lags", [0, 2, 5])
+def test_newey_west_matches_statsmodels_hac(lags):
+    d = np.random.default_rng(0).normal(size=200).cumsum() % 3
+    fit = sm.OLS(d, np.ones_like(d)).fit(
+        cov_type="HAC", cov_kwds={"maxlags": lags, "use_correction": False}
+    )
+    assert newey_west_variance(d, lags) / len(d) == pytest.approx(fit.bse[0] ** 2, rel=1e-10)
+
+
+def test_diebold_mariano_by_hand():
+    rng = np.random.default_rng(1)
+    e2 = rng.normal(size=50)
+    e1 = 0.9 * e2 + 0.1 * rng.normal(size=50)
+    d = e1**2 - e2**2
+    n, h = 50, 1
+    dm = d.mean() / np.sqrt(np.mean((d - d.mean()) ** 2) / n)
+    hln = dm * np.sqrt((n + 1 - 2 * h + h * (h - 1) / n) / n)
+    result = diebold_mariano(e1, e2, h)
+    assert result.statistic == pytest.approx(hln)
+    assert result.p_better == pytest.approx(sps.t.cdf(hln, n - 1))
+    assert result.p_better < 0.05  # e1 really is smaller
+
+
+def test_diebold_mariano_identical_and_verdicts():
+    e = np.arange(10.0)
+    assert np.isnan(diebold_mariano(e, e).statistic)
+    assert verdict(float("nan"), 0.0) == "same forecasts as the random walk"
+    assert verdict(0.03, 0.01) == "beats the random walk at the 5% level"
+    assert verdict(0.005, 0.01) == "beats the random walk at the 1% level"
+    assert verdict(0.5, 0.0) == "no evidence of skill"
+    assert verdict(0.99, -0.1) == "significantly worse than the random walk"
+
+
+def test_strategy_by_hand():
+    forecast = np.array([1.0, -1.0, 1.0, 1.0])
+    r = np.array([0.01, 0.02, -0.01, 0.03])
+    daily, position = strategy_returns(forecast, r, "long_flat", cost_bps=10)
+    np.testing.assert_allclose(position, [1, 0, 1, 1])
+    np.testing.assert_allclose(daily, [0.009, -0.001, -0.011, 0.03])
+    daily, position = strategy_returns(forecast, r, "long_short", cost_bps=10)
+    np.testing.assert_allclose(daily, [0.009, -0.022, -0.012, 0.03])
+    assert strategy_returns(np.zeros(2), r[:2], "long_short")[1].tolist() == [0, 0]
+    perf = performance(np.array([0.1, -0.2, 0.05]), np.array([1.0, 1.0, 1.0]))
+    wealth = np.exp(np.cumsum([0.1, -0.2, 0.05]))
+    assert perf["max_drawdown"] == pytest.approx(1 - wealth[1] / wealth[0])
+    assert perf["ann_return"] == pytest.approx(252 * np.mean([0.1, -0.2, 0.05]))
+    assert perf["sharpe"] == pytest.approx(perf["ann_return"] / perf["ann_volatility"])
+    assert perf["turnover"] == pytest.approx(252 / 3)
