@@ -12,7 +12,7 @@ $(STAMP): pyproject.toml constraints.txt
 	@touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/lstm-forecast demo memory
+	$(BIN)/lstm-forecast backtest --data sp500 --out out/demo
 
 test: $(STAMP)
 	$(BIN)/ruff check .

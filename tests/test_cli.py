@@ -102,3 +102,14 @@ def test_data_show_overrides(tmp_path):
     result = runner.invoke(app, args, env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
     assert "1 ticker(s)" in result.output and "B " in result.output
+
+
+def test_every_command_registered_and_help_fast_to_import():
+    code = (
+        "import sys; from lstm_forecast.cli import app; "
+        "names = sorted(c.callback.__name__ for c in app.registered_commands); print(names); "
+        "print(sorted({'torch', 'matplotlib', 'pandas', 'scipy'} & set(sys.modules)))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    names, heavy = out.stdout.strip().splitlines()
+    assert names == "['backtest', 'explain', 'predict', 'train']" and heavy == "[]"

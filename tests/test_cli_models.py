@@ -172,3 +172,46 @@ def test_demo_adding_small(tmp_path):
     )
     assert result.exit_code == 0, result.output
     assert "LSTM: final test MSE" in text(result) and (tmp_path / "adding.png").exists()
+
+
+def test_backtest_command_writes_everything(tmp_path):
+    out = tmp_path / "bt"
+    args = [
+        "backtest",
+        "--data",
+        "sp500-stocks",
+        "--tickers",
+        "KO",
+        "--models",
+        "lstm,drift",
+        "--test-days",
+        "60",
+        "--refit-every",
+        "30",
+        "--lstm-epochs",
+        "1",
+        "--lstm-lookback",
+        "10",
+        "--lstm-hidden",
+        "4",
+        "--out",
+        str(out),
+    ]
+    result = runner.invoke(app, args, env=ENV)
+    assert result.exit_code == 0, result.output
+    assert "ranked by RMSE" in text(result) and "Finished in" in text(result)
+    for name in ("predictions.csv", "metrics.csv", "metrics.json", "report.html"):
+        assert (out / name).exists()
+    again = runner.invoke(app, args, env=ENV)  # our own outputs may be replaced
+    assert again.exit_code == 0, again.output
+    (out / "mine.txt").write_text("keep")
+    refused = runner.invoke(app, args, env=ENV)
+    assert refused.exit_code == 2 and "holds other files" in text(refused)
+    assert (out / "mine.txt").read_text() == "keep"
+
+
+def test_backtest_bad_model_and_short_data():
+    result = runner.invoke(app, ["backtest", "--models", "arima"], env=ENV)
+    assert result.exit_code == 2 and "unknown model" in text(result)
+    result = runner.invoke(app, ["backtest", "--test-days", "5000"], env=ENV)
+    assert result.exit_code == 2 and "training days" in text(result)

@@ -272,7 +272,7 @@ def main() -> None:
     app()
 
 
-from . import cli_models  # noqa: E402, F401  (registers train, predict, explain)
+from . import cli_backtest, cli_models  # noqa: E402, F401  (register their commands)
 
 if __name__ == "__main__":
     main()

@@ -1,0 +1,82 @@
+"""The backtest report renders in a real browser (headless Chromium) with its images and table."""
+
+import base64
+import io
+import os
+import re
+import shutil
+import subprocess
+
+import pytest
+from PIL import Image
+
+from lstm_forecast.data import read_prices
+from lstm_forecast.evaluation.backtest import BacktestSettings, run_backtest
+from lstm_forecast.evaluation.summary import metrics_table
+from lstm_forecast.reports.outputs import write_outputs
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--hide-scrollbars",
+]
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    out = tmp_path_factory.mktemp("bt") / "out"
+    prices = read_prices("sp500-stocks", tickers=["KO", "PG"]).iloc[-900:]
+    settings = BacktestSettings(
+        models=("lstm", "ema", "ols"),
+        test_days=150,
+        refit_every=50,
+        model_settings={"lstm": dict(lookback=10, hidden_size=4, epochs=2)},
+    )
+    result = run_backtest(prices, settings)
+    return write_outputs(result, metrics_table(result), out, "sp500-stocks")
+
+
+def test_report_is_self_contained(report):
+    page = report.read_text()
+    images = re.findall(r'<img alt="([^"]+)" src="data:image/png;base64,([^"]+)"', page)
+    assert len(images) == 5  # 2 tickers + 2 strategies + errors
+    for _, data in images:
+        Image.open(io.BytesIO(base64.b64decode(data))).verify()
+    assert "http://" not in page and "https://" not in page and "<script" not in page
+    assert 'id="metrics"' in page
+    assert "no evidence of skill" in page or "beats the random walk" in page
+    for name in ("predictions.csv", "metrics.csv", "metrics.json", "errors.png"):
+        assert (report.parent / name).stat().st_size > 0
+
+
+def browser(*args, tmp_path):
+    if CHROMIUM is None:
+        if os.environ.get("LSTM_FORECAST_REQUIRE_CHROMIUM"):
+            pytest.fail("Chromium is required here (LSTM_FORECAST_REQUIRE_CHROMIUM) but absent")
+        pytest.skip(
+            "headless Chromium not found; install Debian's 'chromium' package "
+            "(apt-get install chromium) to run the report rendering test"
+        )
+    command = [CHROMIUM, *FLAGS, f"--user-data-dir={tmp_path / 'profile'}", *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120, check=True)
+
+
+def test_report_renders_in_chromium(report, tmp_path):
+    dom = browser("--dump-dom", report.as_uri(), tmp_path=tmp_path).stdout
+    assert dom.count("<img") == 5 and 'id="metrics"' in dom
+    rows = re.findall(r"<tr", dom.split('id="metrics"')[1].split("</table>")[0])
+    assert len(rows) == 1 + 4 * 3  # header + (naive, lstm, ema, ols) x (KO, PG, ALL)
+    shot = tmp_path / "shot.png"
+    browser(f"--screenshot={shot}", "--window-size=1200,2600", report.as_uri(), tmp_path=tmp_path)
+    image = Image.open(shot).convert("RGB")
+    colours = image.getcolors(maxcolors=1 << 20)
+    assert colours is not None and len(colours) > 500  # plots drawn, not a blank page
+    strip = image.crop((0, 1600, 1200, 2600)).convert("L")  # where the figures are
+    assert strip.getextrema()[0] < 80  # dark plot lines rendered there
