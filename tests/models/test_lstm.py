@@ -79,6 +79,20 @@ def test_save_load_round_trip_forecasts_identically(fitted, prices, tmp_path):
     assert len(config["weights_sha256"]) == 64
 
 
+def test_model_trained_on_cuda_loads_on_a_cpu_machine(fitted, prices, tmp_path, monkeypatch):
+    import torch
+
+    fitted.save(tmp_path / "m")
+    path = tmp_path / "m" / "config.json"
+    doc = json.loads(path.read_text())
+    doc["settings"]["device"] = "cuda"
+    path.write_text(json.dumps(doc))
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.warns(RuntimeWarning, match="loading it on the CPU"):
+        loaded = LSTMForecaster.load(tmp_path / "m")
+    pd.testing.assert_frame_equal(loaded.predict(prices), fitted.predict(prices))
+
+
 def damage(directory, how):
     weights, config = directory / "model.safetensors", directory / "config.json"
     if how == "truncated":

@@ -33,6 +33,20 @@ def _poke(frame: pd.DataFrame, value: float) -> pd.DataFrame:
     return out
 
 
+def _check_bad_training_data(factory, train: pd.DataFrame, name: str) -> None:
+    """Empty data, a NaN hole, an infinite or a negative price must all be refused."""
+    bad = {
+        "empty": train.iloc[:0],
+        "a NaN hole": _poke(train, np.nan),
+        "an infinite price": _poke(train, np.inf),
+        "a negative price": _poke(train, -1.0),
+    }
+    for what, frame in bad.items():
+        assert _raises(lambda f=frame: factory().fit(f), (DataError, ValueError)), (
+            f"{name}: fit on training data with {what} must raise DataError"
+        )
+
+
 def check_forecaster(
     factory: Callable[[], Forecaster],
     prices: pd.DataFrame,
@@ -85,14 +99,5 @@ def check_forecaster(
         "changing later prices (look-ahead)",
     )
 
-    bad = {
-        "empty": train.iloc[:0],
-        "a NaN hole": _poke(train, np.nan),
-        "an infinite price": _poke(train, np.inf),
-        "a negative price": _poke(train, -1.0),
-    }
-    for what, frame in bad.items():
-        assert _raises(lambda f=frame: factory().fit(f), (DataError, ValueError)), (
-            f"{name}: fit on training data with {what} must raise DataError"
-        )
+    _check_bad_training_data(factory, train, name)
     return forecast

@@ -8,6 +8,7 @@ weights file. Loading checks the format, the hash, and every tensor name and sha
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -101,7 +102,17 @@ def load_model(directory: str | Path, device: str | None = None) -> LSTMForecast
         raise ModelFileError(f"{directory / CONFIG}: missing or invalid entry ({exc})") from None
     if device is not None:
         settings["device"] = device
-    tensors = read_tensors(directory / WEIGHTS, expected_hash)
+    elif settings["device"] == "cuda" and not torch.cuda.is_available():
+        warnings.warn(
+            "the model was trained on CUDA, which is not available here; loading it on the CPU",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+        settings["device"] = "cpu"
+    tensors = {
+        k: v.to(torch.device("cpu"))
+        for k, v in read_tensors(directory / WEIGHTS, expected_hash).items()
+    }
     model = LSTMForecaster(**settings)
     net = ForecastNet(
         model.hidden_size,

@@ -176,13 +176,9 @@ def train(
                 "val_loss": val_loss,
                 "seconds": time.perf_counter() - start,
             }
-            result.history.append(row)
-            if val_loss < result.best_val_loss:
-                result.best_val_loss, result.best_epoch, bad_epochs = val_loss, epoch, 0
-                best_state = copy.deepcopy(model.state_dict())
-            else:
-                bad_epochs += 1
-                result.stopped_early = bad_epochs >= config.patience
+            best_state, bad_epochs = _record(
+                result, row, model, best_state, bad_epochs, config.patience
+            )
             if checkpoint is not None:
                 _save_checkpoint(
                     checkpoint, model, optimizer, best_state, result, bad_epochs, fingerprint
@@ -193,6 +189,16 @@ def train(
     model.load_state_dict(best_state)
     model.eval()
     return result
+
+
+def _record(result: TrainResult, row: dict, model, best_state, bad_epochs: int, patience: int):
+    """Append the epoch's row; keep its weights if best; decide on early stopping."""
+    result.history.append(row)
+    if row["val_loss"] < result.best_val_loss:
+        result.best_val_loss, result.best_epoch = row["val_loss"], row["epoch"]
+        return copy.deepcopy(model.state_dict()), 0
+    result.stopped_early = bad_epochs + 1 >= patience
+    return best_state, bad_epochs + 1
 
 
 def _run_epoch(model, optimizer, inputs, targets, loss_fn, config, epoch, best_state) -> float:
