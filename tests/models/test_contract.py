@@ -7,6 +7,9 @@ import pytest
 from lstm_forecast.data import read_prices
 from lstm_forecast.models import MODELS, BaseForecaster, check_forecaster, make_forecaster
 
+# The LSTM's contract at a small size; its skill is tested in test_lstm.py.
+SMALL = {"lstm": dict(lookback=20, hidden_size=8, epochs=3)}
+
 
 @pytest.fixture(scope="module")
 def prices():
@@ -15,13 +18,15 @@ def prices():
 
 @pytest.mark.parametrize("name", sorted(MODELS))
 def test_every_model_obeys_the_contract(name, prices):
-    check_forecaster(lambda: make_forecaster(name), prices)
+    check_forecaster(lambda: make_forecaster(name, **SMALL.get(name, {})), prices)
 
 
 @pytest.mark.parametrize("name", sorted(MODELS))
 @pytest.mark.parametrize("horizon", [1, 5])
 def test_horizons(name, horizon, prices):
-    out = check_forecaster(lambda: make_forecaster(name, horizon=horizon), prices.iloc[:, :1])
+    out = check_forecaster(
+        lambda: make_forecaster(name, horizon=horizon, **SMALL.get(name, {})), prices.iloc[:, :1]
+    )
     assert out.shape[1] == 1
 
 
@@ -61,7 +66,7 @@ def test_later_listing_gives_nan_until_first_price(prices):
     late = prices.copy()
     late.iloc[:400, 0] = np.nan  # AAPL "listed" on row 400
     for name in MODELS:
-        model = make_forecaster(name).fit(late.iloc[:500])
+        model = make_forecaster(name, **SMALL.get(name, {})).fit(late.iloc[:500])
         out = model.predict(late)
         assert out.iloc[:400, 0].isna().all(), name
         assert np.isfinite(out.iloc[-150:].to_numpy()).all(), name
