@@ -93,23 +93,28 @@ class LSTMLayer(torch.autograd.Function):
     def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, p_i, p_f, p_o, variant, fns=None):
         steps, hid = x.shape[1], h0.shape[1]
         gates = F.linear(x.transpose(0, 1), w_ih, b_ih + b_hh)  # (T, B, G*H)
-        out = x.new_empty(steps, *h0.shape)  # (T, B, H)
-        cells, tanh_cells = torch.empty_like(out), torch.empty_like(out)
+        # Row 0 of each buffer is the initial state, so h_{t-1} and c_{t-1} of every step are
+        # zero-copy views (buffer[:-1]) in backward.
+        h_all = x.new_empty(steps + 1, *h0.shape)  # (T+1, B, H)
+        c_all = torch.empty_like(h_all)
+        h_all[0], c_all[0] = h0, c0
+        out, cells = h_all[1:], c_all[1:]
+        tanh_cells = torch.empty_like(out)
         peep = None
         if p_i is not None:
             peep = (torch.stack([p_i, p_f]), p_o)  # (2, H) for the i/f blocks, then (H,)
         h, c = _forward_steps(gates, h0, c0, w_hh.t(), variant, peep, out, cells, tanh_cells)
         ctx.variant, ctx.hid, ctx.fns = variant, hid, fns  # fns: compiled coefficients
-        ctx.save_for_backward(x, h0, c0, w_ih, w_hh, p_i, p_f, p_o, out, cells, tanh_cells, gates)
+        ctx.save_for_backward(x, w_ih, w_hh, p_i, p_f, p_o, h_all, c_all, tanh_cells, gates)
         ctx.mark_non_differentiable(gates, cells)
         return out.transpose(0, 1), h.clone(), c.clone(), gates, cells
 
     @staticmethod
     def backward(ctx, d_out, d_hn, d_cn, _d_gates, _d_cells):
-        x, h0, c0, w_ih, w_hh, p_i, p_f, p_o, out, cells, tanh_cells, gates = ctx.saved_tensors
-        steps, batch, hid = out.shape
+        x, w_ih, w_hh, p_i, p_f, p_o, h_all, c_all, tanh_cells, gates = ctx.saved_tensors
+        steps, batch, hid = tanh_cells.shape
         peep = None if p_i is None else (p_i, p_f, p_o)
-        c_prev = torch.cat([c0.unsqueeze(0), cells[:-1]], 0)  # (T, B, H)
+        c_prev, cells, h_prev = c_all[:-1], c_all[1:], h_all[:-1]  # views, (T, B, H)
         if ctx.fns is None:
             A, B, C, D = _coefficients(gates, c_prev, tanh_cells, ctx.variant, peep)
         else:
@@ -127,7 +132,6 @@ class LSTMLayer(torch.autograd.Function):
             torch.mul(dh, A[t], out=d_blocks[t, :, k])
             dc = dc * D[t]
             dh = d_a[t] @ w_hh
-        h_prev = torch.cat([h0.unsqueeze(0), out[:-1]], 0)
         flat = d_a.view(-1, rows)  # (T*B, G*H)
         dx = (d_a @ w_ih).transpose(0, 1)
         # (x^T da)^T rather than da^T x: the same product, 4x faster with a skinny I on CPU.
