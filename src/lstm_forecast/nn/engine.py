@@ -36,11 +36,11 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .engine_cells import CELLS
+from .engine_cells import CELLS, LAYOUTS
 from .engine_sequence import RecurrentLayer
 from .lstm_layer import LSTMLayer
 
-VARIANTS = tuple(CELLS)
+VARIANTS = tuple(LAYOUTS)
 PATHS = ("eager", "compiled")
 _FUSED = {"standard": "lstm", "gru": "gru", "rnn": "rnn_tanh"}
 LSTM_FAMILY = ("standard", "peephole", "coupled")
@@ -87,8 +87,8 @@ class RecurrentEngine(nn.Module):
         dtype: torch.dtype = torch.float32,
     ) -> None:
         super().__init__()
-        if variant not in CELLS:
-            raise ValueError(f"unknown variant {variant!r}; choose one of {', '.join(CELLS)}")
+        if variant not in LAYOUTS:
+            raise ValueError(f"unknown variant {variant!r}; choose one of {', '.join(LAYOUTS)}")
         if path not in PATHS:
             raise ValueError(f"unknown path {path!r}; choose one of {', '.join(PATHS)}")
         if min(input_size, hidden_size, num_layers) < 1:
@@ -97,7 +97,7 @@ class RecurrentEngine(nn.Module):
             raise ValueError(f"dropout must be in [0, 1), got {dropout}")
         self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
         self.variant, self.dropout, self.path = variant, dropout, path
-        rows = CELLS[variant].rows * hidden_size
+        rows = LAYOUTS[variant].rows * hidden_size
         k = 1.0 / math.sqrt(hidden_size)
         for layer in range(num_layers):
             width = input_size if layer == 0 else hidden_size
@@ -157,7 +157,7 @@ class RecurrentEngine(nn.Module):
         if x.dim() != 3 or x.shape[2] != self.input_size:
             raise ValueError(f"x must be (B, T, {self.input_size}), got {tuple(x.shape)}")
         batch, layers, hidden = x.shape[0], self.num_layers, self.hidden_size
-        has_c = CELLS[self.variant].has_cell_state
+        has_c = LAYOUTS[self.variant].has_cell_state
         zeros = x.new_zeros(layers, batch, hidden)
         h0 = zeros if state is None or state[0] is None else state[0]
         c0 = zeros if state is None or state[1] is None or not has_c else state[1]
@@ -199,7 +199,7 @@ class RecurrentEngine(nn.Module):
         final = (torch.stack(h_n), torch.stack(c_n) if has_c else None)
         if not return_states:
             return out, final
-        names = CELLS[self.variant].gate_names
+        names = LAYOUTS[self.variant].gate_names
         stacked = torch.stack(gates) if names else None  # (L, B, T, S, H)
         states = EngineStates(
             {n: stacked[:, :, :, k] for k, n in enumerate(names)},

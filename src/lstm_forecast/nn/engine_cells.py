@@ -1,13 +1,13 @@
-r"""Pointwise step code of the torch engine, one forward/backward pair per variant.
+r"""Pointwise step code of the GRU and the RNN, and the layout of every engine variant.
 
-The matrix products live in :mod:`.engine_sequence`; these functions do everything between
+The LSTM family (standard, peephole, coupled) runs in :mod:`.lstm_layer`. For the GRU and the
+RNN the matrix products live in :mod:`.engine_sequence`; these functions do everything between
 them, gate by gate, as in ``docs/lstm_backprop.md``.
 
-``forward(a, ah, h, c, peep) -> (h_new, c_new, saved)``: ``a`` (B, G*H) is the step's whole
-pre-activation for the LSTM variants and the RNN (``x W_ih^T + h W_hh^T + biases``; ``ah`` is
-None); for the GRU ``a`` is the input part and ``ah`` the recurrent part, kept apart because
-the reset gate scales only the latter. The gates are activated in place in ``a``, which is
-saved for backward, so no step copies its gates.
+``forward(a, ah, h, c, peep) -> (h_new, c_new, saved)``: for the RNN ``a`` (B, H) is the whole
+pre-activation and ``ah`` is None; for the GRU ``a`` is the input part and ``ah`` the
+recurrent part, kept apart because the reset gate scales only the latter. Gates are activated
+in place in ``a``, which is saved for backward.
 
 ``backward(dh, dc, saved, h, c, peep) -> (d_a, d_ah, dh_direct, dc_prev)``: ``d_ah`` is None
 unless it differs from ``d_a`` (GRU), ``dh_direct`` is the part of dL/dh_{t-1} that does not
@@ -33,75 +33,6 @@ def tanh(x: Tensor) -> Tensor:
 def tanh_(x: Tensor) -> Tensor:
     """tanh in place."""
     return x.mul_(2).sigmoid_().mul_(2).sub_(1)
-
-
-def standard_forward(a, ah, h, c, peep):
-    hid = c.shape[1]
-    a[:, : 2 * hid].sigmoid_()  # input and forget gates
-    tanh_(a[:, 2 * hid : 3 * hid])  # candidate
-    a[:, 3 * hid :].sigmoid_()  # output gate
-    i, f, g, o = a.chunk(4, 1)
-    c_new = torch.addcmul(f * c, i, g)
-    tc = tanh(c_new)
-    return o * tc, c_new, (a, tc)
-
-
-def _lstm_backward(dh, dc, i, f, g, o, tc, c, d_o_extra=None):
-    d_o = dh * tc * o * (1 - o)
-    dct = dc + dh * o * (1 - tc * tc)
-    if d_o_extra is not None:  # peephole p_o: c_t also reaches L through o
-        dct = dct + d_o * d_o_extra
-    return dct, d_o
-
-
-def standard_backward(dh, dc, saved, h, c, peep):
-    a, tc = saved
-    i, f, g, o = a.chunk(4, 1)
-    dct, d_o = _lstm_backward(dh, dc, i, f, g, o, tc, c)
-    da = torch.cat([dct * g * i * (1 - i), dct * c * f * (1 - f), dct * i * (1 - g * g), d_o], 1)
-    return da, None, None, dct * f
-
-
-def peephole_forward(a, ah, h, c, peep):
-    p_i, p_f, p_o = peep
-    hid = c.shape[1]
-    a[:, :hid].addcmul_(c, p_i).sigmoid_()  # input gate peeks at c_{t-1}
-    a[:, hid : 2 * hid].addcmul_(c, p_f).sigmoid_()  # forget gate peeks at c_{t-1}
-    tanh_(a[:, 2 * hid : 3 * hid])
-    i, f, g, o = a.chunk(4, 1)
-    c_new = torch.addcmul(f * c, i, g)
-    o.addcmul_(c_new, p_o).sigmoid_()  # output gate peeks at c_t
-    tc = tanh(c_new)
-    return o * tc, c_new, (a, tc)
-
-
-def peephole_backward(dh, dc, saved, h, c, peep):
-    p_i, p_f, p_o = peep
-    a, tc = saved
-    i, f, g, o = a.chunk(4, 1)
-    dct, d_o = _lstm_backward(dh, dc, i, f, g, o, tc, c, p_o)
-    d_i, d_f = dct * g * i * (1 - i), dct * c * f * (1 - f)
-    da = torch.cat([d_i, d_f, dct * i * (1 - g * g), d_o], 1)
-    return da, None, None, dct * f + d_i * p_i + d_f * p_f
-
-
-def coupled_forward(a, ah, h, c, peep):
-    hid = c.shape[1]
-    a[:, :hid].sigmoid_()  # forget gate
-    tanh_(a[:, hid : 2 * hid])  # candidate
-    a[:, 2 * hid :].sigmoid_()  # output gate
-    f, g, o = a.chunk(3, 1)
-    c_new = g + f * (c - g)  # f c + (1 - f) g
-    tc = tanh(c_new)
-    return o * tc, c_new, (a, tc)
-
-
-def coupled_backward(dh, dc, saved, h, c, peep):
-    a, tc = saved
-    f, g, o = a.chunk(3, 1)
-    dct, d_o = _lstm_backward(dh, dc, 1 - f, f, g, o, tc, c)
-    da = torch.cat([dct * (c - g) * f * (1 - f), dct * (1 - f) * (1 - g * g), d_o], 1)
-    return da, None, None, dct * f
 
 
 def gru_forward(a, ah, h, c, peep):
@@ -132,15 +63,6 @@ def rnn_backward(dh, dc, saved, h, c, peep):
     return dh * (1 - h_new * h_new), None, None, dc
 
 
-def _lstm_gates(saved):
-    return list(saved[0].chunk(4, 1))
-
-
-def _coupled_gates(saved):
-    f, g, o = saved[0].chunk(3, 1)
-    return [1 - f, f, g, o]
-
-
 @dataclass(frozen=True)
 class TorchCell:
     """A variant's step functions and layout."""
@@ -155,15 +77,6 @@ class TorchCell:
 
 
 CELLS = {
-    "standard": TorchCell(
-        standard_forward, standard_backward, 4, ("i", "f", "g", "o"), _lstm_gates, True
-    ),
-    "peephole": TorchCell(
-        peephole_forward, peephole_backward, 4, ("i", "f", "g", "o"), _lstm_gates, True
-    ),
-    "coupled": TorchCell(
-        coupled_forward, coupled_backward, 3, ("i", "f", "g", "o"), _coupled_gates, True
-    ),
     "gru": TorchCell(
         gru_forward,
         gru_backward,
@@ -174,4 +87,23 @@ CELLS = {
         splits_recurrent=True,
     ),
     "rnn": TorchCell(rnn_forward, rnn_backward, 1, (), lambda saved: [], False),
+}
+
+
+@dataclass(frozen=True)
+class Layout:
+    """What the engine needs to know of a variant: gate blocks and state."""
+
+    rows: int  # gate blocks G of W_ih / W_hh
+    gate_names: tuple[str, ...]  # in the order the engine reports them
+    has_cell_state: bool
+
+
+LSTM_GATES = ("i", "f", "g", "o")
+LAYOUTS = {
+    "standard": Layout(4, LSTM_GATES, True),
+    "peephole": Layout(4, LSTM_GATES, True),
+    "coupled": Layout(3, LSTM_GATES, True),  # weights f, g, o; reports i = 1 - f too
+    "gru": Layout(3, ("r", "z", "n"), False),
+    "rnn": Layout(1, (), False),
 }

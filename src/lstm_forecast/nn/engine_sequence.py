@@ -1,4 +1,6 @@
-"""One recurrent layer over a whole sequence, as an autograd Function with hand-written BPTT.
+"""A GRU or RNN layer over a whole sequence, as an autograd Function with hand-written BPTT.
+
+(The LSTM family has its own, faster layer: :mod:`.lstm_layer`.)
 
 Forward: the input projection of every step in one matmul, then one ``addmm`` per step for
 the recurrent part and the variant's pointwise cell code (:mod:`.engine_cells`). Backward
@@ -18,7 +20,7 @@ class RecurrentLayer(torch.autograd.Function):
     """``apply(x, h0, c0, w_ih, w_hh, b_ih, b_hh, p_i, p_f, p_o, cell, keep_states)``.
 
     Shapes: x (B, T, I); h0, c0 (B, H); w_ih (G*H, I); w_hh (G*H, H); biases (G*H,);
-    peepholes (H,) or None; ``cell`` a :class:`.engine_cells.TorchCell` (possibly with
+    the peephole arguments are None; ``cell`` a :class:`.engine_cells.TorchCell` (possibly with
     compiled functions). Returns out (B, T, H), h_n, c_n (B, H), and when ``keep_states`` the
     gates (B, T, S, H) and cell states (B, T, H) (empty tensors otherwise).
     """
@@ -26,7 +28,7 @@ class RecurrentLayer(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, p_i, p_f, p_o, cell, keep_states):
         gru = cell.splits_recurrent
-        peep = None if p_i is None else (p_i, p_f, p_o)
+        peep = None  # the GRU and the RNN have no peepholes
         x_t = x.transpose(0, 1)  # (T, B, I)
         bias = b_ih if gru else b_ih + b_hh  # LSTM/RNN: both biases folded in once
         ax_all = F.linear(x_t, w_ih, bias)  # (T, B, G*H), contiguous
@@ -55,9 +57,9 @@ class RecurrentLayer(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, d_out, d_hn, d_cn, _d_states, _d_cells):
-        x, h0, c0, w_ih, w_hh, p_i, p_f, p_o, out = ctx.saved_tensors
+        x, h0, c0, w_ih, w_hh, _, _, _, out = ctx.saved_tensors
         cell, gru = ctx.cell, ctx.gru
-        peep = None if p_i is None else (p_i, p_f, p_o)
+        peep = None  # the GRU and the RNN have no peepholes
         steps, batch, hidden = out.shape
         d_out = d_out.transpose(0, 1)  # (T, B, H)
         h_prev = torch.cat([h0.unsqueeze(0), out[:-1]], 0)  # (T, B, H): h_{t-1}
@@ -82,12 +84,4 @@ class RecurrentLayer(torch.autograd.Function):
         dw_ih = (x.transpose(0, 1).reshape(-1, x.shape[-1]).t() @ flat_ax).t()  # see lstm_layer
         dw_hh = flat_ah.t() @ h_prev.reshape(-1, hidden)
         db_ih, db_hh = flat_ax.sum(0), flat_ah.sum(0)
-        dp = (None, None, None)
-        if peep is not None:
-            c_before, c_after = torch.stack(c_prev), torch.stack(ctx.cells)  # (T, B, H)
-            dp = (
-                (d_ax_all[..., :hidden] * c_before).sum((0, 1)),
-                (d_ax_all[..., hidden : 2 * hidden] * c_before).sum((0, 1)),
-                (d_ax_all[..., 3 * hidden :] * c_after).sum((0, 1)),
-            )
-        return dx, dh, dc, dw_ih, dw_hh, db_ih, db_hh, *dp, None, None
+        return dx, dh, dc, dw_ih, dw_hh, db_ih, db_hh, None, None, None, None, None
