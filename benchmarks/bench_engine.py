@@ -2,10 +2,12 @@
 
 For each shape (batch 256, 60 steps; input/hidden 1/64 and 8/128), each variant and path,
 and torch.nn.LSTM as the reference: median milliseconds per batch of forward + backward after
-warm-up, sequences per second, the ratio to torch.nn.LSTM, the achieved GFLOP/s (matrix
-products only: 3 x 2 B T G H (I + H) for forward + backward) beside the GFLOP/s of one plain
-matmul with the same operation count (the practical ceiling), and the compile time of the
-compiled path, cold (empty cache) and cached, each measured in a fresh subprocess.
+warm-up, sequences per second, the ratio to torch.nn.LSTM (each candidate timed alternately
+with torch.nn.LSTM, run by run, so that drift of the machine's speed cancels in the ratio),
+the achieved GFLOP/s (matrix products only: 3 x 2 B T G H (I + H) for forward + backward)
+beside the GFLOP/s of one plain matmul with the same operation count (the practical
+ceiling), and the compile time of the compiled path, cold (empty cache) and cached, each
+measured in a fresh subprocess.
 
     python benchmarks/bench_engine.py [--repeats 15] [--threads 2] [--no-compile-times]
 """
@@ -28,15 +30,28 @@ SHAPES = [(256, 60, 1, 64), (256, 60, 8, 128)]  # B, T, I, H
 ROWS = {"standard": 4, "peephole": 4, "coupled": 3, "gru": 3, "rnn": 1}
 
 
+def _once(step) -> float:
+    start = time.perf_counter()
+    step()
+    return time.perf_counter() - start
+
+
 def median_ms(step, repeats: int) -> float:
     for _ in range(3):
         step()
-    times = []
+    return statistics.median(_once(step) for _ in range(repeats)) * 1e3
+
+
+def paired_ms(reference, candidate, repeats: int) -> tuple[float, float]:
+    """Medians of the two, timed alternately so that machine drift hits both alike."""
+    for _ in range(3):
+        reference()
+        candidate()
+    ref, cand = [], []
     for _ in range(repeats):
-        start = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1e3
+        ref.append(_once(reference))
+        cand.append(_once(candidate))
+    return statistics.median(ref) * 1e3, statistics.median(cand) * 1e3
 
 
 def fwd_bwd(module, x):
