@@ -6,7 +6,12 @@ import statsmodels.api as sm
 from scipy import stats as sps
 
 from lstm_forecast.evaluation import metrics
-from lstm_forecast.evaluation.stats import diebold_mariano, newey_west_variance, verdict
+from lstm_forecast.evaluation.stats import (
+    diebold_mariano,
+    newey_west_variance,
+    pesaran_timmermann,
+    verdict,
+)
 from lstm_forecast.evaluation.strategy import performance, strategy_returns
 
 
@@ -83,3 +88,26 @@ def test_strategy_by_hand():
     assert perf["ann_return"] == pytest.approx(252 * np.mean([0.1, -0.2, 0.05]))
     assert perf["sharpe"] == pytest.approx(perf["ann_return"] / perf["ann_volatility"])
     assert perf["turnover"] == pytest.approx(252 / 3)
+
+
+def test_pesaran_timmermann_by_hand():
+    y = np.array([1, 1, -1, 1, -1, -1, 1, 1, -1, 1.0])
+    f = np.array([1, 1, -1, -1, -1, 1, 1, 1, -1, 1.0])
+    n, p_hat, py, px = 10, 0.8, 0.6, 0.6
+    p_star = py * px + (1 - py) * (1 - px)  # 0.52
+    var_p = p_star * (1 - p_star) / n
+    var_star = (
+        (2 * py - 1) ** 2 * px * (1 - px) / n
+        + (2 * px - 1) ** 2 * py * (1 - py) / n
+        + 4 * py * px * (1 - py) * (1 - px) / n**2
+    )
+    expected = (p_hat - p_star) / np.sqrt(var_p - var_star)
+    statistic, p = pesaran_timmermann(y, f)
+    assert statistic == pytest.approx(expected) and p == pytest.approx(sps.norm.sf(expected))
+
+
+def test_pesaran_timmermann_gives_always_up_no_credit():
+    y = np.random.default_rng(0).permutation(np.r_[np.ones(300), -np.ones(200)])  # 60% up
+    statistic, p = pesaran_timmermann(y, np.ones(500))
+    assert np.isnan(statistic) and np.isnan(p)
+    assert metrics.hit_rate(y, np.ones(500))[2] < 0.05  # the coin test is fooled

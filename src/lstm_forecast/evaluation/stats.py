@@ -80,3 +80,36 @@ def verdict(p_better: float, r2_vs_zero: float) -> str:
     if p_better > 0.95:
         return "significantly worse than the random walk"
     return "no evidence of skill"
+
+
+def pesaran_timmermann(actual: np.ndarray, forecast: np.ndarray) -> tuple[float, float]:
+    r"""Directional accuracy beyond chance (Pesaran & Timmermann 1992): (statistic, p-value).
+
+    With :math:`P` the hit rate, :math:`P_y` and :math:`P_x` the shares of rising outcomes and
+    of rising forecasts, chance alone gives :math:`P_* = P_y P_x + (1-P_y)(1-P_x)`. The
+    statistic :math:`(P - P_*) / \sqrt{\hat V(P) - \hat V(P_*)}` is standard normal under
+    independence of forecast and outcome signs; the one-sided p-value is small when the
+    forecasts call directions better than chance. Unlike a test against a fair coin, an
+    always-"up" forecast in a rising market scores no skill (the statistic is undefined:
+    NaN). Zero forecasts and zero outcomes are left out.
+    """
+    actual, forecast = np.asarray(actual, float), np.asarray(forecast, float)
+    keep = (actual != 0) & (forecast != 0)
+    up_y, up_x = actual[keep] > 0, forecast[keep] > 0
+    n = int(keep.sum())
+    if n < 2:
+        return float("nan"), float("nan")
+    p_hat = float(np.mean(up_y == up_x))
+    py, px = float(up_y.mean()), float(up_x.mean())
+    p_star = py * px + (1 - py) * (1 - px)
+    var_p = p_star * (1 - p_star) / n
+    var_star = (
+        (2 * py - 1) ** 2 * px * (1 - px) / n
+        + (2 * px - 1) ** 2 * py * (1 - py) / n
+        + 4 * py * px * (1 - py) * (1 - px) / n**2
+    )
+    denominator = var_p - var_star
+    if denominator <= 0:
+        return float("nan"), float("nan")
+    statistic = (p_hat - p_star) / np.sqrt(denominator)
+    return float(statistic), float(stats.norm.sf(statistic))

@@ -16,7 +16,7 @@ import pandas as pd
 from ..features import horizon_target, log_returns
 from . import metrics
 from .backtest import BacktestResult
-from .stats import diebold_mariano_from_differential, verdict
+from .stats import diebold_mariano_from_differential, pesaran_timmermann, verdict
 from .strategy import performance, strategy_returns
 
 MASE_DAYS = 252  # MASE scale: naive in-sample MAE over the last year before the test period
@@ -49,6 +49,7 @@ def _row(
         differential = differential.groupby(level=0).mean()
     dm = diebold_mariano_from_differential(differential.to_numpy(), h)
     r2_zero = metrics.oos_r2(actual, forecast, 0.0)
+    pt = pesaran_timmermann(actual, forecast)
     row = {
         "n": len(group),
         "rmse": metrics.rmse(actual, forecast),
@@ -58,6 +59,8 @@ def _row(
         "hit_rate": hit,
         "hit_n": calls,
         "hit_p": hit_p,
+        "pt_stat": pt[0],
+        "pt_p": pt[1],
         "dm_stat": dm.statistic,
         "dm_p": dm.p_better,
         "verdict": verdict(dm.p_better, r2_zero),

@@ -19,7 +19,8 @@ COLUMNS = [
     ("r2_vs_zero", "R² vs RW", "{:+.4f}"),
     ("r2_vs_mean", "R² vs mean", "{:+.4f}"),
     ("hit_rate", "hit rate", "{:.1%}"),
-    ("hit_p", "p (hits)", "{:.3f}"),
+    ("hit_p", "p (coin)", "{:.3f}"),
+    ("pt_p", "p (PT)", "{:.3f}"),
     ("dm_stat", "DM", "{:+.2f}"),
     ("dm_p", "p (DM)", "{:.3f}"),
     ("verdict", "against the random walk", "{}"),
@@ -109,8 +110,10 @@ def write_report(result: BacktestResult, table: pd.DataFrame, out: Path, source:
 it (above 0 means smaller squared errors); the Diebold-Mariano test asks whether the
 difference is larger than luck would give (one-sided p-value). "R² vs mean" compares with the
 historical average return (Campbell & Thompson 2008). Hit rate is the share of correctly
-called directions, with the p-value of doing that well by coin flips (a model that always
-says "up" scores the share of up days, so compare with the drift row). Green rows beat the
+called directions: "p (coin)" is the chance of doing that well by coin flips, which an
+always-"up" forecast passes in a rising market; "p (PT)" is the Pesaran-Timmermann test of
+calling directions better than chance given how often prices and forecasts rise (blank when
+the forecast never changes direction). Green rows beat the
 random walk at the 5% level; red rows are significantly worse.</p>
 {metrics_html(table)}
 <h2>Forecasts over the test period</h2>{forecast_imgs}
