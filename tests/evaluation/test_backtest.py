@@ -94,3 +94,11 @@ def test_planted_component_is_found():
     pooled = table.loc[("lstm", "ALL")]
     assert pooled["dm_p"] < 0.01 and pooled["r2_vs_zero"] > 0.03
     assert pooled["verdict"] == "beats the random walk at the 1% level"
+
+
+def test_history_too_short_for_lookback_and_test_window(stocks):
+    from lstm_forecast.data import DataError
+
+    short = stocks.iloc[-300:]
+    with pytest.raises(DataError, match="lookback 60 and 250 test days need at least 312"):
+        run_backtest(short, BacktestSettings(models=("lstm",), test_days=250))

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..data.errors import DataError
+from ..data.validate import check_history
 from ..models import make_forecaster, validate_prices
 from .splits import Fold, walk_forward_splits
 
@@ -108,6 +109,9 @@ def run_backtest(
     unknown = [m for m in models if m not in _known_models()]
     if unknown:
         raise ValueError(f"unknown model(s) {unknown}; choose from {', '.join(_known_models())}")
+    if "lstm" in models:
+        lookback = settings.model_settings.get("lstm", {}).get("lookback", 60)
+        check_history(prices, lookback, settings.test_days, "prices")
     folds = walk_forward_splits(
         prices.index,
         settings.test_days,
