@@ -9,6 +9,10 @@ runner = CliRunner()
 ENV = {"COLUMNS": "150"}
 
 
+def invoke(args: list[str]):
+    return runner.invoke(app, args, env=ENV)
+
+
 def text(result) -> str:
     """The output with rich's line wrapping undone."""
     return " ".join(result.output.split())
@@ -36,7 +40,7 @@ def model_dir(tmp_path_factory):
         "--out",
         str(out),
     ]
-    result = runner.invoke(app, args, env=ENV)
+    result = invoke(args)
     assert result.exit_code == 0, result.output
     assert "best epoch" in text(result) and (out / "config.json").exists()
     return out
@@ -44,8 +48,7 @@ def model_dir(tmp_path_factory):
 
 def test_predict_table_and_csv(model_dir, tmp_path):
     csv = tmp_path / "f.csv"
-    result = runner.invoke(
-        app,
+    result = invoke(
         [
             "predict",
             "--model",
@@ -56,38 +59,32 @@ def test_predict_table_and_csv(model_dir, tmp_path):
             "2",
             "--csv",
             str(csv),
-        ],
-        env=ENV,
+        ]
     )
     assert result.exit_code == 0, result.output
     assert "Forecasts from 2022-12-28" in text(result)
     lines = csv.read_text().splitlines()
     assert lines[0] == "ticker,origin,step,date,log_return,price" and len(lines) == 1 + 2 * 2
-    again = runner.invoke(
-        app,
-        ["predict", "--model", str(model_dir), "--data", "sp500-stocks", "--csv", str(csv)],
-        env=ENV,
+    again = invoke(
+        ["predict", "--model", str(model_dir), "--data", "sp500-stocks", "--csv", str(csv)]
     )
     assert again.exit_code == 2 and "exists" in text(again)  # never overwrites a user file
 
 
 def test_predict_horizon_beyond_the_model(model_dir):
-    result = runner.invoke(
-        app,
-        ["predict", "--model", str(model_dir), "--data", "sp500-stocks", "--horizon", "4"],
-        env=ENV,
+    result = invoke(
+        ["predict", "--model", str(model_dir), "--data", "sp500-stocks", "--horizon", "4"]
     )
     assert result.exit_code == 2 and "model's horizon (3)" in text(result)
 
 
 def test_predict_with_data_lacking_a_ticker(model_dir):
-    result = runner.invoke(app, ["predict", "--model", str(model_dir), "--data", "sp500"], env=ENV)
+    result = invoke(["predict", "--model", str(model_dir), "--data", "sp500"])
     assert result.exit_code == 2 and "absent" in text(result)
 
 
 def test_explain_writes_pngs(model_dir, tmp_path):
-    result = runner.invoke(
-        app,
+    result = invoke(
         [
             "explain",
             "--model",
@@ -100,8 +97,7 @@ def test_explain_writes_pngs(model_dir, tmp_path):
             "15",
             "--out",
             str(tmp_path),
-        ],
-        env=ENV,
+        ]
     )
     assert result.exit_code == 0, result.output
     for name in ("gates.png", "cells.png", "forecast.png"):
@@ -109,8 +105,7 @@ def test_explain_writes_pngs(model_dir, tmp_path):
 
 
 def test_explain_unknown_ticker(model_dir, tmp_path):
-    result = runner.invoke(
-        app,
+    result = invoke(
         [
             "explain",
             "--model",
@@ -121,41 +116,27 @@ def test_explain_unknown_ticker(model_dir, tmp_path):
             "AAPL",
             "--out",
             str(tmp_path),
-        ],
-        env=ENV,
+        ]
     )
     assert result.exit_code == 2 and "not in training" in text(result)
 
 
 def test_missing_model_is_a_clear_error(tmp_path):
-    result = runner.invoke(app, ["predict", "--model", str(tmp_path / "none")], env=ENV)
+    result = invoke(["predict", "--model", str(tmp_path / "none")])
     assert result.exit_code == 2 and "no such model directory" in text(result)
 
 
 def test_train_refuses_a_directory_with_other_files(tmp_path):
     (tmp_path / "keep.txt").write_text("x")
-    result = runner.invoke(
-        app,
-        [
-            "train",
-            "--epochs",
-            "1",
-            "--lookback",
-            "10",
-            "--hidden-size",
-            "4",
-            "--out",
-            str(tmp_path),
-        ],
-        env=ENV,
+    result = invoke(
+        ["train", "--epochs", "1", "--lookback", "10", "--hidden-size", "4", "--out", str(tmp_path)]
     )
     assert result.exit_code == 2 and "not empty" in text(result)
     assert (tmp_path / "keep.txt").read_text() == "x"
 
 
 def test_demo_adding_small(tmp_path):
-    result = runner.invoke(
-        app,
+    result = invoke(
         [
             "demo",
             "adding",
@@ -167,8 +148,7 @@ def test_demo_adding_small(tmp_path):
             "4",
             "--out",
             str(tmp_path),
-        ],
-        env=ENV,
+        ]
     )
     assert result.exit_code == 0, result.output
     assert "LSTM: final test MSE" in text(result) and (tmp_path / "adding.png").exists()
@@ -197,21 +177,21 @@ def test_backtest_command_writes_everything(tmp_path):
         "--out",
         str(out),
     ]
-    result = runner.invoke(app, args, env=ENV)
+    result = invoke(args)
     assert result.exit_code == 0, result.output
     assert "ranked by RMSE" in text(result) and "Finished in" in text(result)
     for name in ("predictions.csv", "metrics.csv", "metrics.json", "report.html"):
         assert (out / name).exists()
-    again = runner.invoke(app, args, env=ENV)  # our own outputs may be replaced
+    again = invoke(args)  # our own outputs may be replaced
     assert again.exit_code == 0, again.output
     (out / "mine.txt").write_text("keep")
-    refused = runner.invoke(app, args, env=ENV)
+    refused = invoke(args)
     assert refused.exit_code == 2 and "holds other files" in text(refused)
     assert (out / "mine.txt").read_text() == "keep"
 
 
 def test_backtest_bad_model_and_short_data():
-    result = runner.invoke(app, ["backtest", "--models", "arima"], env=ENV)
+    result = invoke(["backtest", "--models", "arima"])
     assert result.exit_code == 2 and "unknown model" in text(result)
-    result = runner.invoke(app, ["backtest", "--test-days", "5000"], env=ENV)
+    result = invoke(["backtest", "--test-days", "5000"])
     assert result.exit_code == 2 and "training days" in text(result)

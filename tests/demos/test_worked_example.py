@@ -3,13 +3,7 @@
 import numpy as np
 import pytest
 
-from lstm_forecast.demos.worked_example import (
-    COMPANY_A,
-    COMPANY_B,
-    run_unit,
-    seed_unit,
-    train_unit,
-)
+from lstm_forecast.demos.worked_example import COMPANY_A, COMPANY_B, run_unit, seed_unit, train_unit
 from lstm_forecast.nn.reference import standard
 
 
