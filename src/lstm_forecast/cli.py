@@ -7,7 +7,7 @@ Heavy libraries (NumPy, matplotlib, torch) are imported inside the commands so t
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -256,15 +256,20 @@ def _split(names: str | None) -> list[str] | None:
     return [n.strip() for n in names.split(",") if n.strip()] if names else None
 
 
+def _fail(exc: Exception) -> NoReturn:
+    """End the command: the error as one red line, exit code 2, no traceback."""
+    console.print(f"[red]error:[/red] {exc}")
+    raise typer.Exit(2)
+
+
 def _read_or_exit(source: str, **kwargs):
-    """read_prices, with a DataError printed as one red line and exit code 2."""
+    """read_prices, with a DataError ending the command through :func:`_fail`."""
     from .data import DataError, read_prices
 
     try:
         return read_prices(source, **kwargs)
     except DataError as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
+        _fail(exc)
 
 
 def main() -> None:

@@ -10,7 +10,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from .cli import _read_or_exit, _split, app, console
+from .cli import _fail, _read_or_exit, _split, app, console
 
 
 @app.command()
@@ -83,8 +83,7 @@ def backtest(
             )
         table = metrics_table(result)
     except (DataError, ValueError, RuntimeError) as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
+        _fail(exc)
     _print_ranking(table, result, data)
     if out is not None:
         report = write_outputs(result, table, out, data)

@@ -8,15 +8,10 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from .cli import _read_or_exit, _split, app, console
+from .cli import _fail, _read_or_exit, _split, app, console
 
 Data = Annotated[str, typer.Option(help="CSV/Parquet path or embedded dataset name.")]
 Tickers = Annotated[str | None, typer.Option(help="Comma-separated tickers (default: all).")]
-
-
-def _fail(exc: Exception) -> None:
-    console.print(f"[red]error:[/red] {exc}")
-    raise typer.Exit(2)
 
 
 def _model_and_prices(model: Path, data: str):

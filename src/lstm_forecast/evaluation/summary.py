@@ -96,7 +96,8 @@ def strategy_curves(result: BacktestResult, kind: str = "long_flat") -> pd.DataF
     for name, group in data.groupby("model", sort=False):
         daily, _ = _strategy(group, kind, result.settings.cost_bps, panel=True)
         curves[name] = np.cumsum(daily)
-    curves["buy & hold"] = np.cumsum(_strategy(group, "buy_hold", 0.0, panel=True)[0])
+    naive = data[data["model"] == "naive"]  # every model shares these origins and tickers
+    curves["buy & hold"] = np.cumsum(_strategy(naive, "buy_hold", 0.0, panel=True)[0])
     origins = np.sort(data["origin"].unique())
     return pd.DataFrame(curves, index=pd.DatetimeIndex(origins))
 

@@ -113,10 +113,10 @@ class BaseForecaster:
         return forecast.loc[origins]
 
     def _fit(self, prices: pd.DataFrame) -> None:
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must implement _fit(prices)")
 
     def _predict(self, history: pd.DataFrame) -> pd.DataFrame:
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must implement _predict(history)")
 
     def __repr__(self) -> str:
         settings = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.endswith("_"))

@@ -188,7 +188,9 @@ class RecurrentEngine(nn.Module):
                 layer_cells = layer_cells.transpose(0, 1)  # (B, T, H)
             else:
                 out, h, c, layer_gates, layer_cells = RecurrentLayer.apply(
-                    *args, self._cell_functions(), return_states
+                    *args[:7],
+                    self._cell_functions(),
+                    return_states,  # no peepholes
                 )
             h_n.append(h)
             c_n.append(c)

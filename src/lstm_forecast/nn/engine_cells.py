@@ -25,11 +25,6 @@ import torch
 from torch import Tensor
 
 
-def tanh(x: Tensor) -> Tensor:
-    """tanh(x) = 2 sigmoid(2x) - 1, a new tensor."""
-    return torch.sigmoid(2 * x).mul_(2).sub_(1)
-
-
 def tanh_(x: Tensor) -> Tensor:
     """tanh in place."""
     return x.mul_(2).sigmoid_().mul_(2).sub_(1)

@@ -17,18 +17,17 @@ import torch.nn.functional as F
 
 
 class RecurrentLayer(torch.autograd.Function):
-    """``apply(x, h0, c0, w_ih, w_hh, b_ih, b_hh, p_i, p_f, p_o, cell, keep_states)``.
+    """``apply(x, h0, c0, w_ih, w_hh, b_ih, b_hh, cell, keep_states)``.
 
     Shapes: x (B, T, I); h0, c0 (B, H); w_ih (G*H, I); w_hh (G*H, H); biases (G*H,);
-    the peephole arguments are None; ``cell`` a :class:`.engine_cells.TorchCell` (possibly with
+    ``cell`` a :class:`.engine_cells.TorchCell` (possibly with
     compiled functions). Returns out (B, T, H), h_n, c_n (B, H), and when ``keep_states`` the
     gates (B, T, S, H) and cell states (B, T, H) (empty tensors otherwise).
     """
 
     @staticmethod
-    def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, p_i, p_f, p_o, cell, keep_states):
+    def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, cell, keep_states):
         gru = cell.splits_recurrent
-        peep = None  # the GRU and the RNN have no peepholes
         x_t = x.transpose(0, 1)  # (T, B, I)
         bias = b_ih if gru else b_ih + b_hh  # LSTM/RNN: both biases folded in once
         ax_all = F.linear(x_t, w_ih, bias)  # (T, B, G*H), contiguous
@@ -38,14 +37,14 @@ class RecurrentLayer(torch.autograd.Function):
         saved, cells = [], []
         for t, ax in enumerate(ax_all.unbind(0)):
             if gru:
-                h, c, s = cell.forward(ax, torch.addmm(b_hh, h, w_hh_t), h, c, peep)
+                h, c, s = cell.forward(ax, torch.addmm(b_hh, h, w_hh_t), h, c, None)
             else:
-                h, c, s = cell.forward(torch.addmm(ax, h, w_hh_t), None, h, c, peep)
+                h, c, s = cell.forward(torch.addmm(ax, h, w_hh_t), None, h, c, None)
             out[t] = h
             saved.append(s)
             cells.append(c)
         ctx.cell, ctx.steps, ctx.cells, ctx.gru = cell, saved, cells, gru
-        ctx.save_for_backward(x, h0, c0, w_ih, w_hh, p_i, p_f, p_o, out)
+        ctx.save_for_backward(x, h0, c0, w_ih, w_hh, out)
         empty = x.new_empty(0)
         states = cell_states = empty
         if keep_states:
@@ -57,9 +56,8 @@ class RecurrentLayer(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, d_out, d_hn, d_cn, _d_states, _d_cells):
-        x, h0, c0, w_ih, w_hh, _, _, _, out = ctx.saved_tensors
+        x, h0, c0, w_ih, w_hh, out = ctx.saved_tensors
         cell, gru = ctx.cell, ctx.gru
-        peep = None  # the GRU and the RNN have no peepholes
         steps, batch, hidden = out.shape
         d_out = d_out.transpose(0, 1)  # (T, B, H)
         h_prev = torch.cat([h0.unsqueeze(0), out[:-1]], 0)  # (T, B, H): h_{t-1}
@@ -70,7 +68,7 @@ class RecurrentLayer(torch.autograd.Function):
         dh, dc = d_hn, d_cn
         for t in reversed(range(steps)):
             d_ax, d_ah, dh_direct, dc = cell.backward(
-                dh + d_out[t], dc, ctx.steps[t], h_prev[t], c_prev[t], peep
+                dh + d_out[t], dc, ctx.steps[t], h_prev[t], c_prev[t], None
             )
             d_ax_all[t] = d_ax
             if d_ah is not None:
@@ -84,4 +82,4 @@ class RecurrentLayer(torch.autograd.Function):
         dw_ih = (x.transpose(0, 1).reshape(-1, x.shape[-1]).t() @ flat_ax).t()  # see lstm_layer
         dw_hh = flat_ah.t() @ h_prev.reshape(-1, hidden)
         db_ih, db_hh = flat_ax.sum(0), flat_ah.sum(0)
-        return dx, dh, dc, dw_ih, dw_hh, db_ih, db_hh, None, None, None, None, None
+        return dx, dh, dc, dw_ih, dw_hh, db_ih, db_hh, None, None

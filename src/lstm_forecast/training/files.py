@@ -41,35 +41,56 @@ def _atomic_write(path: Path, write) -> None:
         os.close(dir_fd)
 
 
-def write_bundle(path: Path, tensors: dict[str, torch.Tensor], document: dict) -> None:
-    """Atomically write ``tensors`` and the JSON-able ``document`` to one safetensors file."""
+def write_tensors(
+    path: Path, tensors: dict[str, torch.Tensor], document: dict | None = None
+) -> None:
+    """Atomically write ``tensors`` as safetensors, with ``document`` (JSON) in the header.
+
+    A checkpoint is such a file with a document (a *bundle*); model weights have none.
+    """
     from safetensors.torch import save
 
-    data = save(
-        {k: v.detach().cpu().contiguous() for k, v in tensors.items()},
-        metadata={"document": json.dumps(document)},
-    )
+    metadata = None if document is None else {"document": json.dumps(document)}
+    data = save({k: v.detach().cpu().contiguous() for k, v in tensors.items()}, metadata=metadata)
     _atomic_write(Path(path), lambda handle: handle.write(data))
 
 
-def read_bundle(path: Path) -> tuple[dict[str, torch.Tensor], dict]:
-    """Read a bundle written by :func:`write_bundle`; any damage is a :class:`ModelFileError`."""
-    from safetensors import safe_open
+def _read(path: Path, expected_sha256: str | None) -> tuple[dict[str, torch.Tensor], dict]:
+    """Tensors and header metadata of a safetensors file; damage is a ModelFileError."""
     from safetensors.torch import load
 
     path = Path(path)
     if not path.is_file():
         raise ModelFileError(f"{path}: no such file")
     raw = path.read_bytes()
+    if expected_sha256 is not None and hashlib.sha256(raw).hexdigest() != expected_sha256:
+        raise ModelFileError(
+            f"{path}: SHA-256 does not match config.json; the weights file "
+            "was changed or damaged after saving"
+        )
     try:
         tensors = load(raw)
-        with safe_open(str(path), framework="pt") as handle:
-            document = json.loads((handle.metadata() or {})["document"])
+        header_size = int.from_bytes(raw[:8], "little")  # the safetensors layout
+        metadata = json.loads(raw[8 : 8 + header_size]).get("__metadata__") or {}
     except Exception as exc:  # safetensors raises several types for damaged files
         raise ModelFileError(
             f"{path}: truncated or corrupted ({type(exc).__name__}: {str(exc)[:120]})"
         ) from None
-    return tensors, document
+    return tensors, metadata
+
+
+def read_tensors(path: Path, expected_sha256: str | None = None) -> dict[str, torch.Tensor]:
+    """Read safetensors, first checking the file's SHA-256 when one is given."""
+    return _read(path, expected_sha256)[0]
+
+
+def read_bundle(path: Path) -> tuple[dict[str, torch.Tensor], dict]:
+    """Read a file written by :func:`write_tensors` with a document: (tensors, document)."""
+    tensors, metadata = _read(path, None)
+    try:
+        return tensors, json.loads(metadata["document"])
+    except (KeyError, ValueError):
+        raise ModelFileError(f"{path}: no readable document in the header") from None
 
 
 def sha256(path: Path) -> str:
@@ -81,14 +102,6 @@ def write_json(path: Path, document: dict) -> None:
     """Atomically write a JSON document."""
     text = json.dumps(document, indent=2, sort_keys=True).encode()
     _atomic_write(Path(path), lambda handle: handle.write(text))
-
-
-def write_tensors(path: Path, tensors: dict[str, torch.Tensor]) -> None:
-    """Atomically write tensors as plain safetensors."""
-    from safetensors.torch import save
-
-    data = save({k: v.detach().cpu().contiguous() for k, v in tensors.items()})
-    _atomic_write(Path(path), lambda handle: handle.write(data))
 
 
 def read_json(path: Path) -> dict:
@@ -103,22 +116,3 @@ def read_json(path: Path) -> dict:
     if not isinstance(document, dict):
         raise ModelFileError(f"{path}: expected a JSON object")
     return document
-
-
-def read_tensors(path: Path, expected_sha256: str | None = None) -> dict[str, torch.Tensor]:
-    """Read plain safetensors, first checking the file's SHA-256 when one is given."""
-    from safetensors.torch import load
-
-    path = Path(path)
-    if not path.is_file():
-        raise ModelFileError(f"{path}: no such file")
-    raw = path.read_bytes()
-    if expected_sha256 is not None and hashlib.sha256(raw).hexdigest() != expected_sha256:
-        raise ModelFileError(
-            f"{path}: SHA-256 does not match config.json; the weights file "
-            "was changed or damaged after saving"
-        )
-    try:
-        return load(raw)
-    except Exception as exc:
-        raise ModelFileError(f"{path}: truncated or corrupted ({type(exc).__name__})") from None

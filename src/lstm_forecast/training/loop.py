@@ -24,7 +24,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from .files import ModelFileError, read_bundle, write_bundle
+from .files import ModelFileError, read_bundle, write_tensors
 
 
 class TrainingError(RuntimeError):
@@ -93,7 +93,7 @@ def _save_checkpoint(path, model, optimizer, best_state, result, bad_epochs, fin
         "bad_epochs": bad_epochs,
         "fingerprint": fingerprint,
     }
-    write_bundle(path, tensors, document)
+    write_tensors(path, tensors, document)
 
 
 def _load_checkpoint(path, model, optimizer, fingerprint):
