@@ -83,3 +83,25 @@ def test_cell_backward_covers_previous_states(variant):
             continue
         err = relative_error(grads[name], numerical_gradient(loss, arr))
         assert err < TOLERANCE, f"{variant} {name}: relative error {err:.2e}"
+
+
+def test_the_check_catches_slightly_wrong_gradients():
+    """A gradient off by 0.01% (or by 1e-8 where it is tiny) must fail the check."""
+    cell = get_cell("peephole")
+    rng = np.random.default_rng(3)
+    params = cell.init(3, 2, rng)
+    x = rng.normal(size=(4, 3))
+    h, c, dh, dc = rng.normal(size=(4, 4, 2))
+
+    def loss() -> float:
+        h_new, c_new, _ = cell.forward(x, h, c, params)
+        return np.sum(h_new * dh) + np.sum(c_new * dc)
+
+    grads = cell.backward(dh, dc, cell.forward(x, h, c, params)[2])
+    for name, arr in params.items():
+        numeric = numerical_gradient(loss, arr)
+        assert relative_error(grads[name], numeric) < TOLERANCE
+        assert relative_error(grads[name] * (1 + 1e-4), numeric) > TOLERANCE, name
+    tiny = np.full((2, 2), 3e-7)  # a tiny true gradient, reported 1e-8 off
+    assert relative_error(tiny + 1e-8, tiny) > TOLERANCE
+    assert relative_error(tiny + 1e-12, tiny) < TOLERANCE  # rounding-noise level passes
