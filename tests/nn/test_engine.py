@@ -9,7 +9,8 @@ from lstm_forecast.nn.exchange import from_reference, from_torch, to_reference, 
 from lstm_forecast.nn.reference import ReferenceRNN
 
 VARIANTS = ["standard", "peephole", "coupled", "gru", "rnn"]
-SHAPES = [(1, 1, 1, 1, 1), (3, 5, 2, 4, 2), (4, 9, 3, 5, 3)]  # B, T, I, H, L
+# B, T, I, H, L; 23 steps cross the LSTM layer's backward chunks (10 steps) twice.
+SHAPES = [(1, 1, 1, 1, 1), (3, 5, 2, 4, 2), (4, 9, 3, 5, 3), (2, 23, 2, 3, 2)]
 TOL = 1e-10
 
 
@@ -147,3 +148,54 @@ def test_dropout_only_between_layers_and_only_in_training():
     torch.manual_seed(1)
     c, _ = engine(x)
     assert not torch.allclose(a, c)
+
+
+def _grads(engine, x, loss_of):
+    engine.zero_grad()
+    loss_of(*engine(x)).backward()
+    return {n: p.grad.clone() for n, p in engine.named_parameters()}
+
+
+@pytest.mark.parametrize("path", ["eager", "compiled"])
+@pytest.mark.parametrize("variant", ["standard", "peephole", "coupled"])
+def test_losses_through_some_outputs_only(variant, path):
+    """Outputs that do not reach the loss get no gradient (None); that must equal zeros."""
+    torch.manual_seed(0)
+    engine = RecurrentEngine(2, 3, 2, variant, path=path, dtype=torch.float64)
+    x = torch.randn(2, 14, 2, dtype=torch.float64)
+    cases = {
+        "h_n only": lambda out, s: s[0].sum(),
+        "c_n only": lambda out, s: s[1].pow(2).sum(),
+        "out only": lambda out, s: out.pow(2).sum(),
+    }
+    everything = lambda out, s: 0 * out.sum() + 0 * s[0].sum() + 0 * s[1].sum()  # noqa: E731
+    for name, loss in cases.items():
+        with_zeros = _grads(engine, x, lambda out, s, f=loss: f(out, s) + everything(out, s))
+        alone = _grads(engine, x, loss)
+        for key, value in with_zeros.items():
+            torch.testing.assert_close(alone[key], value, atol=TOL, rtol=0, msg=f"{name}: {key}")
+
+
+@pytest.mark.parametrize("variant", ["standard", "peephole", "coupled"])
+def test_second_backward_through_a_retained_graph(variant):
+    """The eager backward reuses the gate buffer; a second backward must rebuild it."""
+    torch.manual_seed(0)
+    engine = RecurrentEngine(2, 3, 1, variant, dtype=torch.float64)
+    x = torch.randn(2, 12, 2, dtype=torch.float64)
+    once = _grads(engine, x, lambda out, s: out.pow(2).sum())
+    engine.zero_grad()
+    loss = engine(x)[0].pow(2).sum()
+    loss.backward(retain_graph=True)
+    loss.backward()
+    for name, p in engine.named_parameters():
+        torch.testing.assert_close(p.grad, 2 * once[name], atol=TOL, rtol=0, msg=name)
+
+
+@pytest.mark.parametrize("variant", ["standard", "peephole", "coupled"])
+def test_returned_states_survive_backward(variant):
+    engine = RecurrentEngine(2, 3, 1, variant, dtype=torch.float64)
+    out, _, states = engine(torch.randn(2, 12, 2, dtype=torch.float64), return_states=True)
+    before = {n: g.clone() for n, g in states.gates.items()}
+    out.sum().backward()
+    for name, gate in states.gates.items():
+        assert torch.equal(gate, before[name]), name

@@ -182,10 +182,11 @@ class RecurrentEngine(nn.Module):
             )
             if self.variant in LSTM_FAMILY:
                 out, h, c, layer_gates, layer_cells = LSTMLayer.apply(
-                    *args, self.variant, self._lstm_functions()
+                    *args, self.variant, self._lstm_functions(), return_states
                 )
-                layer_gates = _lstm_gate_states(layer_gates, self.variant, hidden)
-                layer_cells = layer_cells.transpose(0, 1)  # (B, T, H)
+                if return_states:
+                    layer_gates = _lstm_gate_states(layer_gates, self.variant, hidden)
+                    layer_cells = layer_cells.transpose(0, 1)  # (B, T, H)
             else:
                 out, h, c, layer_gates, layer_cells = RecurrentLayer.apply(
                     *args[:7],
