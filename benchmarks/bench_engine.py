@@ -6,8 +6,10 @@ warm-up, sequences per second, the ratio to torch.nn.LSTM (each candidate timed 
 with torch.nn.LSTM, run by run, so that drift of the machine's speed cancels in the ratio),
 the achieved GFLOP/s (matrix products only: 3 x 2 B T G H (I + H) for forward + backward)
 beside the GFLOP/s of one plain matmul with the same operation count (the practical
-ceiling), and the compile time of the compiled path, cold (empty cache) and cached, each
-measured in a fresh subprocess.
+ceiling), the time of the layer's matrix products alone (G = 4 gate blocks as in the
+standard and peephole LSTM, G = 3 as in the coupled LSTM and the GRU: no implementation that
+leaves its products to BLAS can be faster), and the compile time of the compiled path,
+cold (empty cache) and cached, each measured in a fresh subprocess.
 
     python benchmarks/bench_engine.py [--repeats 15] [--threads 2] [--no-compile-times]
 """
@@ -68,6 +70,32 @@ def matmul_flops(b, t, i, h, rows):
     return 3 * 2 * b * t * rows * h * (i + h)
 
 
+def matmuls_only(b, t, i, h, rows, device):
+    """The matrix products of one forward + backward, as the LSTM layer does them, and nothing
+    else: the floor for any implementation that keeps BLAS for its products."""
+    kw = {"device": device}
+    x, w_ih = torch.randn(t, b, i, **kw), torch.randn(rows * h, i, **kw)
+    bias = torch.randn(rows * h, **kw)
+    w_hh, h0 = torch.randn(rows * h, h, **kw), torch.randn(b, h, **kw)
+    states = torch.randn(t, b, h, **kw)
+
+    def step():
+        gates = torch.addmm(bias, x.view(-1, i), w_ih.t()).view(t, b, -1)  # input projection
+        w_t = w_hh.t()
+        for s in range(t):  # forward recurrence
+            gates[s].addmm_(h0, w_t)
+        for s in range(t):  # backward recurrence
+            gates[s] @ w_hh
+        flat = gates.view(-1, rows * h)
+        (x.view(-1, i).t() @ flat).t()  # dW_ih
+        flat.t() @ states.view(-1, h)  # dW_hh
+        flat.sum(0)  # db
+        if gates.is_cuda:
+            torch.cuda.synchronize()
+
+    return step
+
+
 def ceiling_gflops(b, t, i, h, rows, device, repeats):
     """GFLOP/s of plain matmuls doing the same number of operations."""
     a = torch.randn(b * t, i + h, device=device)
@@ -118,22 +146,28 @@ def main() -> None:
     for device in devices:
         for b, t, i, h in SHAPES:
             x = torch.randn(b, t, i, device=device)
-            reference = torch.nn.LSTM(i, h, batch_first=True, device=device)
-            base = median_ms(fwd_bwd(reference, x), args.repeats)
-            rows = [("torch.nn.LSTM", "-", base, 4)]
+            reference = fwd_bwd(torch.nn.LSTM(i, h, batch_first=True, device=device), x)
+            rows, base = [], []
+            candidates = [
+                (f"matmuls only, G={g}", "-", matmuls_only(b, t, i, h, g, device), g)
+                for g in (4, 3)
+            ]
             for variant in VARIANTS:
                 for path in ("eager", "compiled"):
                     engine = RecurrentEngine(i, h, 1, variant, path=path, device=device)
-                    rows.append(
-                        (variant, path, median_ms(fwd_bwd(engine, x), args.repeats), ROWS[variant])
-                    )
+                    candidates.append((variant, path, fwd_bwd(engine, x), ROWS[variant]))
+            for name, path, step, g in candidates:
+                ref_ms, ms = paired_ms(reference, step, args.repeats)
+                base.append(ref_ms)
+                rows.append((name, path, ms, ms / ref_ms, g))
+            nn_ms = statistics.median(base)
+            rows.insert(0, ("torch.nn.LSTM", "-", nn_ms, 1.0, 4))
             ceilings = {g: ceiling_gflops(b, t, i, h, g, device, args.repeats) for g in (1, 3, 4)}
-            for name, path, ms, g in rows:
+            for name, path, ms, ratio, g in rows:
                 gflops = matmul_flops(b, t, i, h, g) / ms / 1e6
                 print(
                     f"| {device} | {b}, {t}, {i}, {h} | {name} | {path} | {ms:.1f} | "
-                    f"{b / ms * 1e3:,.0f} | {ms / base:.2f}x | {gflops:.1f} | "
-                    f"{ceilings[g]:.1f} |",
+                    f"{b / ms * 1e3:,.0f} | {ratio:.2f}x | {gflops:.1f} | {ceilings[g]:.1f} |",
                     flush=True,
                 )
     if args.no_compile_times:
