@@ -14,7 +14,7 @@ unless it differs from ``d_a`` (GRU), ``dh_direct`` is the part of dL/dh_{t-1} t
 pass through ``W_hh`` (GRU, else None).
 
 ``tanh`` is computed as ``2 sigmoid(2x) - 1``: the same function (within 4e-16 absolute in
-float64) and about three times faster than ``torch.tanh`` on the CPUs we measured.
+float64) and two to three times faster than ``torch.tanh`` on the CPUs we measured.
 """
 
 from __future__ import annotations
