@@ -67,7 +67,6 @@ def _forward_steps(ax, h, c, w_hh_t, variant, peep, out, cells, tanh_cells):
             o.sigmoid_()
         tc = torch.sigmoid(c * 2, out=tanh_cells[t]).mul_(2).sub_(1)
         h = torch.mul(o, tc, out=out[t])
-    return h, c
 
 
 def _run(x, h0, c0, w_ih, w_hh, bias, peep, variant):
@@ -80,8 +79,7 @@ def _run(x, h0, c0, w_ih, w_hh, bias, peep, variant):
     batch, steps, inputs = x.shape
     hid = h0.shape[1]
     xh = x.new_empty(steps + 1, batch, inputs + hid + 1)
-    xh[:-1, :, :inputs] = x.transpose(0, 1)
-    xh[-1, :, :inputs] = 0  # never read
+    xh[:-1, :, :inputs] = x.transpose(0, 1)  # row T's x part is never read
     xh[:, :, -1] = 1
     hs = xh[:, :, inputs : inputs + hid]  # (T+1, B, H)
     hs[0] = h0
@@ -167,7 +165,7 @@ class LSTMLayer(torch.autograd.Function):
     def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, p_i, p_f, p_o, variant, fns, keep_states):
         peep = None if p_i is None else (p_i, p_f, p_o)
         gates, xh, c_all, tanh_cells = _run(x, h0, c0, w_ih, w_hh, b_ih + b_hh, peep, variant)
-        ctx.variant, ctx.fns, ctx.inputs = variant, fns, x.shape[2]
+        ctx.variant, ctx.fns = variant, fns
         ctx.save_for_backward(w_ih, w_hh, b_ih, b_hh, p_i, p_f, p_o, xh, c_all, tanh_cells)
         ctx.gates = gates  # overwritten by backward, so kept outside autograd's version checks
         ctx.set_materialize_grads(False)
@@ -182,7 +180,7 @@ class LSTMLayer(torch.autograd.Function):
     def backward(ctx, d_out, d_hn, d_cn, _d_gates, _d_cells):
         w_ih, w_hh, b_ih, b_hh, p_i, p_f, p_o, xh, c_all, tanh_cells = ctx.saved_tensors
         steps, batch, hid = tanh_cells.shape
-        inputs = ctx.inputs
+        inputs = xh.shape[2] - hid - 1
         h_all = xh[:, :, inputs:-1]  # (T+1, B, H)
         peep = None if p_i is None else (p_i, p_f, p_o)
         gates, ctx.gates = ctx.gates, None  # eager spends the buffer; either way, free it soon
@@ -193,9 +191,18 @@ class LSTMLayer(torch.autograd.Function):
         detached = None if peep is None else tuple(p.detach() for p in peep)
         if ctx.fns is None:  # eager: the gate buffer becomes [C, A], chunk by chunk
             d_a, chunk = gates, CHUNK
+
+            def coefficients_of(span):
+                c_span = c_prev[span].detach()
+                return coefficients_(gates[span], c_span, tanh_cells[span], ctx.variant, detached)
+
         else:  # compiled: [C, A] in a new buffer, all steps in one fused kernel
             d_a, B_all, D_all = ctx.fns(gates, c_prev.detach(), tanh_cells, ctx.variant, detached)
             chunk = steps
+
+            def coefficients_of(span):
+                return B_all[span], D_all[span]
+
         rows = gates.shape[2]
         blocks = d_a.view(steps, batch, rows // hid, hid)  # [C, A], then the gradient
         k = blocks.shape[2] - 1
@@ -210,12 +217,7 @@ class LSTMLayer(torch.autograd.Function):
         # steps use them, so they are still in cache, and temporaries stay small.
         for stop in range(steps, 0, -chunk):
             span = slice(max(stop - chunk, 0), stop)
-            if ctx.fns is None:
-                B, D = coefficients_(
-                    gates[span], c_prev[span].detach(), tanh_cells[span], ctx.variant, detached
-                )
-            else:
-                B, D = B_all[span], D_all[span]
+            B, D = coefficients_of(span)
             C, A = blocks[span, :, :k], blocks[span, :, k]
             for t in reversed(range(stop - span.start)):
                 step = span.start + t  # dh includes dL/d out_step here
