@@ -12,6 +12,7 @@ leaves its products to BLAS can be faster), and the compile time of the compiled
 cold (empty cache) and cached, each measured in a fresh subprocess.
 
     python benchmarks/bench_engine.py [--repeats 15] [--threads 2] [--no-compile-times]
+                                      [--devices cpu,cuda]
 """
 
 from __future__ import annotations
@@ -131,9 +132,15 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--no-compile-times", action="store_true")
+    parser.add_argument(
+        "--devices", default="cpu,cuda", help="comma-separated; cuda rows run only when present"
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+    wanted = args.devices.split(",")
+    devices = [d for d in ("cpu", "cuda") if d in wanted]
+    if "cuda" in devices and not torch.cuda.is_available():
+        devices.remove("cuda")
     print(
         f"torch {torch.__version__}, {args.threads} CPU threads, "
         f"{'CUDA: ' + torch.cuda.get_device_name() if 'cuda' in devices else 'no CUDA'}"

@@ -112,8 +112,8 @@ def test_documented_shapes_and_repr():
 
 
 def test_round_trip_through_reference():
-    engine = RecurrentEngine(2, 3, 2, "peephole", dtype=torch.float64)
-    again = from_reference(to_reference(engine), "peephole", dtype=torch.float64)
+    engine = RecurrentEngine(2, 3, 2, "peephole", dtype=torch.float64, device="cpu")
+    again = from_reference(to_reference(engine), "peephole", dtype=torch.float64, device="cpu")
     for (n, a), (_, b) in zip(engine.state_dict().items(), again.state_dict().items(), strict=True):
         assert torch.equal(a, b), n
 
@@ -138,7 +138,7 @@ def test_errors():
 
 
 def test_dropout_only_between_layers_and_only_in_training():
-    engine = RecurrentEngine(2, 4, 2, "coupled", dropout=0.5, dtype=torch.float64)
+    engine = RecurrentEngine(2, 4, 2, "coupled", dropout=0.5, dtype=torch.float64, device="cpu")
     x = torch.randn(3, 5, 2, dtype=torch.float64)
     engine.eval()
     a, _ = engine(x)
@@ -161,7 +161,7 @@ def _grads(engine, x, loss_of):
 def test_losses_through_some_outputs_only(variant, path):
     """Outputs that do not reach the loss get no gradient (None); that must equal zeros."""
     torch.manual_seed(0)
-    engine = RecurrentEngine(2, 3, 2, variant, path=path, dtype=torch.float64)
+    engine = RecurrentEngine(2, 3, 2, variant, path=path, dtype=torch.float64, device="cpu")
     x = torch.randn(2, 14, 2, dtype=torch.float64)
     cases = {
         "h_n only": lambda out, s: s[0].sum(),
@@ -180,7 +180,7 @@ def test_losses_through_some_outputs_only(variant, path):
 def test_second_backward_through_a_retained_graph(variant):
     """The eager backward reuses the gate buffer; a second backward must rebuild it."""
     torch.manual_seed(0)
-    engine = RecurrentEngine(2, 3, 1, variant, dtype=torch.float64)
+    engine = RecurrentEngine(2, 3, 1, variant, dtype=torch.float64, device="cpu")
     x = torch.randn(2, 12, 2, dtype=torch.float64)
     once = _grads(engine, x, lambda out, s: out.pow(2).sum())
     engine.zero_grad()
@@ -193,7 +193,7 @@ def test_second_backward_through_a_retained_graph(variant):
 
 @pytest.mark.parametrize("variant", ["standard", "peephole", "coupled"])
 def test_returned_states_survive_backward(variant):
-    engine = RecurrentEngine(2, 3, 1, variant, dtype=torch.float64)
+    engine = RecurrentEngine(2, 3, 1, variant, dtype=torch.float64, device="cpu")
     out, _, states = engine(torch.randn(2, 12, 2, dtype=torch.float64), return_states=True)
     before = {n: g.clone() for n, g in states.gates.items()}
     out.sum().backward()

@@ -30,10 +30,12 @@ def test_fallback_to_eager_with_one_warning(monkeypatch):
     x = torch.randn(2, 3, 1, dtype=torch.float64)
     for variant in ("coupled", "gru"):
         with pytest.warns(RuntimeWarning, match="torch.compile unavailable.*no C\\+\\+ compiler"):
-            _out, _ = RecurrentEngine(1, 2, 1, variant, path="compiled", dtype=torch.float64)(x)
+            _out, _ = RecurrentEngine(
+                1, 2, 1, variant, path="compiled", dtype=torch.float64, device="cpu"
+            )(x)
         with warnings.catch_warnings():
             warnings.simplefilter("error")  # the warning is said once per variant, not per call
-            RecurrentEngine(1, 2, 1, variant, path="compiled", dtype=torch.float64)(x)
+            RecurrentEngine(1, 2, 1, variant, path="compiled", dtype=torch.float64, device="cpu")(x)
 
 
 def test_cache_dir_follows_environment(monkeypatch, tmp_path):

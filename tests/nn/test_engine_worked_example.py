@@ -11,7 +11,7 @@ from lstm_forecast.nn.exchange import from_reference
 
 @pytest.mark.parametrize("path", ["eager", "compiled"])
 def test_engine_gives_the_seeds_memories(path):
-    engine = from_reference(seed_unit(), "standard", path=path, dtype=torch.float64)
+    engine = from_reference(seed_unit(), "standard", path=path, dtype=torch.float64, device="cpu")
     x = torch.tensor([COMPANY_A, COMPANY_B], dtype=torch.float64).unsqueeze(-1)  # (2, 4, 1)
     out, (h_n, _), states = engine(x, return_states=True)
     for row, prices in enumerate((COMPANY_A, COMPANY_B)):
@@ -30,7 +30,7 @@ def test_engine_gives_the_seeds_memories(path):
 
 def test_engine_learns_company_a_and_b_with_adam():
     torch.manual_seed(0)
-    engine = RecurrentEngine(1, 1, 1, "standard", dtype=torch.float64)
+    engine = RecurrentEngine(1, 1, 1, "standard", dtype=torch.float64, device="cpu")
     x = torch.tensor([COMPANY_A, COMPANY_B], dtype=torch.float64).unsqueeze(-1)
     target = torch.tensor([0.0, 1.0], dtype=torch.float64)
     optimiser = torch.optim.Adam(engine.parameters(), lr=0.05)

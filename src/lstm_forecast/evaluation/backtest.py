@@ -8,6 +8,7 @@ not depend on the number of jobs.
 
 from __future__ import annotations
 
+import multiprocessing
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -124,7 +125,10 @@ def run_backtest(
     tasks = _tasks(settings, folds)
     results = []
     if settings.jobs > 1:
-        with ProcessPoolExecutor(max_workers=settings.jobs) as pool:
+        # Fresh interpreters, not forks: a fork copies torch's thread pools (and, on a GPU
+        # machine, an initialised CUDA context) into a child that cannot use them.
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=settings.jobs, mp_context=context) as pool:
             futures = [
                 pool.submit(_run_task, name, settings, prices, task_folds)
                 for name, task_folds in tasks
