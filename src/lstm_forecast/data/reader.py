@@ -57,6 +57,9 @@ def read_prices(
     price_col: str | None = None,
     ticker_col: str | None = None,
     max_gap: int = 5,
+    date_format: str | None = None,
+    decimal: str = ".",
+    ticker: str | None = None,
 ) -> pd.DataFrame:
     """Read and validate daily prices.
 
@@ -66,16 +69,27 @@ def read_prices(
         tickers: keep only these tickers (an absent one is an error listing those present).
         date_col, price_col, ticker_col: column names overriding detection.
         max_gap: interior runs of missing prices up to this many rows are forward-filled
-            (with a :class:`DataWarning`); longer runs are an error.
+            (with a :class:`DataWarning`); longer runs are an error. Dates on which no
+            ticker has a price (market holidays in a download) are dropped, with a warning.
+        date_format: a ``strptime`` format for the date column (``%d/%m/%Y``); by default
+            one format is inferred from the whole column (see :mod:`.dates`).
+        decimal: ``.`` or ``,`` (European files: ``1.234,5``).
+        ticker: the name of the series in a single-ticker file (default: the file's name).
 
     Returns:
         DataFrame indexed by date (sorted, unique), one float64 column per ticker.
     """
+    if decimal not in (".", ","):
+        raise DataError(f"decimal must be '.' or ',', got {decimal!r} (--decimal)")
+    if ticker is not None and not ticker.strip():
+        raise DataError("the ticker name is empty (--ticker); give a name such as MSFT")
     raw, label, default_ticker = _load(source)
-    frame = _to_wide(raw, label, default_ticker, date_col, price_col, ticker_col)
+    parse = {"date_format": date_format, "decimal": decimal}
+    name = ticker.strip() if ticker else default_ticker
+    frame = _to_wide(raw, label, name, date_col, price_col, ticker_col, parse)
     if tickers is not None:
         frame = _select(frame, list(tickers), label)
-    return _fill_gaps(frame, label, max_gap)
+    return _fill_gaps(_drop_no_trading_days(frame, label), label, max_gap)
 
 
 def _load(source: str | Path) -> tuple[pd.DataFrame, str, str]:
@@ -92,31 +106,60 @@ def _load(source: str | Path) -> tuple[pd.DataFrame, str, str]:
         raise DataError(f"{path}: is a directory; give a .csv or .parquet file")
     label = str(path)
     try:
-        if path.suffix.lower() in (".parquet", ".pq"):
+        if path.suffix.lower() in (".xlsx", ".xlsm"):
+            raw = _read_excel(path)
+        elif path.suffix.lower() in (".parquet", ".pq"):
             raw = pd.read_parquet(path)
             raw = raw.reset_index() if not isinstance(raw.index, pd.RangeIndex) else raw
             raw = raw.astype(str).where(raw.notna(), "")
         else:
             raw = _read_csv(path)
+    except DataError:
+        raise
     except pd.errors.EmptyDataError:
         raise DataError(f"{label}: the file is empty; expected a header and price rows") from None
-    except (pd.errors.ParserError, UnicodeDecodeError, ValueError, OSError) as exc:
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError, OSError, KeyError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise DataError(f"{label}: cannot be read as a price table: {first}") from None
     stem = path.name.split(".")[0] or "price"
     return raw, label, stem
 
 
+def _read_excel(path: Path) -> pd.DataFrame:
+    """The first sheet, every cell as text (Excel dates arrive as ISO timestamps)."""
+    raw = pd.read_excel(path, sheet_name=0, dtype=str, engine="openpyxl")
+    return raw.where(raw.notna(), "")
+
+
 def _read_csv(path: Path) -> pd.DataFrame:
-    """Read every cell as text; a file with one column and ';' or tabs in it is re-read."""
-    raw = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
-    if raw.shape[1] == 1:
-        for sep in (";", "\t"):
-            if sep in str(raw.columns[0]):
-                return pd.read_csv(
-                    path, dtype=str, keep_default_na=False, skipinitialspace=True, sep=sep
-                )
+    """Read every cell as text; a file with one column and ';' or tabs in it is re-read.
+
+    Rows with more fields than the header are refused (pandas would quietly turn the first
+    column into an index, or drop the extra field): in a comma-separated file they are most
+    often decimal commas.
+    """
+    options = {"dtype": str, "keep_default_na": False, "skipinitialspace": True}
+    try:
+        raw = pd.read_csv(path, **options)
+        if raw.shape[1] == 1:
+            for sep in (";", "\t"):
+                if sep in str(raw.columns[0]):
+                    raw = pd.read_csv(path, **options, sep=sep)
+                    break
+    except pd.errors.ParserError as exc:
+        first = str(exc).strip().splitlines()[0]
+        raise DataError(f"{path}: {first}{_EXTRA_FIELDS_HINT}") from None
+    if not isinstance(raw.index, pd.RangeIndex):
+        raise DataError(
+            f"{path}: the data rows have more fields than the header{_EXTRA_FIELDS_HINT}"
+        )
     return raw
+
+
+_EXTRA_FIELDS_HINT = (
+    "; decimal commas in a comma-separated file? Quote those cells or separate the fields "
+    "with ';' (and pass --decimal ,)"
+)
 
 
 def _find(columns: Sequence[str], names: Sequence[str]) -> str | None:
@@ -131,7 +174,7 @@ def _require(columns: Sequence[str], name: str, what: str, label: str) -> str:
     return match
 
 
-def _to_wide(raw, label, default_ticker, date_col, price_col, ticker_col) -> pd.DataFrame:
+def _to_wide(raw, label, default_ticker, date_col, price_col, ticker_col, parse) -> pd.DataFrame:
     columns = list(raw.columns)
     if raw.empty:
         raise DataError(f"{label}: header only, no data rows (columns: {columns})")
@@ -141,17 +184,18 @@ def _to_wide(raw, label, default_ticker, date_col, price_col, ticker_col) -> pd.
             f"{label}: no date column found among {columns}; name it 'date' or pass --date-col"
         )
     line = pd.Series(range(2, len(raw) + 2), index=raw.index)  # file line of each row
-    dates = to_dates(raw[date], label, str(date), line)
+    dates = to_dates(raw[date], label, str(date), line, parse["date_format"])
+    decimal = parse["decimal"]
     ticker = (
         _require(columns, ticker_col, "ticker", label)
         if ticker_col
         else _find(columns, TICKER_NAMES)
     )
     if ticker is not None:
-        return _from_long(raw, dates, line, label, date, ticker, price_col)
+        return _from_long(raw, dates, line, label, ticker, price_col, decimal)
     lower = {str(c).strip().lower() for c in columns}
     if price_col is None and ({"close", "adj close", "adj_close", "adjclose"} & lower):
-        return _from_single(raw, dates, line, label, date, default_ticker)
+        return _from_single(raw, dates, line, label, default_ticker, decimal)
     value_cols = (
         [_require(columns, price_col, "price", label)]
         if price_col
@@ -161,12 +205,15 @@ def _to_wide(raw, label, default_ticker, date_col, price_col, ticker_col) -> pd.
         raise DataError(f"{label}: only a date column; add one price column per ticker")
     _check_unique(dates, line, label)
     frame = pd.DataFrame(
-        {str(c).strip(): to_prices(raw[c], label, str(c), line) for c in value_cols}
+        {
+            str(c).strip(): to_prices(raw[c], label, str(c), line, decimal=decimal)
+            for c in value_cols
+        }
     )
     return _index(frame, dates)
 
 
-def _from_single(raw, dates, line, label, date, ticker) -> pd.DataFrame:
+def _from_single(raw, dates, line, label, ticker, decimal) -> pd.DataFrame:
     _check_unique(dates, line, label)
     named = {
         OHLCV_NAMES[str(c).strip().lower()]: c
@@ -174,11 +221,11 @@ def _from_single(raw, dates, line, label, date, ticker) -> pd.DataFrame:
         if str(c).strip().lower() in OHLCV_NAMES
     }
     close = named.get("adj_close", named.get("close"))
-    frame = pd.DataFrame({ticker: to_prices(raw[close], label, str(close), line)})
+    frame = pd.DataFrame({ticker: to_prices(raw[close], label, str(close), line, decimal=decimal)})
     frame = _index(frame, dates)
     ohlcv = pd.DataFrame(
         {
-            key: to_prices(raw[col], label, str(col), line, allow_zero=key == "volume")
+            key: to_prices(raw[col], label, str(col), line, key == "volume", decimal)
             for key, col in named.items()
         }
     )
@@ -186,7 +233,7 @@ def _from_single(raw, dates, line, label, date, ticker) -> pd.DataFrame:
     return frame
 
 
-def _from_long(raw, dates, line, label, date, ticker, price_col) -> pd.DataFrame:
+def _from_long(raw, dates, line, label, ticker, price_col, decimal) -> pd.DataFrame:
     price = (
         _require(raw.columns, price_col, "price", label)
         if price_col
@@ -205,7 +252,7 @@ def _from_long(raw, dates, line, label, date, ticker, price_col) -> pd.DataFrame
         {
             "date": dates.values,
             "ticker": names.values,
-            "price": to_prices(raw[price], label, str(price), line).values,
+            "price": to_prices(raw[price], label, str(price), line, decimal=decimal).values,
             "line": line.values,
         }
     )
@@ -252,6 +299,31 @@ def _select(frame: pd.DataFrame, tickers: list[str], label: str) -> pd.DataFrame
     if ohlcv is not None:
         out.attrs["ohlcv"] = ohlcv
     return out
+
+
+def _drop_no_trading_days(frame: pd.DataFrame, label: str) -> pd.DataFrame:
+    """A date on which no ticker has a price is not a trading day (a holiday row with a blank
+    or '.' in a download): drop it rather than forward-fill a fake zero return."""
+    from .errors import DataWarning
+
+    empty = frame.isna().all(axis=1)
+    if not empty.any():
+        return frame
+    dates = frame.index[empty]
+    kept = frame.loc[~empty].copy()
+    ohlcv = frame.attrs.get("ohlcv")
+    if ohlcv is not None:
+        kept.attrs["ohlcv"] = ohlcv.loc[~empty]
+    if kept.empty:
+        raise DataError(f"{label}: no prices at all (every price cell is empty)")
+    listed = ", ".join(f"{d:%Y-%m-%d}" for d in dates[:3]) + (" ..." if len(dates) > 3 else "")
+    warnings.warn(
+        f"{label}: dropped {len(dates)} date(s) on which no ticker has a price "
+        f"(holidays?): {listed}",
+        DataWarning,
+        stacklevel=3,
+    )
+    return kept
 
 
 def _fill_gaps(frame: pd.DataFrame, label: str, max_gap: int) -> pd.DataFrame:

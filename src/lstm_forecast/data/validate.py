@@ -5,81 +5,55 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .dates import MISSING, located, to_dates
 from .errors import DataError
 
-MISSING = {"", "na", "n/a", "nan", "null", "none", "-", "#n/a"}
-THOUSANDS = r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$"  # 1,234,567.89 -- never a decimal comma
+__all__ = ["check_history", "to_dates", "to_prices"]
 
-
-def _where(label: str, line: pd.Series, mask: pd.Series, column: str, values: pd.Series) -> str:
-    shown = [
-        f"line {n}: {v!r}" for n, v in zip(line[mask].head(3), values[mask].head(3), strict=True)
-    ]
-    more = f" and {int(mask.sum()) - 3} more" if mask.sum() > 3 else ""
-    return f"{label}: column {column!r}, " + "; ".join(shown) + more
-
-
-def to_dates(values: pd.Series, label: str, column: str, line: pd.Series) -> pd.Series:
-    """Parse a date column; unparseable, impossible or mixed-time-zone dates are errors."""
-    text = values.astype(str).str.strip()
-    empty = text.str.lower().isin(MISSING)
-    if empty.any():
-        raise DataError(_where(label, line, empty, column, text) + ": missing date")
-    try:
-        parsed = pd.to_datetime(text, format="ISO8601")
-    except (ValueError, TypeError):
-        try:
-            parsed = pd.to_datetime(text, format="mixed", errors="coerce")
-        except (ValueError, TypeError) as exc:
-            if "tz" in str(exc).lower() or "offset" in str(exc).lower():
-                raise DataError(
-                    f"{label}: column {column!r} mixes time zones; write every "
-                    "date in one time zone (or as plain dates)"
-                ) from None
-            raise DataError(f"{label}: column {column!r}: cannot parse dates ({exc})") from None
-    if parsed.dtype == object:
-        raise DataError(
-            f"{label}: column {column!r} mixes time zones; write every date in one "
-            "time zone (or as plain dates)"
-        )
-    bad = parsed.isna()
-    if bad.any():
-        raise DataError(
-            _where(label, line, bad, column, text) + ": not a valid date (expected e.g. 2020-01-31)"
-        )
-    if getattr(parsed.dt, "tz", None) is not None:
-        parsed = parsed.dt.tz_localize(None)
-    return parsed
+THOUSANDS = {  # 1,234,567.89 with the decimal point; 1.234.567,89 with the decimal comma
+    ".": r"^[+-]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]*)?$",
+    ",": r"^[+-]?[0-9]{1,3}(\.[0-9]{3})+(,[0-9]*)?$",
+}
+NUMBER = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$"  # ASCII digits only
+DECIMAL_COMMA = r"^[+-]?[0-9]+,[0-9]+$"
 
 
 def to_prices(
-    values: pd.Series, label: str, column: str, line: pd.Series, allow_zero: bool = False
+    values: pd.Series,
+    label: str,
+    column: str,
+    line: pd.Series,
+    allow_zero: bool = False,
+    decimal: str = ".",
 ) -> pd.Series:
-    """Parse a price column exactly; missing cells become NaN, bad ones are errors."""
+    """Parse a price column exactly; missing cells become NaN, bad ones are errors.
+
+    Numbers are plain ASCII (``1234.5``, ``1,234.5``, ``1.2e3``; with ``decimal=","``
+    ``1234,5`` and ``1.234,5``); ``1_000``, non-ASCII digits and words are refused.
+    """
     text = values.astype(str).str.strip()
-    grouped = text.str.match(THOUSANDS)
-    text = text.where(~grouped, text.str.replace(",", "", regex=False))
+    grouped = text.str.match(THOUSANDS[decimal])
+    other = "," if decimal == "." else "."
+    text = text.where(~grouped, text.str.replace(other, "", regex=False))
+    if decimal == ",":
+        text = text.str.replace(",", ".", regex=False)
     missing = text.str.lower().isin(MISSING)
+    bad = ~missing & ~text.str.match(NUMBER)
+    if bad.any():
+        hint = "fix or blank these cells"
+        if decimal == "." and values.astype(str).str.strip()[bad].str.match(DECIMAL_COMMA).any():
+            hint = "these look like decimal commas: pass --decimal ,"
+        raise DataError(located(label, column, line, values, bad) + f": not a number; {hint}")
     cleaned = text.where(~missing, "nan")
-    try:
-        numbers = pd.Series(np.asarray(cleaned.to_numpy(), dtype=np.float64), index=values.index)
-    except ValueError:
-        numbers = pd.to_numeric(cleaned, errors="coerce")
-        bad = numbers.isna() & ~missing
-        raise DataError(
-            _where(label, line, bad, column, values) + ": not a number; fix or blank these cells"
-        ) from None
-    nan_text = numbers.isna() & ~missing
-    if nan_text.any():
-        raise DataError(_where(label, line, nan_text, column, values) + ": not a number")
+    numbers = pd.Series(np.asarray(cleaned.to_numpy(), dtype=np.float64), index=values.index)
     inf = np.isinf(numbers)
     if inf.any():
-        raise DataError(_where(label, line, inf, column, values) + ": infinite price")
+        raise DataError(located(label, column, line, values, inf) + ": infinite price")
     nonpositive = (numbers < 0) if allow_zero else (numbers <= 0)
     if nonpositive.any():
         what = "negative" if allow_zero else "zero or negative"
         raise DataError(
-            _where(label, line, nonpositive, column, values)
+            located(label, column, line, values, nonpositive)
             + f": {what} price; prices must be positive (log returns need it)"
         )
     return numbers

@@ -1,0 +1,194 @@
+"""One date format for a whole column: inferred from all of it, or given, never guessed per cell.
+
+``pd.to_datetime(..., format="mixed")`` reads each cell on its own: ``05/01/2020`` becomes
+May 1st and ``13/01/2020`` January 13th in the same column, and sorting then scrambles the
+series. Here every cell of a column must have the same layout, and for day/month layouts the
+column as a whole decides the order:
+
+* year first (``2020-01-31``, ``2020/01/31``, ``2020.01.31``, ``20200131``, ISO timestamps);
+* ``31/12/2020``, ``31.12.2020``, ``31-12-2020``: day first if some first field exceeds 12,
+  month first if some second field does; a column where both readings fit every cell, or
+  neither does, is refused (``--date-format`` settles it);
+* month names (``Jan 31, 2020``, ``31-Jan-2020``): the layout of the first cell, for all.
+
+Only ASCII digits count, cells longer than :data:`MAX_CHARS` are refused before any parsing,
+and dates outside :data:`FIRST`..:data:`LAST` are refused.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+from .errors import DataError
+
+MAX_CHARS = 40
+FIRST, LAST = pd.Timestamp("1800-01-01"), pd.Timestamp("2199-12-31")
+MISSING = {"", "na", "n/a", "nan", "null", "none", "-", "#n/a", "."}
+
+_ISO = re.compile(
+    r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}"
+    r"([T ][0-9]{1,2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,9})?)?)?"
+    r"(Z|[+-][0-9]{2}:?[0-9]{2})?"
+)
+_YMD = re.compile(r"[0-9]{4}([/.])[0-9]{1,2}\1[0-9]{1,2}")
+_COMPACT = re.compile(r"[0-9]{8}")
+_DMY = re.compile(
+    r"([0-9]{1,2})([/.-])([0-9]{1,2})\2([0-9]{4}|[0-9]{2})( [0-9]{1,2}:[0-9]{2}(:[0-9]{2})?)?"
+)
+_NAMED = re.compile(r"[A-Za-z0-9 ,.\-/]+")
+_MONTH = r"(?i)(?<![a-z])(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*(?![a-z])"
+
+
+def shown(value: object, limit: int = 80) -> str:
+    """``repr`` of a cell, cut to ``limit`` characters: an error never echoes a huge cell."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 5] + "...'"
+
+
+def located(label: str, column: str, line: pd.Series, text: pd.Series, mask: pd.Series) -> str:
+    """The first three cells where ``mask`` holds, with their file lines."""
+    cells = [
+        f"line {n}: {shown(v)}" for n, v in zip(line[mask].head(3), text[mask].head(3), strict=True)
+    ]
+    more = f" and {int(mask.sum()) - 3} more" if mask.sum() > 3 else ""
+    return f"{label}: column {column!r}, " + "; ".join(cells) + more
+
+
+def _layout(text: pd.Series) -> pd.Series:
+    """The layout of each cell: iso, ymd, compact, dmy, named, or bad."""
+    kinds = pd.Series("bad", index=text.index, dtype=object)
+    for kind, pattern in (
+        ("named", _NAMED),
+        ("dmy", _DMY),
+        ("compact", _COMPACT),
+        ("ymd", _YMD),
+        ("iso", _ISO),
+    ):
+        kinds[text.str.fullmatch(pattern.pattern)] = kind
+    named = kinds == "named"
+    kinds[named & ~text.str.contains(_MONTH, regex=True)] = "bad"
+    return kinds
+
+
+def _day_month_format(text: pd.Series, label: str, column: str, line: pd.Series) -> str:
+    parts = text.str.extract(_DMY.pattern)
+    first, sep, second, year = (parts[k] for k in range(4))
+    if year.str.len().eq(2).any():
+        raise DataError(
+            f"{label}: column {column!r} has two-digit years (e.g. {shown(text.iloc[0])}); "
+            "pass --date-format (e.g. %d/%m/%y) to say which century and order"
+        )
+    first, second = first.astype(int), second.astype(int)
+    day_first, month_first = (first > 12).any(), (second > 12).any()
+    if day_first and month_first:
+        a, b = (first > 12).idxmax(), (second > 12).idxmax()
+        raise DataError(
+            f"{label}: column {column!r} mixes day-first (line {line[a]}: {shown(text[a])}) and "
+            f"month-first (line {line[b]}: {shown(text[b])}) dates; write one format "
+            "throughout, or pass --date-format"
+        )
+    if not day_first and not month_first:
+        raise DataError(
+            f"{label}: column {column!r}: dates like {shown(text.iloc[0])} read as day/month "
+            "and as month/day alike and no cell decides; pass --date-format %d/%m/%Y "
+            "(or %m/%d/%Y), with your separator"
+        )
+    s, clock = sep.iloc[0], parts[4].fillna("")
+    if (clock != "").any() and not (clock != "").all():
+        raise DataError(
+            f"{label}: column {column!r} has dates with and without a time of day; "
+            "write one format throughout, or pass --date-format"
+        )
+    clock_fmt = "" if clock.iloc[0] == "" else (" %H:%M:%S" if parts[5].notna().any() else " %H:%M")
+    return (f"%d{s}%m{s}%Y" if day_first else f"%m{s}%d{s}%Y") + clock_fmt
+
+
+def _infer_format(text: pd.Series, label: str, column: str, line: pd.Series) -> str | None:
+    """The one format of the column (None: ISO 8601, which pandas reads itself)."""
+    kinds = _layout(text)
+    bad = kinds == "bad"
+    if bad.any():
+        raise DataError(
+            located(label, column, line, text, bad) + ": not a date (expected e.g. 2020-01-31)"
+        )
+    found = list(dict.fromkeys(kinds))
+    if len(found) > 1:
+        examples = "; ".join(
+            f"line {line[(kinds == k).idxmax()]}: {shown(text[(kinds == k).idxmax()])}"
+            for k in found[:3]
+        )
+        raise DataError(
+            f"{label}: column {column!r} mixes date formats ({examples}); write one format "
+            "throughout, or pass --date-format"
+        )
+    kind = found[0]
+    if kind == "iso":
+        return None
+    if kind == "compact":
+        return "%Y%m%d"
+    if kind == "ymd":
+        s = text.iloc[0][4]
+        return f"%Y{s}%m{s}%d"
+    if kind == "dmy":
+        return _day_month_format(text, label, column, line)
+    from pandas.tseries.api import guess_datetime_format
+
+    guessed = guess_datetime_format(text.iloc[0])
+    if guessed is None:
+        raise DataError(
+            f"{label}: column {column!r}: cannot tell the date format of {shown(text.iloc[0])}; "
+            "pass --date-format (e.g. '%b %d, %Y')"
+        )
+    return guessed
+
+
+def to_dates(
+    values: pd.Series, label: str, column: str, line: pd.Series, date_format: str | None = None
+) -> pd.Series:
+    """Parse a date column with one format; every problem is a :class:`DataError`."""
+    text = values.astype(str).str.strip()
+    long = text.str.len() > MAX_CHARS
+    if long.any():
+        raise DataError(
+            located(label, column, line, text, long)
+            + f": longer than {MAX_CHARS} characters, not a date"
+        )
+    empty = text.str.lower().isin(MISSING)
+    if empty.any():
+        raise DataError(located(label, column, line, text, empty) + ": missing date")
+    fmt = date_format or _infer_format(text, label, column, line)
+    try:
+        if fmt is None:
+            parsed = pd.to_datetime(text, format="ISO8601", errors="coerce")
+        else:
+            parsed = pd.to_datetime(text, format=fmt, errors="coerce")
+    except (ValueError, TypeError, OverflowError) as exc:
+        message = str(exc).lower()
+        if "tz" in message or "offset" in message or "time zone" in message:
+            raise DataError(
+                f"{label}: column {column!r} mixes time zones; write every date in one "
+                "time zone (or as plain dates)"
+            ) from None
+        raise DataError(
+            f"{label}: column {column!r}: cannot parse dates ({shown(str(exc), 120)})"
+        ) from None
+    if parsed.dtype == object:
+        raise DataError(
+            f"{label}: column {column!r} mixes time zones; write every date in one "
+            "time zone (or as plain dates)"
+        )
+    bad = parsed.isna()
+    if bad.any():
+        expected = f"format {date_format!r}" if date_format else f"format {fmt!r}"
+        raise DataError(located(label, column, line, text, bad) + f": not a date in {expected}")
+    if getattr(parsed.dt, "tz", None) is not None:
+        parsed = parsed.dt.tz_localize(None)
+    outside = (parsed < FIRST) | (parsed > LAST)
+    if outside.any():
+        raise DataError(
+            located(label, column, line, text, outside)
+            + f": outside {FIRST:%Y-%m-%d}..{LAST:%Y-%m-%d}; fix these dates"
+        )
+    return parsed

@@ -1,0 +1,167 @@
+"""One date format per column, holidays dropped, ASCII numbers, decimal commas, Excel files."""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lstm_forecast.data import DataError, DataWarning, read_prices
+
+DAYS = ["2020-12-29", "2020-12-30", "2020-12-31", "2021-01-04", "2021-01-05"]
+
+
+def write(tmp_path, text, name="prices.csv"):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def table(cells, sep=",", header="date,A"):
+    return (
+        header.replace(",", sep) + "\n" + "".join(f"{c}{sep}{k + 1}\n" for k, c in enumerate(cells))
+    )
+
+
+def as_text(stamps):
+    return [pd.Timestamp(d).strftime(f) for d in DAYS for f in [stamps]]
+
+
+LAYOUTS = {
+    "iso": "%Y-%m-%d",
+    "year first, slashes": "%Y/%m/%d",
+    "year first, dots": "%Y.%m.%d",
+    "compact": "%Y%m%d",
+    "day first, slashes": "%d/%m/%Y",
+    "day first, dots": "%d.%m.%Y",
+    "day first, dashes": "%d-%m-%Y",
+    "month first, slashes": "%m/%d/%Y",
+    "month names": "%d-%b-%Y",
+    "iso with time": "%Y-%m-%dT%H:%M:%S",
+    "month first with time": "%m/%d/%Y %H:%M",
+}
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_every_common_layout_reads_the_same_series(tmp_path, layout):
+    """The five days straddle a year end, so day 29-31 decide the day/month order."""
+    frame = read_prices(write(tmp_path, table(as_text(LAYOUTS[layout]))))
+    assert list(frame.index.normalize()) == [pd.Timestamp(d) for d in DAYS]
+    assert list(frame["A"]) == [1.0, 2.0, 3.0, 4.0, 5.0]
+
+
+def test_day_first_is_never_read_month_first_where_it_fits(tmp_path):
+    """The bug: 05/01/2021 read as May 1st beside 31/12/2020 read day-first."""
+    cells = ["30/12/2020", "31/12/2020", "04/01/2021", "05/01/2021"]
+    frame = read_prices(write(tmp_path, table(cells)))
+    assert list(frame.index) == list(pd.to_datetime(cells, format="%d/%m/%Y"))
+    assert list(frame["A"]) == [1.0, 2.0, 3.0, 4.0]
+
+
+@pytest.mark.parametrize(
+    ("cells", "match"),
+    [
+        (["04/01/2021", "05/01/2021"], "no cell decides; pass --date-format"),
+        (["31/12/2020", "12/30/2020"], "mixes day-first.*month-first"),
+        (["2020-12-30", "31/12/2020"], "mixes date formats"),
+        (["30/12/20", "31/12/20"], "two-digit years"),
+        (["0001-01-01", "2020-01-02"], "outside 1800-01-01"),
+        (["2020-01-02", "9999-12-31"], "outside"),
+        (["-2020-09-01", "2020-09-02"], r"'-2020-09-01': not a date"),
+        (["2020-01-02", "not a date"], r"line 3: 'not a date': not a date"),
+        (["2020-02-30", "2020-03-02"], r"line 2: '2020-02-30': not a date"),
+        (["\u0662\u0660\u0662\u0660-01-02", "2020-01-03"], "not a date"),  # Arabic-Indic digits
+        (["31/12/2020", "2021-01-04 10:00"], "mixes date formats"),
+        (["12/30/2020 16:00", "12/31/2020"], "with and without a time"),
+    ],
+)
+def test_dates_that_are_refused(tmp_path, cells, match):
+    with pytest.raises(DataError, match=match):
+        read_prices(write(tmp_path, table(cells)))
+
+
+def test_date_format_settles_an_ambiguous_column(tmp_path):
+    path = write(tmp_path, table(["04/01/2021", "05/01/2021"]))
+    day_first = read_prices(path, date_format="%d/%m/%Y")
+    month_first = read_prices(path, date_format="%m/%d/%Y")
+    assert day_first.index[0] == pd.Timestamp("2021-01-04")
+    assert month_first.index[0] == pd.Timestamp("2021-04-01")
+    with pytest.raises(DataError, match=r"line 2: '04/01/2021'.*not a date in format '%Y-%m-%d'"):
+        read_prices(path, date_format="%Y-%m-%d")
+
+
+def test_a_huge_cell_is_refused_at_once_and_quoted_short(tmp_path):
+    path = write(tmp_path, table(["2020-01-02", "9" * 1_000_000]))
+    with pytest.raises(DataError, match="longer than 40 characters") as info:
+        read_prices(path)
+    assert len(str(info.value)) < 250
+
+
+def test_holidays_are_dropped_not_filled(tmp_path):
+    """A download with '.' or a blank on market holidays: no fake zero-return day."""
+    text = "date,A\n2020-12-24,10\n2020-12-25,.\n2020-12-28,11\n2021-01-01,\n2021-01-04,12\n"
+    with pytest.warns(DataWarning, match=r"dropped 2 date\(s\).*2020-12-25, 2021-01-01"):
+        frame = read_prices(write(tmp_path, text))
+    assert list(frame["A"]) == [10.0, 11.0, 12.0]
+    returns = np.log(frame["A"]).diff().dropna()
+    assert (returns != 0).all()
+
+
+def test_holidays_of_every_ticker_dropped_but_one_tickers_gap_filled(tmp_path):
+    text = "date,A,B\n2020-12-24,10,5\n2020-12-25,,\n2020-12-28,,6\n2020-12-29,12,7\n"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        frame = read_prices(write(tmp_path, text))
+    said = " ".join(str(w.message) for w in caught)
+    assert "dropped 1 date(s)" in said and "forward-filled 1" in said
+    assert list(frame.index.strftime("%m-%d")) == ["12-24", "12-28", "12-29"]
+    assert list(frame["A"]) == [10.0, 10.0, 12.0]
+
+
+def test_ohlcv_of_a_holiday_row_is_dropped_too(tmp_path):
+    text = (
+        "Date,Open,High,Low,Close,Volume\n2020-12-24,1,2,1,1.5,10\n2020-12-25,,,,,\n"
+        "2020-12-28,1,2,1,1.6,10\n"
+    )
+    with pytest.warns(DataWarning, match="dropped 1"):
+        frame = read_prices(write(tmp_path, text, "X.csv"))
+    assert len(frame.attrs["ohlcv"]) == 2 and list(frame.index) == list(frame.attrs["ohlcv"].index)
+
+
+@pytest.mark.parametrize(
+    "cell", ["1_000", "\u0661\u0662", "12a", "0x10", "1e", "--1", "inf", "nan5"]
+)
+def test_numbers_are_plain_ascii(tmp_path, cell):
+    with pytest.raises(DataError, match="not a number"):
+        read_prices(write(tmp_path, f"date,A\n2020-01-02,1\n2020-01-03,{cell}\n"))
+
+
+def test_decimal_comma_gets_a_hint_then_reads_with_the_flag(tmp_path):
+    path = write(tmp_path, "date;A\n2020-01-02;1.234,5\n2020-01-03;12,25\n")
+    with pytest.raises(DataError, match="look like decimal commas: pass --decimal ,"):
+        read_prices(path)
+    assert list(read_prices(path, decimal=",")["A"]) == [1234.5, 12.25]
+
+
+def test_unquoted_decimal_comma_in_a_comma_file_is_refused(tmp_path):
+    path = write(tmp_path, "date,A\n2020-01-02,12,5\n2020-01-03,13,5\n")
+    with pytest.raises(DataError, match="more fields than the header.*decimal commas"):
+        read_prices(path)
+
+
+def test_ticker_names_a_single_series(tmp_path):
+    text = "Date,Close\n2020-01-02,1\n2020-01-03,2\n"
+    assert list(read_prices(write(tmp_path, text, "msft_2024.csv")).columns) == ["msft_2024"]
+    named = read_prices(write(tmp_path, text, "msft_2024.csv"), ticker="MSFT")
+    assert list(named.columns) == ["MSFT"]
+
+
+def test_excel_file(tmp_path):
+    path = tmp_path / "prices.xlsx"
+    frame = pd.DataFrame(
+        {"Date": pd.to_datetime(["2020-01-02", "2020-01-03"]), "A": [1.5, 2.5], "B": [3.0, 4.0]}
+    )
+    frame.to_excel(path, index=False, engine="openpyxl")
+    read = read_prices(path)
+    assert list(read.columns) == ["A", "B"] and list(read["A"]) == [1.5, 2.5]
+    assert read.index[1] == pd.Timestamp("2020-01-03")
