@@ -91,8 +91,8 @@ def test_explain_writes_pngs(model_dir, tmp_path):
             str(model_dir),
             "--data",
             "sp500-stocks",
-            "--ticker",
-            "JNJ",
+            "--tickers",
+            "jnj",
             "--days",
             "15",
             "--out",
@@ -112,7 +112,7 @@ def test_explain_unknown_ticker(model_dir, tmp_path):
             str(model_dir),
             "--data",
             "sp500-stocks",
-            "--ticker",
+            "--tickers",
             "AAPL",
             "--out",
             str(tmp_path),
@@ -186,12 +186,12 @@ def test_backtest_command_writes_everything(tmp_path):
     assert again.exit_code == 0, again.output
     (out / "mine.txt").write_text("keep")
     refused = invoke(args)
-    assert refused.exit_code == 2 and "holds other files" in text(refused)
+    assert refused.exit_code == 2 and "holds files that no lstm-forecast backtest wrote (mine.txt)" in text(refused)
     assert (out / "mine.txt").read_text() == "keep"
 
 
 def test_backtest_bad_model_and_short_data():
     result = invoke(["backtest", "--models", "arima"])
-    assert result.exit_code == 2 and "unknown model" in text(result)
+    assert result.exit_code == 2 and "--models: unknown arima" in text(result)
     result = invoke(["backtest", "--test-days", "5000"])
     assert result.exit_code == 2 and "training days" in text(result)

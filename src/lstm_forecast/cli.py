@@ -27,6 +27,33 @@ data_app = typer.Typer(help="The embedded real datasets.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
 console = Console()
 
+# -- options shared by every command that reads prices ---------------------------------------
+DataOpt = Annotated[
+    str, typer.Option(help="CSV/Parquet/XLSX path, or an embedded dataset ('data list').")
+]
+TickersOpt = Annotated[str | None, typer.Option(help="Comma-separated tickers (default: all).")]
+DateColOpt = Annotated[str | None, typer.Option(help="Name of the date column.")]
+PriceColOpt = Annotated[str | None, typer.Option(help="Name of the price column.")]
+TickerColOpt = Annotated[str | None, typer.Option(help="Name of the ticker column.")]
+DateFormatOpt = Annotated[
+    str | None,
+    typer.Option(help="Date format, e.g. %d/%m/%Y (default: one inferred for the column)."),
+]
+DecimalOpt = Annotated[str, typer.Option(help="Decimal mark of the prices: . or ,")]
+TickerOpt = Annotated[
+    str | None,
+    typer.Option(help="Name of the series in a single-ticker file (default: the file name)."),
+]
+MaxGapOpt = Annotated[
+    int, typer.Option(min=0, help="Forward-fill a ticker's missing prices up to this many days.")
+]
+ThreadsOpt = Annotated[
+    int | None,
+    typer.Option(
+        min=1, help="Torch CPU threads (default: $OMP_NUM_THREADS, else 1; see the README)."
+    ),
+]
+
 
 def _version(value: bool) -> None:
     if value:
@@ -213,18 +240,22 @@ def data_list() -> None:
 
 @data_app.command("show")
 def data_show(
-    name: Annotated[str, typer.Argument(help="Dataset name, or a CSV/Parquet path.")],
+    name: Annotated[str, typer.Argument(help="Dataset name, or a CSV/Parquet/XLSX path.")],
     out: Annotated[Path | None, typer.Option(help="Directory for a PNG plot.")] = None,
-    tickers: Annotated[str | None, typer.Option(help="Comma-separated tickers to keep.")] = None,
-    date_col: Annotated[str | None, typer.Option(help="Name of the date column.")] = None,
-    price_col: Annotated[str | None, typer.Option(help="Name of the price column.")] = None,
-    ticker_col: Annotated[str | None, typer.Option(help="Name of the ticker column.")] = None,
+    tickers: TickersOpt = None,
+    date_col: DateColOpt = None,
+    price_col: PriceColOpt = None,
+    ticker_col: TickerColOpt = None,
+    date_format: DateFormatOpt = None,
+    decimal: DecimalOpt = ".",
+    ticker: TickerOpt = None,
+    max_gap: MaxGapOpt = 5,
 ) -> None:
     """Summarise a dataset: date range, tickers, rows, annualised return and volatility."""
     from .data.summary import plot_prices, summarize
 
     prices = _read_or_exit(
-        name, tickers=_split(tickers), date_col=date_col, price_col=price_col, ticker_col=ticker_col
+        name, tickers, date_col, price_col, ticker_col, date_format, decimal, ticker, max_gap
     )
     summary = summarize(prices)
     table = Table(
@@ -248,7 +279,15 @@ def data_show(
         )
     console.print(table)
     if out is not None:
-        path = plot_prices(prices, out / f"{Path(name).name.split('.')[0]}.png", name)
+        from .reports.rundir import safe_name
+
+        path = out / f"{safe_name(Path(name).name.split('.')[0])}.png"
+        if path.exists() or path.is_symlink():
+            _fail(f"{path}: exists; choose another --out, nothing is overwritten")
+        try:
+            plot_prices(prices, path, name)
+        except OSError as exc:
+            _fail(f"{path}: cannot be written ({exc.strerror or exc}); choose another --out")
         console.print(f"Plot written to {path}")
 
 
@@ -256,24 +295,70 @@ def _split(names: str | None) -> list[str] | None:
     return [n.strip() for n in names.split(",") if n.strip()] if names else None
 
 
-def _fail(exc: Exception) -> NoReturn:
-    """End the command: the error as one red line, exit code 2, no traceback."""
-    console.print(f"[red]error:[/red] {exc}")
-    raise typer.Exit(2)
-
-
-def _read_or_exit(source: str, **kwargs):
-    """read_prices, with a DataError ending the command through :func:`_fail`."""
+def _read_or_exit(
+    source: str,
+    tickers: str | None = None,
+    date_col: str | None = None,
+    price_col: str | None = None,
+    ticker_col: str | None = None,
+    date_format: str | None = None,
+    decimal: str = ".",
+    ticker: str | None = None,
+    max_gap: int = 5,
+):
+    """read_prices with the shared options; a DataError ends the command through _fail."""
     from .data import DataError, read_prices
 
     try:
-        return read_prices(source, **kwargs)
+        return read_prices(
+            source,
+            tickers=_split(tickers),
+            date_col=date_col,
+            price_col=price_col,
+            ticker_col=ticker_col,
+            date_format=date_format,
+            decimal=decimal,
+            ticker=ticker,
+            max_gap=max_gap,
+        )
     except DataError as exc:
         _fail(exc)
 
 
+def _fail(exc: Exception | str) -> NoReturn:
+    """End the command: the error as one red line, exit code 2, no traceback."""
+    console.print(f"[red]error:[/red] {exc}", markup=True, highlight=False, soft_wrap=True)
+    raise typer.Exit(2)
+
+
+def _threads(threads: int | None) -> int:
+    """Set torch's CPU threads deliberately: ``--threads``, else ``$OMP_NUM_THREADS``, else 1.
+
+    torch's own default is one thread per core. On a shared, loaded 2-core machine that made
+    a demo 47x slower than one thread (threads spinning against other processes); the small
+    LSTMs here gain little from a second thread even on an idle machine (README, "Threads").
+    """
+    import os
+
+    import torch
+
+    if threads is None:
+        env = os.environ.get("OMP_NUM_THREADS", "")
+        threads = int(env) if env.isdigit() and int(env) > 0 else 1
+    torch.set_num_threads(threads)
+    return threads
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Warnings as one yellow line of their text, not 'src/.../cli.py:270: DataWarning:'."""
+    console.print(f"[yellow]warning:[/yellow] {message}", highlight=False, soft_wrap=True)
+
+
 def main() -> None:
     """Entry point of the ``lstm-forecast`` console script."""
+    import warnings
+
+    warnings.showwarning = _show_warning
     app()
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import math
 import time
 from pathlib import Path
 from typing import Annotated
@@ -10,84 +12,181 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from .cli import _fail, _read_or_exit, _split, app, console
+from .cli import (
+    DataOpt,
+    DateColOpt,
+    DateFormatOpt,
+    DecimalOpt,
+    MaxGapOpt,
+    PriceColOpt,
+    ThreadsOpt,
+    TickerColOpt,
+    TickerOpt,
+    TickersOpt,
+    _fail,
+    _read_or_exit,
+    _split,
+    _threads,
+    app,
+    console,
+)
+from .cli_options import (
+    BatchSizeOpt,
+    ClipNormOpt,
+    ConfigOpt,
+    DeviceOpt,
+    DropoutOpt,
+    EpochsOpt,
+    HiddenSizeOpt,
+    LayersOpt,
+    LearningRateOpt,
+    LookbackOpt,
+    PathOpt,
+    PatienceOpt,
+    SeedOpt,
+    VariantOpt,
+    lstm_settings,
+    resolved,
+)
+
+MIN_TEST_WINDOWS = 30
 
 
 @app.command()
 def backtest(
-    data: Annotated[str, typer.Option(help="CSV/Parquet path or embedded dataset.")] = "sp500",
-    tickers: Annotated[str | None, typer.Option(help="Comma-separated tickers.")] = None,
-    models: Annotated[str, typer.Option(help="Comma-separated models (naive is always in).")] = (
-        "lstm,naive,drift,sma,ema,kalman,ols"
-    ),
+    data: DataOpt = "sp500",
+    tickers: TickersOpt = None,
+    models: Annotated[
+        str,
+        typer.Option(
+            help="Comma-separated models: lstm, naive, drift, sma, ema, kalman, kalman-trend, "
+            "ols (naive, the random walk, is always in)."
+        ),
+    ] = "lstm,naive,drift,sma,ema,kalman,ols",
     test_days: Annotated[int, typer.Option(min=1, help="Length of the test period.")] = 500,
     refit_every: Annotated[int, typer.Option(min=1, help="Refit every K origins.")] = 63,
     horizon: Annotated[int, typer.Option(min=1, help="Forecast the H-day log return.")] = 1,
     window: Annotated[str, typer.Option(help="expanding | rolling")] = "expanding",
-    train_days: Annotated[int | None, typer.Option(help="Rolling window length.")] = None,
+    train_days: Annotated[int | None, typer.Option(min=2, help="Rolling window length.")] = None,
     warm_start: Annotated[bool, typer.Option(help="LSTM starts each refit from the last.")] = True,
     jobs: Annotated[int, typer.Option(min=1, help="Processes for independent work.")] = 1,
     cost_bps: Annotated[float, typer.Option(help="Trading cost per unit turnover, bp.")] = 5.0,
-    lstm_lookback: int = 60,
-    lstm_hidden: int = 32,
-    lstm_epochs: int = 20,
-    seed: int = 0,
+    lookback: LookbackOpt = 60,
+    hidden_size: HiddenSizeOpt = 32,
+    layers: LayersOpt = 1,
+    variant: VariantOpt = "standard",
+    dropout: DropoutOpt = 0.0,
+    epochs: EpochsOpt = 20,
+    batch_size: BatchSizeOpt = 256,
+    learning_rate: LearningRateOpt = 1e-3,
+    patience: PatienceOpt = 5,
+    clip_norm: ClipNormOpt = 1.0,
+    seed: SeedOpt = 0,
+    device: DeviceOpt = "cpu",
+    path: PathOpt = "eager",
+    threads: ThreadsOpt = None,
     out: Annotated[Path | None, typer.Option(help="Directory for CSV/JSON/HTML outputs.")] = None,
-    date_col: Annotated[str | None, typer.Option(help="Name of the date column.")] = None,
-    price_col: Annotated[str | None, typer.Option(help="Name of the price column.")] = None,
-    ticker_col: Annotated[str | None, typer.Option(help="Name of the ticker column.")] = None,
+    date_col: DateColOpt = None,
+    price_col: PriceColOpt = None,
+    ticker_col: TickerColOpt = None,
+    date_format: DateFormatOpt = None,
+    decimal: DecimalOpt = ".",
+    ticker: TickerOpt = None,
+    max_gap: MaxGapOpt = 5,
+    config: ConfigOpt = None,
 ) -> None:
     """Walk-forward backtest of every model against the random walk, with a report."""
+    run_settings = resolved(locals())
     from .data import DataError
     from .evaluation.backtest import BacktestSettings, run_backtest
     from .evaluation.splits import walk_forward_splits
     from .evaluation.summary import metrics_table
-    from .reports.outputs import check_output_dir, write_outputs
+    from .models import MODELS
+    from .models.lstm_settings import check_lstm_settings
+    from .reports.outputs import write_outputs
+    from .reports.rundir import OutputError, RunDirectory
 
     started = time.perf_counter()
-    prices = _read_or_exit(
-        data, tickers=_split(tickers), date_col=date_col, price_col=price_col, ticker_col=ticker_col
-    )
-    lstm = dict(lookback=lstm_lookback, hidden_size=lstm_hidden, epochs=lstm_epochs, seed=seed)
-    settings = BacktestSettings(
-        tuple(_split(models) or ()),
-        test_days,
-        refit_every,
-        horizon,
-        window,
-        train_days,
-        warm_start,
-        cost_bps,
-        jobs,
-        {"lstm": lstm},
-    )
+    chosen = [m.lower() for m in _split(models) or []]
+    if not chosen:
+        _fail(f"--models is empty; name at least one of {', '.join(MODELS)}")
+    unknown = [m for m in chosen if m not in MODELS]
+    if unknown:
+        _fail(f"--models: unknown {', '.join(unknown)}; choose from {', '.join(MODELS)}")
+    if not math.isfinite(cost_bps) or cost_bps < 0:
+        _fail(f"--cost-bps must be a number of basis points >= 0, got {cost_bps}")
+    if window not in ("expanding", "rolling"):
+        _fail(f"--window must be expanding or rolling, got {window!r}")
+    windows = test_days // horizon
+    if windows < MIN_TEST_WINDOWS:
+        _fail(
+            f"--horizon {horizon} with --test-days {test_days} leaves {windows} non-overlapping "
+            f"test windows; the tests need at least {MIN_TEST_WINDOWS}. Raise --test-days to "
+            f"{MIN_TEST_WINDOWS * horizon} or shorten --horizon"
+        )
+    lstm = lstm_settings(run_settings)
+    if "lstm" in chosen:
+        try:
+            check_lstm_settings({**lstm, "horizon": horizon})
+        except ValueError as exc:
+            _fail(exc)
+    _threads(threads)
+    run_dir = RunDirectory(out) if out is not None else contextlib.nullcontext()
     try:
-        if out is not None:
-            check_output_dir(out)
-        folds = walk_forward_splits(
-            prices.index, test_days, refit_every, horizon, window, train_days
-        )
-        total = len(folds) * len(set([*settings.models, "naive"]))
-        columns = (
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-        )
-        with Progress(*columns, console=console, transient=True) as bar:
-            task = bar.add_task("fitting models fold by fold", total=total)
-            result = run_backtest(
-                prices,
-                settings,
-                lambda name, done: bar.update(task, advance=done, description=f"{name} done"),
+        with run_dir as run:
+            prices = _read_or_exit(
+                data,
+                tickers,
+                date_col,
+                price_col,
+                ticker_col,
+                date_format,
+                decimal,
+                ticker,
+                max_gap,
             )
-        table = metrics_table(result)
-    except (DataError, ValueError, RuntimeError) as exc:
+            settings = BacktestSettings(
+                tuple(chosen),
+                test_days,
+                refit_every,
+                horizon,
+                window,
+                train_days,
+                warm_start,
+                cost_bps,
+                jobs,
+                {"lstm": lstm},
+            )
+            folds = walk_forward_splits(
+                prices.index, test_days, refit_every, horizon, window, train_days
+            )
+            total = len(folds) * len(set([*settings.models, "naive"]))
+            columns = (
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+            )
+            with Progress(*columns, console=console, transient=True) as bar:
+                task = bar.add_task("fitting models fold by fold", total=total)
+                result = run_backtest(
+                    prices,
+                    settings,
+                    lambda name, done: bar.update(task, advance=done, description=f"{name} done"),
+                )
+            table = metrics_table(result)
+            _print_ranking(table, result, data)
+            if run is not None:
+                report = write_outputs(result, table, run, data, run_settings)
+                run.commit()
+    except (DataError, OutputError, ValueError, RuntimeError) as exc:
         _fail(exc)
-    _print_ranking(table, result, data)
     if out is not None:
-        report = write_outputs(result, table, out, data)
-        console.print(f"Wrote predictions.csv, metrics.csv, metrics.json and {report}")
+        console.print(
+            f"Wrote predictions.csv, metrics.csv, metrics.json and {report.name} to {out}"
+        )
+    else:
+        console.print("Nothing written: pass --out DIR for the report, predictions and metrics.")
     console.print(f"Finished in {time.perf_counter() - started:.1f} s.")
 
 
@@ -108,8 +207,9 @@ def _print_ranking(table, result, source: str) -> None:
     pooled = "ALL" if "ALL" in set(table["ticker"]) else table["ticker"].iloc[0]
     rows = table[table["ticker"] == pooled]
     first, last = result.predictions["origin"].min(), result.predictions["origin"].max()
+    h = result.settings.horizon
     ranking = Table(
-        title=f"{source}, {pooled}: {first:%Y-%m-%d} to {last:%Y-%m-%d}, "
+        title=f"{source}, {pooled}: {h}-day forecasts from {first:%Y-%m-%d} to {last:%Y-%m-%d}, "
         f"{len(result.folds)} refits, ranked by RMSE",
         title_justify="left",
     )
@@ -130,6 +230,5 @@ def _print_ranking(table, result, source: str) -> None:
     console.print(
         "R² vs RW: out-of-sample R² against the random walk (RW). hits: share of "
         "directions called right. p(DM), vs RW: one-sided Diebold-Mariano test of "
-        "beating the RW. Sharpe: long/flat on the forecast sign, net of costs. "
-        "The report has every figure."
+        "beating the RW. Sharpe: long/flat on the forecast sign, net of costs."
     )

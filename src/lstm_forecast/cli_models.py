@@ -8,13 +8,44 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from .cli import _fail, _read_or_exit, _split, app, console
+from .cli import (
+    DataOpt,
+    DateColOpt,
+    DateFormatOpt,
+    DecimalOpt,
+    MaxGapOpt,
+    PriceColOpt,
+    ThreadsOpt,
+    TickerColOpt,
+    TickerOpt,
+    TickersOpt,
+    _fail,
+    _read_or_exit,
+    _threads,
+    app,
+    console,
+)
+from .cli_options import (
+    BatchSizeOpt,
+    ClipNormOpt,
+    ConfigOpt,
+    DeviceOpt,
+    DropoutOpt,
+    EpochsOpt,
+    HiddenSizeOpt,
+    LayersOpt,
+    LearningRateOpt,
+    LookbackOpt,
+    PathOpt,
+    PatienceOpt,
+    SeedOpt,
+    VariantOpt,
+    lstm_settings,
+    resolved,
+)
 
-Data = Annotated[str, typer.Option(help="CSV/Parquet path or embedded dataset name.")]
-Tickers = Annotated[str | None, typer.Option(help="Comma-separated tickers (default: all).")]
 
-
-def _model_and_prices(model: Path, data: str):
+def _model_and_prices(model: Path, data: str, read: dict):
     """A saved model and the prices to apply it to; errors end the command with one line."""
     from .models import LSTMForecaster
     from .training import ModelFileError
@@ -23,63 +54,106 @@ def _model_and_prices(model: Path, data: str):
         fitted = LSTMForecaster.load(model)
     except ModelFileError as exc:
         _fail(exc)
-    return fitted, _read_or_exit(data)
+    tickers = read.pop("tickers")
+    prices = _read_or_exit(data, **read)
+    if tickers:
+        names = _match_tickers(tickers, list(prices.columns))
+        prices = prices[names]
+    return fitted, prices
+
+
+def _match_tickers(wanted: str, present: list[str]) -> list[str]:
+    """Tickers by name, exactly or, where unambiguous, ignoring case."""
+    from .data.reader import match_tickers
+
+    try:
+        return match_tickers([t.strip() for t in wanted.split(",") if t.strip()], present, "--data")
+    except ValueError as exc:
+        _fail(exc)
+
+
+def _parse_date(value: str | None, flag: str):
+    import pandas as pd
+
+    if value is None:
+        return None
+    try:
+        return pd.Timestamp(value)
+    except (ValueError, TypeError):
+        _fail(f"{flag} {value!r} is not a date; write it as YYYY-MM-DD")
 
 
 @app.command()
 def train(
     out: Annotated[Path, typer.Option(help="Directory to save the model in.")],
-    data: Data = "sp500",
-    tickers: Tickers = None,
+    data: DataOpt = "sp500",
+    tickers: TickersOpt = None,
     train_end: Annotated[
-        str | None, typer.Option(help="Last training date (default: all).")
+        str | None, typer.Option(help="Last training date, YYYY-MM-DD (default: all).")
     ] = None,
-    lookback: int = 60,
-    hidden_size: int = 32,
-    layers: int = 1,
-    variant: Annotated[str, typer.Option(help="standard | peephole | coupled")] = "standard",
-    dropout: float = 0.0,
-    horizon: Annotated[int, typer.Option(help="Days ahead, predicted at once.")] = 1,
-    epochs: int = 20,
-    batch_size: int = 256,
-    learning_rate: float = 1e-3,
-    patience: Annotated[int, typer.Option(help="Epochs without improvement before stopping.")] = 5,
-    clip_norm: float = 1.0,
-    seed: int = 0,
-    device: Annotated[str, typer.Option(help="auto | cpu | cuda")] = "cpu",
-    path: Annotated[str, typer.Option(help="eager | compiled")] = "eager",
+    lookback: LookbackOpt = 60,
+    hidden_size: HiddenSizeOpt = 32,
+    layers: LayersOpt = 1,
+    variant: VariantOpt = "standard",
+    dropout: DropoutOpt = 0.0,
+    horizon: Annotated[int, typer.Option(min=1, help="Days ahead, predicted at once.")] = 1,
+    epochs: EpochsOpt = 20,
+    batch_size: BatchSizeOpt = 256,
+    learning_rate: LearningRateOpt = 1e-3,
+    patience: PatienceOpt = 5,
+    clip_norm: ClipNormOpt = 1.0,
+    seed: SeedOpt = 0,
+    device: DeviceOpt = "cpu",
+    path: PathOpt = "eager",
+    threads: ThreadsOpt = None,
     checkpoint: Annotated[
         Path | None, typer.Option(help="Checkpoint file, written every epoch.")
     ] = None,
     resume: Annotated[bool, typer.Option(help="Continue from --checkpoint.")] = False,
     force: Annotated[bool, typer.Option(help="Replace a model saved in --out before.")] = False,
+    date_col: DateColOpt = None,
+    price_col: PriceColOpt = None,
+    ticker_col: TickerColOpt = None,
+    date_format: DateFormatOpt = None,
+    decimal: DecimalOpt = ".",
+    ticker: TickerOpt = None,
+    max_gap: MaxGapOpt = 5,
+    config: ConfigOpt = None,
 ) -> None:
     """Train an LSTM on log returns and save it (model.safetensors + config.json)."""
+    options = resolved(locals())
     from .models import LSTMForecaster
+    from .models.lstm_files import check_destination
     from .training import ModelFileError, TrainingError
+    from .training.loop import check_checkpoint_path
 
-    prices = _read_or_exit(data, tickers=_split(tickers))
-    if train_end is not None:
-        prices = prices.loc[:train_end]
-    model = LSTMForecaster(
-        lookback=lookback,
-        hidden_size=hidden_size,
-        num_layers=layers,
-        variant=variant,
-        dropout=dropout,
-        horizon=horizon,
-        epochs=epochs,
-        batch_size=batch_size,
-        learning_rate=learning_rate,
-        patience=patience,
-        clip_norm=clip_norm,
-        seed=seed,
-        device=device,
-        path=path,
-        progress=True,
-        checkpoint=str(checkpoint) if checkpoint else None,
-        resume=resume,
+    settings = {**lstm_settings(options), "horizon": horizon}
+    end = _parse_date(train_end, "--train-end")
+    if resume and checkpoint is None:
+        _fail("--resume needs --checkpoint FILE: the checkpoint to continue from")
+    try:
+        model = LSTMForecaster(
+            **settings,
+            progress=True,
+            checkpoint=str(checkpoint) if checkpoint else None,
+            resume=resume,
+        )
+        check_destination(out, overwrite=force)
+        if checkpoint is not None:
+            check_checkpoint_path(checkpoint, resume)
+    except (ValueError, ModelFileError) as exc:
+        _fail(exc)
+    _threads(threads)
+    prices = _read_or_exit(
+        data, tickers, date_col, price_col, ticker_col, date_format, decimal, ticker, max_gap
     )
+    if end is not None:
+        if end < prices.index[0]:
+            _fail(
+                f"--train-end {train_end} is before the first date of --data "
+                f"({prices.index[0]:%Y-%m-%d}); choose a later date"
+            )
+        prices = prices.loc[:end]
     console.print(
         f"Training on {len(prices)} days of {', '.join(prices.columns)} "
         f"({prices.index[0]:%Y-%m-%d} to {prices.index[-1]:%Y-%m-%d})"
@@ -87,7 +161,7 @@ def train(
     try:
         model.fit(prices)
         model.save(out, overwrite=force)
-    except (ValueError, TrainingError, ModelFileError, RuntimeError) as exc:
+    except (ValueError, TrainingError, ModelFileError, RuntimeError, OSError) as exc:
         _fail(exc)
     table = Table(title="Training history", title_justify="left")
     for column in ("epoch", "loss", "val loss", "seconds"):
@@ -107,14 +181,36 @@ def train(
 @app.command()
 def predict(
     model: Annotated[Path, typer.Option(help="A directory written by 'train'.")],
-    data: Data = "sp500",
-    horizon: Annotated[int | None, typer.Option(help="Steps to show (<= the model's).")] = None,
+    data: DataOpt = "sp500",
+    tickers: TickersOpt = None,
+    horizon: Annotated[
+        int | None, typer.Option(min=1, help="Steps to show (<= the model's).")
+    ] = None,
     csv: Annotated[Path | None, typer.Option(help="Also write the table to this CSV.")] = None,
+    date_col: DateColOpt = None,
+    price_col: PriceColOpt = None,
+    ticker_col: TickerColOpt = None,
+    date_format: DateFormatOpt = None,
+    decimal: DecimalOpt = ".",
+    ticker: TickerOpt = None,
+    max_gap: MaxGapOpt = 5,
 ) -> None:
     """The next forecasts (log return and price) per ticker, from the last date of --data."""
     from .models.lstm_inspect import forecast_path
 
-    fitted, prices = _model_and_prices(model, data)
+    if csv is not None and (csv.exists() or csv.is_symlink()):
+        _fail(f"{csv} exists; choose another file name for --csv, nothing is overwritten")
+    read = dict(
+        tickers=tickers,
+        date_col=date_col,
+        price_col=price_col,
+        ticker_col=ticker_col,
+        date_format=date_format,
+        decimal=decimal,
+        ticker=ticker,
+        max_gap=max_gap,
+    )
+    fitted, prices = _model_and_prices(model, data, read)
     try:
         table_frame = forecast_path(fitted, prices, horizon)
     except ValueError as exc:
@@ -132,9 +228,11 @@ def predict(
         )
     console.print(table)
     if csv is not None:
-        if csv.exists():
-            _fail(FileExistsError(f"{csv} exists; choose another file name"))
-        table_frame.to_csv(csv, index=False)
+        try:
+            with open(csv, "x", encoding="utf-8") as handle:  # "x": never replaces a file
+                table_frame.to_csv(handle, index=False)
+        except OSError as exc:
+            _fail(f"{csv}: cannot be written ({exc.strerror or exc}); choose another --csv")
         console.print(f"Written to {csv}")
 
 
@@ -142,17 +240,51 @@ def predict(
 def explain(
     model: Annotated[Path, typer.Option(help="A directory written by 'train'.")],
     out: Annotated[Path, typer.Option(help="Directory for the PNGs.")],
-    data: Data = "sp500",
-    ticker: Annotated[str | None, typer.Option(help="Ticker (default: the first).")] = None,
-    days: Annotated[int, typer.Option(min=2, help="Recent days to show (<= lookback).")] = 60,
+    data: DataOpt = "sp500",
+    tickers: Annotated[
+        str | None, typer.Option(help="The ticker to open up (default: the model's first).")
+    ] = None,
+    days: Annotated[
+        int, typer.Option(min=2, help="Recent days to show (at most the model's lookback).")
+    ] = 60,
+    date_col: DateColOpt = None,
+    price_col: PriceColOpt = None,
+    ticker_col: TickerColOpt = None,
+    date_format: DateFormatOpt = None,
+    decimal: DecimalOpt = ".",
+    ticker: TickerOpt = None,
+    max_gap: MaxGapOpt = 5,
 ) -> None:
     """PNGs of the gates, cell states and forecasts over recent days: the LSTM, opened up."""
     from .models.lstm_inspect import look_inside
     from .reports.explain import plot_inside
 
-    fitted, prices = _model_and_prices(model, data)
+    read = dict(
+        tickers=None,
+        date_col=date_col,
+        price_col=price_col,
+        ticker_col=ticker_col,
+        date_format=date_format,
+        decimal=decimal,
+        ticker=ticker,
+        max_gap=max_gap,
+    )
+    fitted, prices = _model_and_prices(model, data, read)
+    name = fitted.tickers_[0]
+    if tickers:
+        names = _match_tickers(tickers, list(prices.columns))
+        if len(names) != 1:
+            _fail("--tickers: explain opens up one ticker at a time; name one")
+        name = names[0]
+    lookback = fitted.lookback
+    if days > lookback:
+        console.print(
+            f"[yellow]warning:[/yellow] --days {days} is more than the model's lookback "
+            f"({lookback}); showing {lookback} days"
+        )
+        days = lookback
     try:
-        inside = look_inside(fitted, prices, ticker or fitted.tickers_[0], days)
+        inside = look_inside(fitted, prices, name, days)
     except ValueError as exc:
         _fail(exc)
     for path in plot_inside(inside, out):

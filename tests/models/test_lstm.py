@@ -8,6 +8,7 @@ import pytest
 
 from lstm_forecast.data import read_prices
 from lstm_forecast.models import LSTMForecaster, check_forecaster
+from lstm_forecast.models.lstm_files import config_digest
 from lstm_forecast.training import ModelFileError
 
 FAST = dict(lookback=20, hidden_size=8, epochs=3)
@@ -86,6 +87,7 @@ def test_model_trained_on_cuda_loads_on_a_cpu_machine(fitted, prices, tmp_path, 
     path = tmp_path / "m" / "config.json"
     doc = json.loads(path.read_text())
     doc["settings"]["device"] = "cuda"
+    doc["model_sha256"] = config_digest(doc)
     path.write_text(json.dumps(doc))
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     with pytest.warns(RuntimeWarning, match="loading it on the CPU"):
@@ -104,6 +106,11 @@ def damage(directory, how):
     elif how == "mismatched":
         doc = json.loads(config.read_text())
         doc["settings"]["hidden_size"] = 9
+        doc["model_sha256"] = config_digest(doc)  # consistent config, weights of another size
+        config.write_text(json.dumps(doc))
+    elif how == "edited":
+        doc = json.loads(config.read_text())
+        doc["settings"]["lookback"] = 5
         config.write_text(json.dumps(doc))
     elif how == "bad json":
         config.write_text("{not json")
@@ -119,6 +126,7 @@ def damage(directory, how):
         ("truncated", "SHA-256 does not match"),
         ("tampered", "SHA-256 does not match"),
         ("mismatched", "do not match the settings"),
+        ("edited", "model_sha256 does not match"),
         ("bad json", "not valid JSON"),
         ("missing weights", "no such file"),
         ("other format", "not an lstm-forecast LSTM model"),
@@ -137,7 +145,7 @@ def test_save_never_overwrites_user_files(fitted, tmp_path):
         fitted.save(tmp_path)
     assert (tmp_path / "notes.txt").read_text() == "mine"
     fitted.save(tmp_path / "m")
-    with pytest.raises(ModelFileError, match="pass overwrite"):
+    with pytest.raises(ModelFileError, match="pass --force"):
         fitted.save(tmp_path / "m")
     fitted.save(tmp_path / "m", overwrite=True)
     with pytest.raises(ModelFileError, match="not fitted"):

@@ -130,3 +130,46 @@ def test_progress_is_silent_off_a_terminal(capsys):
     train(Net(), *data(), TrainConfig(epochs=2), progress=True)
     captured = capsys.readouterr()
     assert captured.out == "" and captured.err == ""
+
+
+@pytest.mark.parametrize(
+    ("damage", "match"),
+    [
+        ("rng.torch", "'rng.torch' is missing"),
+        ("optimizer", "'optimizer' is missing"),
+        ("bad_epochs", "'bad_epochs' is missing"),
+        ("result", "'result' is missing"),
+    ],
+)
+def test_checkpoint_missing_a_part_is_a_model_file_error(tmp_path, damage, match):
+    from lstm_forecast.training.files import write_tensors
+
+    path = tmp_path / "c.safetensors"
+    config = TrainConfig(epochs=1, batch_size=64)
+    train(Net(), *data(), config, checkpoint=path, fingerprint="a")
+    tensors, doc = read_bundle(path)
+    tensors.pop(damage, None)
+    doc.pop(damage, None)
+    write_tensors(path, tensors, doc)
+    with pytest.raises(ModelFileError, match=match):
+        train(Net(), *data(), config, checkpoint=path, resume=True, fingerprint="a")
+
+
+def test_checkpoint_paths_checked_before_training(tmp_path):
+    config = TrainConfig(epochs=1, batch_size=64)
+    with pytest.raises(ModelFileError, match="is a directory"):
+        train(Net(), *data(), config, checkpoint=tmp_path)
+    path = tmp_path / "c.safetensors"
+    path.write_bytes(b"the user's")
+    with pytest.raises(ModelFileError, match="exists; pass --resume"):
+        train(Net(), *data(), config, checkpoint=path)
+    assert path.read_bytes() == b"the user's"
+
+
+def test_temporary_files_of_a_killed_checkpoint_write_are_removed(tmp_path):
+    path = tmp_path / "c.safetensors"
+    for k in range(3):
+        (tmp_path / f".c.safetensors.tmp{k}").write_bytes(b"partial")
+    (tmp_path / "mine.txt").write_text("kept")
+    train(Net(), *data(), TrainConfig(epochs=1, batch_size=64), checkpoint=path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.safetensors", "mine.txt"]

@@ -290,12 +290,35 @@ def _index(frame: pd.DataFrame, dates: pd.Series) -> pd.DataFrame:
     return frame.sort_index(kind="stable").astype("float64")
 
 
-def _select(frame: pd.DataFrame, tickers: list[str], label: str) -> pd.DataFrame:
-    missing = [t for t in tickers if t not in frame.columns]
+def match_tickers(wanted: Sequence[str], present: Sequence[str], label: str) -> list[str]:
+    """The columns meant by ``wanted``: exact names, or a name that matches one column when
+    case is ignored (``aapl`` -> ``AAPL``). Absent or ambiguous names raise :class:`DataError`."""
+    present = list(present)
+    lower: dict[str, list[str]] = {}
+    for name in present:
+        lower.setdefault(name.lower(), []).append(name)
+    chosen, missing = [], []
+    for name in wanted:
+        if name in present:
+            chosen.append(name)
+        elif len(lower.get(name.lower(), [])) == 1:
+            chosen.append(lower[name.lower()][0])
+        elif name.lower() in lower:
+            raise DataError(
+                f"{label}: ticker {name!r} matches {lower[name.lower()]} when case is ignored; "
+                "write it exactly"
+            )
+        else:
+            missing.append(name)
     if missing:
-        raise DataError(f"{label}: ticker(s) {missing} not found; present: {list(frame.columns)}")
+        raise DataError(f"{label}: ticker(s) {missing} not found; present: {present[:20]}")
+    return list(dict.fromkeys(chosen))
+
+
+def _select(frame: pd.DataFrame, tickers: list[str], label: str) -> pd.DataFrame:
+    names = match_tickers(tickers, [str(c) for c in frame.columns], label)
     ohlcv = frame.attrs.get("ohlcv")
-    out = frame[tickers].copy()
+    out = frame[names].copy()
     if ohlcv is not None:
         out.attrs["ohlcv"] = ohlcv
     return out

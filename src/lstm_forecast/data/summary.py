@@ -41,6 +41,8 @@ def plot_prices(prices: pd.DataFrame, path: Path, title: str) -> Path:
         ax.plot(prices.index, prices[ticker], lw=0.8, label=ticker)
     ax.set_yscale("log")
     ax.set_title(title)
+    ax.set_xlabel("date")
+    ax.set_ylabel("price (log scale)")
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=7, ncol=2)
     fig.tight_layout()

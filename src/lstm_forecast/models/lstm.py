@@ -22,6 +22,7 @@ from torch import nn
 
 from ..features import StandardScaler, log_returns, sliding_windows
 from .base import BaseForecaster
+from .lstm_settings import check_lstm_settings
 
 
 class ForecastNet(nn.Module):
@@ -94,6 +95,7 @@ class LSTMForecaster(BaseForecaster):
         self.clip_norm, self.seed, self.device = clip_norm, seed, device
         self.validation_fraction, self.path, self.warm_start = validation_fraction, path, warm_start
         self.progress, self.checkpoint, self.resume = progress, checkpoint, resume
+        check_lstm_settings(self.settings())
 
     def save(self, directory, overwrite: bool = False):
         """Write ``model.safetensors`` and ``config.json``; see :mod:`.lstm_files`."""

@@ -1,13 +1,19 @@
 """Saving and loading an :class:`LSTMForecaster` as ``model.safetensors`` + ``config.json``.
 
 Nothing is unpickled. ``config.json`` holds the settings, the scaler statistics, the tickers,
-the training date range, the training history, library versions and the SHA-256 of the
-weights file. Loading checks the format, the hash, and every tensor name and shape, and raises
-:class:`~lstm_forecast.training.files.ModelFileError` for any mismatch or damage.
+the training date range, the training history, library versions, the SHA-256 of the weights
+file, and ``model_sha256``: the SHA-256 of all of that (the config without this field, in
+canonical JSON), so a changed lookback, scaler or ticker list is caught like changed weights.
+Loading checks the size, the format, both hashes, every field against a schema (types,
+ranges), every tensor's name, shape, dtype (float32) and finiteness, and raises
+:class:`~lstm_forecast.training.files.ModelFileError` naming the field for anything wrong.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 import warnings
 from pathlib import Path
 
@@ -27,6 +33,7 @@ from ..training.files import (
 )
 from ..training.loop import TrainResult
 from .lstm import SETTINGS, ForecastNet, LSTMForecaster
+from .lstm_settings import check_lstm_settings
 
 FORMAT, VERSION = "lstm-forecast/lstm", 1
 WEIGHTS, CONFIG = "model.safetensors", "config.json"
@@ -41,19 +48,13 @@ def save_model(model: LSTMForecaster, directory: str | Path, overwrite: bool = F
     if not hasattr(model, "net_"):
         raise ModelFileError("the model is not fitted; fit it before saving")
     directory = Path(directory)
+    check_destination(directory, overwrite)
     if directory.exists():
-        if not directory.is_dir():
-            raise ModelFileError(f"{directory}: exists and is not a directory")
-        present = {p.name for p in directory.iterdir()}
-        if present and not (overwrite and present <= {WEIGHTS, CONFIG}):
-            what = (
-                "holds a saved model; pass overwrite"
-                if present <= {WEIGHTS, CONFIG}
-                else f"is not empty ({sorted(present)[:5]}); choose a new directory"
-            )
-            raise ModelFileError(f"{directory}: {what}")
+        for leftover in directory.iterdir():
+            if _own_temp(leftover.name) and leftover.is_file():
+                leftover.unlink()
     weights = directory / WEIGHTS
-    write_tensors(weights, model.net_.state_dict())
+    write_tensors(weights, {k: v.float() for k, v in model.net_.state_dict().items()})
     config = {
         "format": FORMAT,
         "format_version": VERSION,
@@ -73,8 +74,49 @@ def save_model(model: LSTMForecaster, directory: str | Path, overwrite: bool = F
             "pandas": pd.__version__,
         },
     }
+    config["model_sha256"] = config_digest(config)
     write_json(directory / CONFIG, config)
     return directory
+
+
+def config_digest(config: dict) -> str:
+    """SHA-256 of the config without its own ``model_sha256``, as canonical JSON."""
+    body = {k: v for k, v in config.items() if k != "model_sha256"}
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
+def check_destination(directory: str | Path, overwrite: bool = False) -> None:
+    """Raise :class:`ModelFileError` unless ``save_model`` may write ``directory``: call it
+    before training so that a bad ``--out`` is refused before minutes of work."""
+    directory = Path(directory)
+    if directory.is_symlink():
+        raise ModelFileError(f"{directory}: is a symbolic link; give a real directory for --out")
+    if directory.exists():
+        if not directory.is_dir():
+            raise ModelFileError(
+                f"{directory}: exists and is not a directory; choose another --out"
+            )
+        present = {p.name for p in directory.iterdir() if not _own_temp(p.name)}
+        if present and not (overwrite and present <= {WEIGHTS, CONFIG}):
+            what = (
+                "holds a saved model; pass --force to replace it"
+                if present <= {WEIGHTS, CONFIG}
+                else f"is not empty ({sorted(present)[:5]}); choose a new directory"
+            )
+            raise ModelFileError(f"{directory}: {what}")
+        if not os.access(directory, os.W_OK | os.X_OK):
+            raise ModelFileError(f"{directory}: not writable; choose another --out")
+        return
+    parent = directory.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+        raise ModelFileError(f"{directory}: cannot be created in {parent}; choose another --out")
+
+
+def _own_temp(name: str) -> bool:
+    """A temporary file of our atomic writer (``.model.safetensors.XXXX``) left by a kill."""
+    return any(name.startswith(f".{n}.") for n in (WEIGHTS, CONFIG))
 
 
 def load_model(directory: str | Path, device: str | None = None) -> LSTMForecaster:
@@ -82,27 +124,27 @@ def load_model(directory: str | Path, device: str | None = None) -> LSTMForecast
     directory = Path(directory)
     if not directory.is_dir():
         raise ModelFileError(f"{directory}: no such model directory")
-    config = read_json(directory / CONFIG)
+    config = read_json(directory / CONFIG, max_bytes=MAX_CONFIG_BYTES)
+    where = directory / CONFIG
     if config.get("format") != FORMAT:
         raise ModelFileError(
-            f"{directory / CONFIG}: not an lstm-forecast LSTM model "
-            f"(format {config.get('format')!r})"
+            f"{where}: not an lstm-forecast LSTM model (format {str(config.get('format'))[:40]!r})"
         )
     if config.get("format_version") != VERSION:
         raise ModelFileError(
-            f"{directory / CONFIG}: format version "
-            f"{config.get('format_version')!r}; this release reads {VERSION}"
+            f"{where}: format version {str(config.get('format_version'))[:20]!r}; "
+            f"this release reads {VERSION}"
         )
-    try:
-        settings = {k: config["settings"][k] for k in SETTINGS}
-        tickers, scaler = list(config["tickers"]), StandardScaler.from_dict(config["scaler"])
-        train_range = pd.Timestamp(config["train_start"]), pd.Timestamp(config["train_end"])
-        expected_hash = str(config["weights_sha256"])
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ModelFileError(f"{directory / CONFIG}: missing or invalid entry ({exc})") from None
+    if config.get("model_sha256") != config_digest(config):
+        raise ModelFileError(
+            f"{where}: model_sha256 does not match the contents; config.json was changed or "
+            "damaged after saving (settings, scaler or tickers), so the model cannot be trusted"
+        )
+    settings, tickers, scaler, train_range, expected_hash = _checked_config(config, where)
     if device is not None:
+        check_lstm_settings({"device": device})
         settings["device"] = device
-    elif settings["device"] == "cuda" and not torch.cuda.is_available():
+    elif str(settings["device"]).startswith("cuda") and not torch.cuda.is_available():
         warnings.warn(
             "the model was trained on CUDA, which is not available here; loading it on the CPU",
             RuntimeWarning,
@@ -130,9 +172,74 @@ def load_model(directory: str | Path, device: str | None = None) -> LSTMForecast
             f"{directory / WEIGHTS}: tensors do not match the settings in "
             f"config.json (expected {expected}, found {found})"
         )
+    for name, tensor in tensors.items():
+        if tensor.dtype != torch.float32:
+            raise ModelFileError(
+                f"{directory / WEIGHTS}: tensor {name!r} is {tensor.dtype}, expected float32"
+            )
+        if not torch.isfinite(tensor).all():
+            raise ModelFileError(f"{directory / WEIGHTS}: tensor {name!r} holds NaN or infinity")
     net.load_state_dict(tensors)
     net.eval()
     model.net_, model.scaler_, model.tickers_ = net, scaler, tickers
     model.train_start_, model.train_end_ = train_range
     model.history_ = TrainResult(config.get("history", []), config.get("best_epoch", 0))
     return model
+
+
+MAX_CONFIG_BYTES = 20_000_000
+MAX_TICKERS = 100_000
+
+
+def _field(config: dict, name: str, where: Path):
+    if name not in config:
+        raise ModelFileError(f"{where}: field {name!r} is missing")
+    return config[name]
+
+
+def _checked_config(config: dict, where: Path):
+    """Every field the model is rebuilt from, checked; a bad one names itself."""
+    raw = _field(config, "settings", where)
+    if not isinstance(raw, dict):
+        raise ModelFileError(f"{where}: field 'settings' must be an object")
+    missing = [k for k in SETTINGS if k not in raw]
+    if missing:
+        raise ModelFileError(f"{where}: field 'settings.{missing[0]}' is missing")
+    settings = {k: raw[k] for k in SETTINGS}
+    try:
+        check_lstm_settings(settings)
+    except ValueError as exc:
+        raise ModelFileError(f"{where}: field 'settings': {exc}") from None
+    tickers = _field(config, "tickers", where)
+    if (
+        not isinstance(tickers, list)
+        or not 1 <= len(tickers) <= MAX_TICKERS
+        or not all(isinstance(t, str) and 0 < len(t) <= 200 for t in tickers)
+        or len(set(tickers)) != len(tickers)
+    ):
+        raise ModelFileError(f"{where}: field 'tickers' must be a list of distinct names")
+    stats = _field(config, "scaler", where)
+    try:
+        scaler = StandardScaler.from_dict(stats)
+        mean, std = scaler.mean_, scaler.std_
+        ok = set(mean.index) == set(tickers) == set(std.index)
+        ok = ok and bool(np.isfinite(mean).all() and np.isfinite(std).all() and (std > 0).all())
+    except (KeyError, TypeError, ValueError, AttributeError):
+        ok = False
+    if not ok:
+        raise ModelFileError(
+            f"{where}: field 'scaler' must hold a finite mean and a positive standard "
+            "deviation for every ticker"
+        )
+    try:
+        train_range = pd.Timestamp(config["train_start"]), pd.Timestamp(config["train_end"])
+        if train_range[0] > train_range[1]:
+            raise ValueError
+    except (KeyError, TypeError, ValueError):
+        raise ModelFileError(
+            f"{where}: fields 'train_start'/'train_end' must be dates in order"
+        ) from None
+    expected_hash = _field(config, "weights_sha256", where)
+    if not isinstance(expected_hash, str) or len(expected_hash) != 64:
+        raise ModelFileError(f"{where}: field 'weights_sha256' must be a SHA-256 hex digest")
+    return settings, tickers, scaler, train_range, expected_hash

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from ..models.lstm_inspect import Inside
+from .rundir import RunDirectory
 
 GATE_TITLES = {
     "f": "forget gate f (share of long-term memory kept)",
@@ -28,10 +29,16 @@ def _pyplot():
     return plt
 
 
-def plot_inside(inside: Inside, out: Path) -> list[Path]:
-    """Write gates.png, cells.png and forecast.png into ``out``; return their paths."""
+def plot_inside(inside: Inside, out: Path | RunDirectory) -> list[Path]:
+    """Write gates.png, cells.png and forecast.png into ``out`` (all at once, never over a
+    user's files: see :mod:`.rundir`); return their final paths."""
+    if not isinstance(out, RunDirectory):
+        with RunDirectory(out, kind="explain") as run:
+            paths = plot_inside(inside, run)
+            run.commit()
+        return paths
+    run = out
     plt = _pyplot()
-    out.mkdir(parents=True, exist_ok=True)
     labels = [d.strftime("%Y-%m-%d") for d in inside.dates]
     ticks = np.linspace(0, len(labels) - 1, min(6, len(labels))).astype(int)
     names = [n for n in ("f", "i", "o", "g", "r", "z", "n") if n in inside.gates]
@@ -48,21 +55,24 @@ def plot_inside(inside: Inside, out: Path) -> list[Path]:
         )
         ax.set_title(GATE_TITLES[name], fontsize=9)
         ax.set_ylabel("unit")
+        ax.set_xlabel("date")
         ax.set_xticks(ticks, [labels[k] for k in ticks], fontsize=7)
         fig.colorbar(image, ax=ax, fraction=0.02)
     fig.suptitle(f"{inside.ticker}: gates over the window of the latest forecast")
     fig.tight_layout()
-    paths = [out / "gates.png"]
-    fig.savefig(paths[0], dpi=110)
+    fig.savefig(run.path("gates.png"), dpi=110)
+    paths = [run.out / "gates.png"]
     plt.close(fig)
     if inside.cells is not None:
         fig, ax = plt.subplots(figsize=(9, 3.5))
         ax.plot(inside.dates, inside.cells, lw=0.9)
         ax.set_title(f"{inside.ticker}: cell state (long-term memory) of each unit")
+        ax.set_xlabel("date")
+        ax.set_ylabel("cell state c")
         ax.grid(True, alpha=0.3)
         fig.tight_layout()
-        paths.append(out / "cells.png")
-        fig.savefig(paths[-1], dpi=110)
+        fig.savefig(run.path("cells.png"), dpi=110)
+        paths.append(run.out / "cells.png")
         plt.close(fig)
     fig, ax = plt.subplots(figsize=(9, 3.5))
     ax.bar(inside.actual.index, inside.actual.to_numpy(), color="lightgrey", label="actual")
@@ -75,9 +85,11 @@ def plot_inside(inside: Inside, out: Path) -> list[Path]:
     )
     ax.axhline(0, color="black", lw=0.5)
     ax.set_title(f"{inside.ticker}: forecast vs actual next-day log return")
+    ax.set_xlabel("date")
+    ax.set_ylabel("log return")
     ax.legend()
     fig.tight_layout()
-    paths.append(out / "forecast.png")
-    fig.savefig(paths[-1], dpi=110)
+    fig.savefig(run.path("forecast.png"), dpi=110)
+    paths.append(run.out / "forecast.png")
     plt.close(fig)
     return paths

@@ -11,6 +11,7 @@ import pandas as pd
 from ..evaluation.backtest import BacktestResult
 from ..evaluation.summary import strategy_curves
 from . import plots
+from .rundir import RunDirectory, safe_name
 
 COLUMNS = [
     ("model", "model", "{}"),
@@ -64,10 +65,10 @@ def metrics_html(table: pd.DataFrame) -> str:
 
 def figures(result: BacktestResult) -> dict[str, bytes]:
     """Name -> PNG bytes of every figure of the report."""
-    out = {
-        f"forecast_{t}.png": plots.forecast_plot(result.predictions, t)
-        for t in list(result.prices.columns)[:6]
-    }
+    out: dict[str, bytes] = {}
+    for t in list(result.prices.columns)[:6]:
+        name = f"forecast_{safe_name(t, {n[9:-4] for n in out})}.png"
+        out[name] = plots.forecast_plot(result.predictions, t)
     cost = result.settings.cost_bps
     out["strategy_long_flat.png"] = plots.strategy_plot(
         strategy_curves(result, "long_flat"), f"Long/flat on the forecast sign, net of {cost:g} bp"
@@ -80,11 +81,14 @@ def figures(result: BacktestResult) -> dict[str, bytes]:
     return out
 
 
-def write_report(result: BacktestResult, table: pd.DataFrame, out: Path, source: str) -> Path:
-    """Write the PNGs and ``report.html`` (images embedded) into ``out``; return the HTML path."""
+def write_report(
+    result: BacktestResult, table: pd.DataFrame, run: RunDirectory, source: str
+) -> Path:
+    """Write the PNGs and ``report.html`` (images embedded) into ``run``; return the HTML's
+    final path."""
     images = figures(result)
     for name, data in images.items():
-        (out / name).write_bytes(data)
+        run.write(name, data)
     embed = {n: "data:image/png;base64," + base64.b64encode(d).decode() for n, d in images.items()}
     s, prices = result.settings, result.prices
     first, last = result.predictions["origin"].min(), result.predictions["origin"].max()
@@ -123,6 +127,4 @@ random walk at the 5% level; red rows are significantly worse.</p>
 <h2>Error distribution</h2><img alt="errors.png" src="{embed["errors.png"]}">
 <h2>Settings</h2><table id="settings">{settings}</table>
 </body></html>"""
-    path = out / "report.html"
-    path.write_text(body, encoding="utf-8")
-    return path
+    return run.write("report.html", body)

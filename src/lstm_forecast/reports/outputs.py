@@ -1,7 +1,6 @@
 """Everything a backtest writes: predictions.csv, metrics.csv, metrics.json, report.html, PNGs.
 
-Nothing of the user's is overwritten: an output directory may only hold files a previous
-backtest wrote (which are replaced); any other file stops the run before anything is written.
+Nothing of the user's is overwritten or mixed with a new run: see :mod:`.rundir`.
 """
 
 from __future__ import annotations
@@ -13,35 +12,8 @@ from pathlib import Path
 import pandas as pd
 
 from .. import __version__
-from ..data.errors import DataError
 from ..evaluation.backtest import BacktestResult
-
-OURS = {
-    "predictions.csv",
-    "metrics.csv",
-    "metrics.json",
-    "report.html",
-    "errors.png",
-    "strategy_long_flat.png",
-    "strategy_long_short.png",
-}
-
-
-def check_output_dir(out: Path) -> None:
-    """Raise if ``out`` holds anything a backtest did not write."""
-    if out.exists():
-        if not out.is_dir():
-            raise DataError(f"{out}: exists and is not a directory")
-        foreign = sorted(
-            p.name
-            for p in out.iterdir()
-            if p.name not in OURS and not p.name.startswith("forecast_")
-        )
-        if foreign:
-            raise DataError(
-                f"{out}: holds other files ({foreign[:5]}); choose a new or empty "
-                "directory, nothing is overwritten"
-            )
+from .rundir import RunDirectory
 
 
 def _clean(value):
@@ -50,14 +22,27 @@ def _clean(value):
     return value
 
 
-def write_outputs(result: BacktestResult, table: pd.DataFrame, out: Path, source: str) -> Path:
-    """Write every output into ``out``; returns the report's path."""
+def write_outputs(
+    result: BacktestResult,
+    table: pd.DataFrame,
+    out: Path | RunDirectory,
+    source: str,
+    command: dict | None = None,
+) -> Path:
+    """Write every output into ``out``, all at once (see :mod:`.rundir`); returns the report's
+    final path. Given a path, the directory is checked, locked, written and swapped in here;
+    given an open :class:`RunDirectory` (checked before the compute), the caller commits it.
+    ``command``: the resolved options of the command that ran (so a run can be repeated)."""
     from .html import write_report
 
-    check_output_dir(out)
-    out.mkdir(parents=True, exist_ok=True)
-    result.predictions.to_csv(out / "predictions.csv", index=False, date_format="%Y-%m-%d")
-    table.to_csv(out / "metrics.csv", index=False)
+    if not isinstance(out, RunDirectory):
+        with RunDirectory(out) as run:
+            report = write_outputs(result, table, run, source, command)
+            run.commit()
+        return report
+    run = out
+    run.write("predictions.csv", result.predictions.to_csv(index=False, date_format="%Y-%m-%d"))
+    run.write("metrics.csv", table.to_csv(index=False))
     document = {
         "version": __version__,
         "source": source,
@@ -68,7 +53,8 @@ def write_outputs(result: BacktestResult, table: pd.DataFrame, out: Path, source
         "test_end": f"{result.predictions['origin'].max():%Y-%m-%d}",
         "seconds": result.seconds,
         "settings": result.settings_dict(),
+        "command": command,
         "metrics": [{k: _clean(v) for k, v in row.items()} for row in table.to_dict("records")],
     }
-    (out / "metrics.json").write_text(json.dumps(document, indent=2, default=str))
-    return write_report(result, table, out, source)
+    run.write("metrics.json", json.dumps(document, indent=2, default=str))
+    return write_report(result, table, run, source)

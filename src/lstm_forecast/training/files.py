@@ -104,15 +104,22 @@ def write_json(path: Path, document: dict) -> None:
     _atomic_write(Path(path), lambda handle: handle.write(text))
 
 
-def read_json(path: Path) -> dict:
-    """Read a JSON document; missing or unparsable is a :class:`ModelFileError`."""
+def read_json(path: Path, max_bytes: int = 20_000_000) -> dict:
+    """Read a JSON document; missing, too large, too deep or unparsable is a
+    :class:`ModelFileError`."""
     path = Path(path)
     if not path.is_file():
         raise ModelFileError(f"{path}: no such file")
+    if path.stat().st_size > max_bytes:
+        raise ModelFileError(f"{path}: larger than {max_bytes:,} bytes; not a file this tool wrote")
     try:
         document = json.loads(path.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ModelFileError(f"{path}: not valid JSON ({exc})") from None
+        raise ModelFileError(f"{path}: not valid JSON ({str(exc)[:120]})") from None
+    except RecursionError:
+        raise ModelFileError(
+            f"{path}: JSON nested too deeply; not a file this tool wrote"
+        ) from None
     if not isinstance(document, dict):
         raise ModelFileError(f"{path}: expected a JSON object")
     return document

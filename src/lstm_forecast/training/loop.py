@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import math
+import os
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -103,11 +104,48 @@ def _load_checkpoint(path, model, optimizer, fingerprint):
             f"{path}: the checkpoint was written for other settings or data; "
             "delete it or train without --resume"
         )
-    model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
-    optimizer.load_state_dict(_optimizer_from_bundle(tensors, doc["optimizer"]))
-    torch.set_rng_state(tensors["rng.torch"])
-    best = {k[5:]: v for k, v in tensors.items() if k.startswith("best.")}
-    return best, TrainResult(**doc["result"]), doc["bad_epochs"]
+    for key in ("optimizer", "result", "bad_epochs"):
+        if key not in doc:
+            raise ModelFileError(f"{path}: field {key!r} is missing; delete the checkpoint")
+    if "rng.torch" not in tensors:
+        raise ModelFileError(f"{path}: tensor 'rng.torch' is missing; delete the checkpoint")
+    try:
+        model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
+        optimizer.load_state_dict(_optimizer_from_bundle(tensors, doc["optimizer"]))
+        torch.set_rng_state(tensors["rng.torch"])
+        best = {k[5:]: v for k, v in tensors.items() if k.startswith("best.")}
+        if best.keys() != model.state_dict().keys():
+            raise ValueError("the best weights do not match the model")
+        result, bad_epochs = TrainResult(**doc["result"]), int(doc["bad_epochs"])
+    except (KeyError, TypeError, ValueError, RuntimeError, AttributeError) as exc:
+        raise ModelFileError(
+            f"{path}: damaged checkpoint ({type(exc).__name__}: {str(exc)[:100]}); delete it"
+        ) from None
+    return best, result, bad_epochs
+
+
+def check_checkpoint_path(checkpoint: Path, resume: bool) -> None:
+    """Refuse a checkpoint path that cannot be written (before any training), and remove
+    temporary files that a killed write of it left behind."""
+    path = Path(checkpoint)
+    if path.is_dir():
+        raise ModelFileError(f"{path}: is a directory; give a file path for --checkpoint")
+    parent = path.parent
+    if parent.exists() and not parent.is_dir():
+        raise ModelFileError(f"{parent}: is not a directory; fix --checkpoint")
+    probe = parent
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if not probe.is_dir() or not os.access(probe, os.W_OK | os.X_OK):
+        raise ModelFileError(f"{path}: cannot be written in {probe}; choose another --checkpoint")
+    if path.exists() and not resume:
+        raise ModelFileError(
+            f"{path}: exists; pass --resume to continue from it, or choose another --checkpoint"
+        )
+    if parent.is_dir():
+        for leftover in parent.glob(f".{path.name}.*"):
+            if leftover.is_file() and not leftover.is_symlink():
+                leftover.unlink(missing_ok=True)
 
 
 def _evaluate(model, inputs, targets, loss_fn, batch_size) -> float:
@@ -142,6 +180,8 @@ def train(
     ``fingerprint`` matches is loaded and training continues from the epoch after it.
     ``on_epoch_end(epoch, row)`` is called after each epoch's checkpoint is written.
     """
+    if checkpoint is not None:
+        check_checkpoint_path(checkpoint, resume)
     if len(inputs) == 0 or len(val_inputs) == 0:
         raise ValueError(
             f"need training and validation samples, got {len(inputs)} and "

@@ -1,0 +1,61 @@
+"""The LSTM forecaster's settings: one schema, checked when a model is built and when one is
+loaded from a file, so a bad value is refused before any work and names its flag.
+
+Each entry: (flag, type, lowest, highest). Ranges are generous for real use and keep a
+tampered ``config.json`` from asking for 100,000 layers or a million hidden units.
+"""
+
+from __future__ import annotations
+
+import math
+
+VARIANTS = ("standard", "peephole", "coupled", "gru", "rnn")
+PATHS = ("eager", "compiled")
+DEVICES = ("auto", "cpu", "cuda")
+
+SCHEMA: dict[str, tuple[str, type, float | None, float | None]] = {
+    "lookback": ("--lookback", int, 1, 5000),
+    "hidden_size": ("--hidden-size", int, 1, 4096),
+    "num_layers": ("--layers", int, 1, 16),
+    "dropout": ("--dropout", float, 0.0, 0.95),
+    "horizon": ("--horizon", int, 1, 1000),
+    "epochs": ("--epochs", int, 1, 100_000),
+    "batch_size": ("--batch-size", int, 1, 1_000_000),
+    "learning_rate": ("--learning-rate", float, 1e-8, 10.0),
+    "patience": ("--patience", int, 1, 100_000),
+    "clip_norm": ("--clip-norm", float, 1e-8, 1e6),
+    "seed": ("--seed", int, 0, 2**32 - 1),
+    "validation_fraction": ("--validation-fraction", float, 0.01, 0.9),
+}
+CHOICES = {"variant": ("--variant", VARIANTS), "path": ("--path", PATHS)}
+
+
+def check_lstm_settings(settings: dict) -> None:
+    """Raise ``ValueError`` naming the setting and its flag for any value out of its schema."""
+    for name, (flag, kind, low, high) in SCHEMA.items():
+        if name not in settings:
+            continue
+        value = settings[name]
+        if name == "clip_norm" and value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError(f"lstm: {name} ({flag}) must be a number, got {value!r}")
+        if kind is int and (isinstance(value, float) and not value.is_integer()):
+            raise ValueError(f"lstm: {name} ({flag}) must be a whole number, got {value!r}")
+        if not math.isfinite(value) or not low <= value <= high:
+            raise ValueError(f"lstm: {name} ({flag}) must be in [{low:g}, {high:g}], got {value!r}")
+    if "dropout" in settings and settings["dropout"] >= 1:
+        raise ValueError("lstm: dropout (--dropout) must be below 1")
+    for name, (flag, allowed) in CHOICES.items():
+        if name in settings and settings[name] not in allowed:
+            raise ValueError(
+                f"lstm: {name} ({flag}) must be one of {', '.join(allowed)}, got "
+                f"{str(settings[name])[:40]!r}"
+            )
+    if "device" in settings:
+        device = settings["device"]
+        if not isinstance(device, str) or device.split(":")[0] not in DEVICES:
+            raise ValueError(
+                f"lstm: device (--device) must be auto, cpu or cuda (cuda:N), got "
+                f"{str(device)[:40]!r}"
+            )
