@@ -186,7 +186,8 @@ def test_backtest_command_writes_everything(tmp_path):
     assert again.exit_code == 0, again.output
     (out / "mine.txt").write_text("keep")
     refused = invoke(args)
-    assert refused.exit_code == 2 and "holds files that no lstm-forecast backtest wrote (mine.txt)" in text(refused)
+    assert refused.exit_code == 2
+    assert "holds files that no lstm-forecast backtest wrote (mine.txt)" in text(refused)
     assert (out / "mine.txt").read_text() == "keep"
 
 

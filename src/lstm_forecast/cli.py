@@ -103,7 +103,9 @@ def _memory_table(title: str, days) -> Table:
 @demo_app.command("memory")
 def demo_memory(
     train: Annotated[bool, typer.Option(help="Learn the weights from scratch first.")] = False,
-    seed: Annotated[int, typer.Option(help="Seed of the random initialisation (--train).")] = 0,
+    seed: Annotated[
+        int, typer.Option(min=0, help="Seed of the random initialisation (--train), >= 0.")
+    ] = 0,
 ) -> None:
     """The seed's worked LSTM unit, day by day, for Company A and Company B.
 
@@ -355,14 +357,34 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
 
 
 def main() -> None:
-    """Entry point of the ``lstm-forecast`` console script."""
+    """Entry point of the ``lstm-forecast`` console script: usage errors (a bad flag value, an
+    unknown option) as one line like every other error, warnings as their text."""
+    import sys
     import warnings
 
     warnings.showwarning = _show_warning
-    app()
+    try:
+        code = app(standalone_mode=False)
+    except typer.Abort:
+        console.print("aborted")
+        sys.exit(1)
+    except typer.TyperException as exc:
+        context = getattr(exc, "ctx", None)
+        if type(exc).__name__ == "NoArgsIsHelpError" and context is not None:
+            console.print(context.get_help(), markup=False, highlight=False)
+            sys.exit(2)
+        message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+        command = f" {context.command_path}" if context is not None else ""
+        console.print(
+            f"[red]error:[/red] {message} (see{command} --help)", highlight=False, soft_wrap=True
+        )
+        sys.exit(getattr(exc, "exit_code", 2))
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 from . import cli_backtest, cli_models  # noqa: E402, F401  (register their commands)
 
-if __name__ == "__main__":
-    main()
+if __name__ == "__main__":  # run as the package's module, so the commands above register
+    from lstm_forecast.cli import main as package_main
+
+    package_main()

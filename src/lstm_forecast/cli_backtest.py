@@ -179,6 +179,8 @@ def backtest(
             if run is not None:
                 report = write_outputs(result, table, run, data, run_settings)
                 run.commit()
+    except typer.Exit:
+        raise
     except (DataError, OutputError, ValueError, RuntimeError) as exc:
         _fail(exc)
     if out is not None:

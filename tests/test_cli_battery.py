@@ -1,0 +1,316 @@
+"""Bad input, tried as a user and as an attacker would: one line naming the flag, file or
+field and what to do; exit code 2; no traceback; nothing the user had is lost."""
+
+import json
+import os
+import threading
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from lstm_forecast.cli import app
+from lstm_forecast.reports.rundir import MANIFEST, OutputError, RunDirectory, safe_name
+
+runner = CliRunner()
+ENV = {"COLUMNS": "200"}
+QUICK = ["--models", "drift", "--test-days", "60", "--refit-every", "30"]
+
+
+def invoke(args):
+    return runner.invoke(app, [str(a) for a in args], env=ENV)
+
+
+def text(result) -> str:
+    return " ".join(result.output.split())
+
+
+def refused(result, *fragments):
+    said = text(result)
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output, result.output
+    assert said.startswith("error:") or "error:" in said, said
+    for fragment in fragments:
+        assert fragment in said, said
+
+
+@pytest.fixture(scope="module")
+def csv(tmp_path_factory):
+    path = tmp_path_factory.mktemp("data") / "prices.csv"
+    days = pd.bdate_range("2016-01-01", periods=400)
+    price = 100 * np.exp(np.cumsum(np.random.default_rng(0).normal(0, 0.01, len(days))))
+    pd.DataFrame({"Date": days.strftime("%Y-%m-%d"), "Close": price}).to_csv(path, index=False)
+    return path
+
+
+# -- flags ------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("extra", "fragments"),
+    [
+        (["--models", ""], ["--models is empty"]),
+        (["--models", "arima"], ["--models: unknown arima"]),
+        (["--cost-bps", "-1"], ["--cost-bps"]),
+        (["--cost-bps", "nan"], ["--cost-bps"]),
+        (["--horizon", "1000", "--test-days", "60"], ["--horizon 1000", "non-overlapping"]),
+        (["--models", "lstm", "--device", "gpu"], ["--device", "auto, cpu or cuda"]),
+        (["--models", "lstm", "--clip-norm", "-1"], ["--clip-norm"]),
+        (["--models", "lstm", "--variant", "lstm9"], ["--variant", "peephole, coupled, gru, rnn"]),
+        (["--window", "sliding"], ["--window"]),
+    ],
+)
+def test_backtest_flags_refused_before_any_work(csv, extra, fragments):
+    refused(invoke(["backtest", "--data", csv, *QUICK, *extra]), *fragments)
+
+
+@pytest.mark.parametrize(
+    ("extra", "fragments"),
+    [
+        (["--clip-norm", "-1"], ["--clip-norm"]),
+        (["--clip-norm", "0"], ["--clip-norm"]),
+        (["--resume"], ["--resume needs --checkpoint"]),
+        (["--train-end", "notadate"], ["--train-end", "not a date"]),
+        (["--train-end", "1990-01-01"], ["--train-end", "before the first date"]),
+        (["--device", "gpu"], ["--device"]),
+        (["--layers", "100000"], ["--layers"]),
+    ],
+)
+def test_train_flags_refused(csv, tmp_path, extra, fragments):
+    refused(invoke(["train", "--data", csv, "--out", tmp_path / "m", *extra]), *fragments)
+    assert not (tmp_path / "m").exists()
+
+
+def test_train_checks_its_destination_before_training(csv, tmp_path):
+    (tmp_path / "mine.txt").write_text("keep")
+    refused(invoke(["train", "--data", csv, "--out", tmp_path]), "not empty")
+    (tmp_path / "dir").mkdir()
+    refused(
+        invoke(["train", "--data", csv, "--out", tmp_path / "m", "--checkpoint", tmp_path / "dir"]),
+        "is a directory",
+    )
+    assert (tmp_path / "mine.txt").read_text() == "keep"
+
+
+def test_every_model_subset_runs(csv):
+    for models in ("drift", "naive", "naive,drift", "ols,kalman-trend"):
+        result = invoke(["backtest", "--data", csv, *QUICK, "--models", models])
+        assert result.exit_code == 0, (models, result.output)
+
+
+def test_backtest_without_out_says_nothing_was_written(csv):
+    result = invoke(["backtest", "--data", csv, *QUICK])
+    assert result.exit_code == 0 and "Nothing written: pass --out DIR" in text(result)
+
+
+def test_model_names_and_tickers_ignore_case(csv, tmp_path):
+    result = invoke(["backtest", "--data", "sp500-stocks", "--tickers", "ko", *QUICK[2:]])
+    assert result.exit_code == 0, result.output
+    result = invoke(["backtest", "--data", csv, *QUICK[2:], "--models", "DRIFT"])
+    assert result.exit_code == 0, result.output
+
+
+def test_warnings_print_their_text_not_a_source_line(tmp_path):
+    import subprocess
+    import sys
+
+    path = tmp_path / "holiday.csv"
+    rows = "".join(f"2020-01-{d:02d},{'' if d == 8 else 100 + d}\n" for d in range(1, 29))
+    path.write_text("date,A\n" + rows)
+    done = subprocess.run(
+        [sys.executable, "-m", "lstm_forecast", "data", "show", str(path)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    assert done.returncode == 0, done.stderr
+    said = done.stdout + done.stderr
+    assert "warning: " in said and "dropped 1 date(s)" in said
+    assert "DataWarning" not in said and ".py:" not in said
+
+
+# -- files of the user's ----------------------------------------------------------------------
+def test_backtest_never_overwrites_a_users_files(csv, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "metrics.csv").write_text("mine")
+    (out / "report.html").write_text("mine too")
+    refused(invoke(["backtest", "--data", csv, *QUICK, "--out", out]), "no lstm-forecast")
+    assert (out / "metrics.csv").read_text() == "mine"
+
+
+def test_backtest_never_writes_through_a_symlink(csv, tmp_path):
+    out, outside = tmp_path / "out", tmp_path / "outside.csv"
+    outside.write_text("precious")
+    assert invoke(["backtest", "--data", csv, *QUICK, "--out", out]).exit_code == 0
+    (out / "predictions.csv").unlink()
+    (out / "predictions.csv").symlink_to(outside)
+    refused(invoke(["backtest", "--data", csv, *QUICK, "--out", out]), "predictions.csv")
+    assert outside.read_text() == "precious"
+    link = tmp_path / "link"
+    link.symlink_to(tmp_path / "elsewhere", target_is_directory=True)
+    refused(invoke(["backtest", "--data", csv, *QUICK, "--out", link]), "symbolic link")
+
+
+def test_an_edited_output_or_a_forecast_named_file_is_not_ours(csv, tmp_path):
+    out = tmp_path / "out"
+    assert invoke(["backtest", "--data", csv, *QUICK, "--out", out]).exit_code == 0
+    (out / "forecast_mine.png").write_bytes(b"not ours")
+    refused(invoke(["backtest", "--data", csv, *QUICK, "--out", out]), "forecast_mine.png")
+    (out / "forecast_mine.png").unlink()
+    (out / "report.html").write_text("my notes")
+    refused(invoke(["backtest", "--data", csv, *QUICK, "--out", out]), "was changed")
+    assert (out / "report.html").read_text() == "my notes"
+
+
+def test_a_rerun_replaces_the_whole_run_no_stale_pngs(tmp_path):
+    out = tmp_path / "out"
+    two = ["backtest", "--data", "sp500-stocks", "--tickers", "KO,JNJ", *QUICK]
+    assert invoke([*two, "--out", out]).exit_code == 0
+    assert (out / "forecast_JNJ.png").exists()
+    one = ["backtest", "--data", "sp500-stocks", "--tickers", "KO", *QUICK]
+    assert invoke([*one, "--out", out]).exit_code == 0
+    assert not (out / "forecast_JNJ.png").exists()
+    manifest = json.loads((out / MANIFEST).read_text())
+    assert set(manifest["files"]) | {MANIFEST} == {p.name for p in out.iterdir()}
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.")]
+
+
+def test_a_run_killed_while_writing_leaves_the_old_run(tmp_path):
+    out = tmp_path / "out"
+    with RunDirectory(out) as run:
+        run.write("predictions.csv", "old")
+        run.commit()
+    with pytest.raises(KeyboardInterrupt), RunDirectory(out) as run:
+        run.write("predictions.csv", "new, trunc")
+        raise KeyboardInterrupt  # killed before the swap
+    assert (out / "predictions.csv").read_text() == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_a_run_killed_between_the_renames_is_recovered(tmp_path):
+    out = tmp_path / "out"
+    with RunDirectory(out) as run:
+        run.write("a.csv", "old")
+        run.commit()
+    aside = tmp_path / ".out.old-x"
+    aside.mkdir()
+    os.replace(out, aside / "run")  # as if killed right after the first rename
+    with RunDirectory(out) as run:
+        assert (out / "a.csv").read_text() == "old"
+        run.write("a.csv", "new")
+        run.commit()
+    assert (out / "a.csv").read_text() == "new" and not aside.exists()
+
+
+def test_two_runs_into_one_directory_the_second_is_refused(tmp_path):
+    out, seen = tmp_path / "out", []
+    with RunDirectory(out):
+
+        def second():
+            try:
+                with RunDirectory(out):
+                    seen.append("entered")
+            except OutputError as exc:
+                seen.append(str(exc))
+
+        worker = threading.Thread(target=second)
+        worker.start()
+        worker.join()
+    assert "another lstm-forecast run is writing there" in seen[0]
+
+
+def test_unwritable_places_are_one_clear_error(csv, tmp_path):
+    refused(invoke(["backtest", "--data", csv, *QUICK, "--out", "/proc/lstm-forecast"]), "/proc")
+    if os.geteuid() != 0:  # root writes anywhere; the check needs an ordinary user
+        locked = tmp_path / "ro"
+        locked.mkdir(mode=0o555)
+        refused(invoke(["backtest", "--data", csv, *QUICK, "--out", locked / "o"]), "writable")
+    afile = tmp_path / "file"
+    afile.write_text("x")
+    refused(invoke(["backtest", "--data", csv, *QUICK, "--out", afile]), "not a directory")
+    refused(invoke(["backtest", "--data", csv, *QUICK, "--out", afile / "o"]), "not a directory")
+    assert afile.read_text() == "x"
+
+
+@pytest.mark.parametrize("ticker", ["BRK/B", "../../tmp/x", "a b", "..", "é"])
+def test_file_names_are_safe_from_any_ticker(ticker):
+    name = safe_name(ticker)
+    assert name and "/" not in name and name not in (".", "..")
+    assert all(c.isascii() and (c.isalnum() or c in "._-") for c in name)
+    assert safe_name("BRK/B", {"BRK_B"}) != "BRK_B"
+
+
+def test_a_slash_ticker_backtest_writes_its_report(csv, tmp_path):
+    out = tmp_path / "o"
+    result = invoke(["backtest", "--data", csv, "--ticker", "BRK/B", *QUICK, "--out", out])
+    assert result.exit_code == 0, result.output
+    assert (out / "forecast_BRK_B.png").exists() and (out / "report.html").exists()
+
+
+# -- one run, repeatable ----------------------------------------------------------------------
+def test_config_file_and_resolved_settings(csv, tmp_path):
+    config = tmp_path / "run.toml"
+    config.write_text('models = "drift,ols"\ntest-days = 60\nrefit_every = 30\ncost-bps = 2.5\n')
+    out = tmp_path / "o"
+    result = invoke(
+        ["backtest", "--data", csv, "--config", config, "--cost-bps", "1", "--out", out]
+    )
+    assert result.exit_code == 0, result.output
+    command = json.loads((out / "metrics.json").read_text())["command"]
+    assert command["models"] == "drift,ols" and command["test_days"] == 60
+    assert command["cost_bps"] == 1.0  # the flag wins over the file
+    assert command["hidden_size"] == 32 and command["data"] == str(csv)
+    config.write_text("hiden-size = 3\n")
+    bad = invoke(["backtest", "--config", config])
+    assert bad.exit_code == 2 and "unknown option 'hiden-size'" in text(bad)
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["backtest", "--test-days", "zero"], "'--test-days'"),
+        (["backtest", "--no-such-flag"], "--no-such-flag"),
+        (["demo", "memory", "--train", "--seed", "-1"], "'--seed'"),
+    ],
+)
+def test_usage_errors_are_one_line_too(args, fragment):
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "lstm_forecast", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    said = (done.stdout + done.stderr).strip()
+    assert done.returncode == 2 and said.startswith("error:") and fragment in said, said
+    assert len(said.splitlines()) == 1 and "Traceback" not in said
+
+
+def test_backtest_takes_every_lstm_setting_train_has():
+    import re
+
+    def flags(command):
+        return set(re.findall(r"--[a-z][a-z-]+", text(invoke([command, "--help"]))))
+
+    lstm = {
+        "--lookback",
+        "--hidden-size",
+        "--layers",
+        "--variant",
+        "--dropout",
+        "--epochs",
+        "--batch-size",
+        "--learning-rate",
+        "--patience",
+        "--clip-norm",
+        "--seed",
+        "--device",
+        "--path",
+        "--threads",
+        "--date-format",
+        "--decimal",
+        "--ticker",
+    }
+    assert lstm <= flags("backtest") and lstm <= flags("train")
