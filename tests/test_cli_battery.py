@@ -162,11 +162,12 @@ def test_an_edited_output_or_a_forecast_named_file_is_not_ours(csv, tmp_path):
     assert (out / "report.html").read_text() == "my notes"
 
 
-def test_a_rerun_replaces_the_whole_run_no_stale_pngs(tmp_path):
+def test_a_rerun_replaces_the_whole_run_no_stale_files(tmp_path):
     out = tmp_path / "out"
-    two = ["backtest", "--data", "sp500-stocks", "--tickers", "KO,JNJ", *QUICK]
-    assert invoke([*two, "--out", out]).exit_code == 0
-    assert (out / "forecast_JNJ.png").exists()
+    with RunDirectory(out) as run:
+        run.write("forecast_JNJ.png", b"an earlier run's figure")
+        run.write("report.html", "old")
+        run.commit()
     one = ["backtest", "--data", "sp500-stocks", "--tickers", "KO", *QUICK]
     assert invoke([*one, "--out", out]).exit_code == 0
     assert not (out / "forecast_JNJ.png").exists()
@@ -244,7 +245,8 @@ def test_a_slash_ticker_backtest_writes_its_report(csv, tmp_path):
     out = tmp_path / "o"
     result = invoke(["backtest", "--data", csv, "--ticker", "BRK/B", *QUICK, "--out", out])
     assert result.exit_code == 0, result.output
-    assert (out / "forecast_BRK_B.png").exists() and (out / "report.html").exists()
+    assert "BRK/B" in (out / "report.html").read_text()
+    assert "BRK/B" in (out / "predictions.csv").read_text()
 
 
 # -- one run, repeatable ----------------------------------------------------------------------

@@ -106,6 +106,7 @@ def demo_memory(
     seed: Annotated[
         int, typer.Option(min=0, help="Seed of the random initialisation (--train), >= 0.")
     ] = 0,
+    threads: ThreadsOpt = None,
 ) -> None:
     """The seed's worked LSTM unit, day by day, for Company A and Company B.
 
@@ -117,6 +118,7 @@ def demo_memory(
     layers = seed_unit()
     source = "the seed's weights"
     if train:
+        _threads(threads)
         layers, losses = train_unit(seed=seed)
         source = f"weights learned from scratch (seed {seed}, {len(losses)} Adam steps)"
     console.print(f"One LSTM unit with {source}; memories start at 0.\n")
@@ -174,20 +176,24 @@ def demo_gradients(
         table.add_row(str(k), *(f"{values[k]:.2e}" for values in curves.values()))
     console.print(table)
     if out is not None:
-        path = plot_gradients(curves, out / "gradients.png")
-        console.print(f"Plot written to {path}")
+        _write_plot(out / "gradients.png", lambda path: plot_gradients(curves, path))
 
 
 @demo_app.command("adding")
 def demo_adding(
     steps: Annotated[int, typer.Option(min=4, help="Sequence length T.")] = 100,
     iterations: Annotated[int, typer.Option(min=1, help="Training batches per network.")] = 3000,
-    hidden: Annotated[int, typer.Option(min=1, help="Units of both networks.")] = 32,
-    seed: int = 0,
+    hidden: Annotated[
+        int, typer.Option("--hidden-size", "--hidden", min=1, help="Units of both networks.")
+    ] = 32,
+    seed: Annotated[int, typer.Option(min=0, help="Random seed (>= 0).")] = 0,
     out: Annotated[Path | None, typer.Option(help="Directory for adding.png.")] = None,
+    threads: ThreadsOpt = None,
 ) -> None:
     """Long memory measured: the adding problem (Hochreiter & Schmidhuber 1997), LSTM vs RNN."""
     from .demos.adding import BASELINE_MSE, plot_adding, run_adding
+
+    _threads(threads)
 
     console.print(
         f"Adding problem, T = {steps}: predict the sum of two marked values. "
@@ -220,8 +226,7 @@ def demo_adding(
             f"{run.accuracy:.1%} of sequences within 0.04, {run.seconds:.0f} s"
         )
     if out is not None:
-        plot_adding(runs, out / "adding.png")
-        console.print(f"Plot written to {out / 'adding.png'}")
+        _write_plot(out / "adding.png", lambda path: plot_adding(runs, path))
 
 
 @data_app.command("list")
@@ -284,13 +289,18 @@ def data_show(
         from .reports.rundir import safe_name
 
         path = out / f"{safe_name(Path(name).name.split('.')[0])}.png"
-        if path.exists() or path.is_symlink():
-            _fail(f"{path}: exists; choose another --out, nothing is overwritten")
-        try:
-            plot_prices(prices, path, name)
-        except OSError as exc:
-            _fail(f"{path}: cannot be written ({exc.strerror or exc}); choose another --out")
-        console.print(f"Plot written to {path}")
+        _write_plot(path, lambda target: plot_prices(prices, target, name))
+
+
+def _write_plot(path: Path, plot) -> None:
+    """``plot(path)`` into a new file only: an existing file (or a link) is never replaced."""
+    if path.exists() or path.is_symlink():
+        _fail(f"{path}: exists; choose another --out, nothing is overwritten")
+    try:
+        plot(path)
+    except OSError as exc:
+        _fail(f"{path}: cannot be written ({exc.strerror or exc}); choose another --out")
+    console.print(f"Plot written to {path}")
 
 
 def _split(names: str | None) -> list[str] | None:

@@ -60,6 +60,7 @@ def test_jobs_do_not_change_results(stocks):
     assert set(one["model"]) == {"naive", "lstm", "drift", "sma"}  # naive always included
     assert list(one.columns) == [
         "origin",
+        "fold",
         "date",
         "ticker",
         "model",

@@ -368,7 +368,7 @@ def _fill_gaps(frame: pd.DataFrame, label: str, max_gap: int) -> pd.DataFrame:
             raise DataError(
                 f"{label}: column {ticker!r} has {longest} missing prices in a row from "
                 f"{start:%Y-%m-%d}; at most {max_gap} are forward-filled. Fill or drop them, "
-                f"raise the limit (max_gap), or leave this ticker out"
+                f"raise the limit (--max-gap), or leave this ticker out"
             )
         filled += int(missing.sum())
         frame[ticker] = values.where(~missing, values.ffill())

@@ -50,6 +50,7 @@ class BacktestResult:
     folds: list[Fold]
     settings: BacktestSettings
     seconds: float
+    refits: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def settings_dict(self) -> dict:
         return asdict(self.settings)
@@ -64,12 +65,13 @@ def _model(name: str, settings: BacktestSettings):
 
 def _run_task(
     name: str, settings: BacktestSettings, prices: pd.DataFrame, folds: list[Fold]
-) -> tuple[str, list[int], pd.DataFrame]:
+) -> tuple[str, list[dict], pd.DataFrame]:
     """Fit ``name`` fold by fold (one model object, so the LSTM can warm-start).
 
     Torch runs on one thread here, in the main process and in workers alike: a float sum
     split over a different number of threads rounds differently, and results must not depend
-    on ``jobs``.
+    on ``jobs``. Returns the model's name, one record per refit (what training did) and the
+    forecasts.
     """
     import torch
 
@@ -77,14 +79,38 @@ def _run_task(
     torch.set_num_threads(1)
     try:
         model = _model(name, settings)
-        frames = []
+        frames, refits = [], []
         for fold in folds:
             model.fit(prices.loc[fold.train_start : fold.train_end])
             history = prices.loc[: fold.origins[-1]]
             frames.append(model.predict(history, fold.origins))
+            refits.append(_refit_record(name, fold, model))
     finally:
         torch.set_num_threads(threads)
-    return name, [f.index for f in folds], pd.concat(frames)
+    return name, refits, pd.concat(frames)
+
+
+def _refit_record(name: str, fold: Fold, model) -> dict:
+    """What one refit did: its training window and, for trained models, how training went."""
+    record = {
+        "fold": fold.index,
+        "model": name,
+        "train_start": fold.train_start,
+        "train_end": fold.train_end,
+        "first_origin": fold.origins[0],
+        "last_origin": fold.origins[-1],
+        "epochs": np.nan,
+        "best_epoch": np.nan,
+        "best_val_loss": np.nan,
+    }
+    history = getattr(model, "history_", None)
+    if history is not None and history.history:
+        record.update(
+            epochs=len(history.history),
+            best_epoch=history.best_epoch,
+            best_val_loss=min(row["val_loss"] for row in history.history),
+        )
+    return record
 
 
 def _tasks(settings: BacktestSettings, folds: list[Fold]) -> list[tuple[str, list[Fold]]]:
@@ -146,8 +172,11 @@ def run_backtest(
             results.append(_run_task(name, settings, prices, task_folds))
             if on_progress:
                 on_progress(name, len(task_folds))
-    predictions = _long_format(prices, results, settings.horizon)
-    return BacktestResult(predictions, prices, folds, settings, time.perf_counter() - start)
+    predictions = _long_format(prices, results, settings.horizon, folds)
+    refits = pd.DataFrame([r for _, records, _ in results for r in records])
+    refits = refits.sort_values(["fold", "model"], kind="stable").reset_index(drop=True)
+    seconds = time.perf_counter() - start
+    return BacktestResult(predictions, prices, folds, settings, seconds, refits)
 
 
 def _known_models() -> list[str]:
@@ -156,8 +185,8 @@ def _known_models() -> list[str]:
     return list(MODELS)
 
 
-def _long_format(prices: pd.DataFrame, results, horizon: int) -> pd.DataFrame:
-    """origin, date, ticker, model, forecast, actual, forecast_price, actual_price."""
+def _long_format(prices: pd.DataFrame, results, horizon: int, folds: list[Fold]) -> pd.DataFrame:
+    """origin, fold, date, ticker, model, forecast, actual, forecast_price, actual_price."""
     index = prices.index
     position = pd.Series(np.arange(len(index)), index=index)
     rows = []
@@ -175,10 +204,16 @@ def _long_format(prices: pd.DataFrame, results, horizon: int) -> pd.DataFrame:
     out["actual_price"] = lookup(out["date"]).to_numpy()
     out["actual"] = np.log(out["actual_price"] / out["origin_price"])
     out["forecast_price"] = out["origin_price"] * np.exp(out["forecast"])
+    fold_of = pd.Series(
+        [f.index for f in folds for _ in f.origins],
+        index=pd.DatetimeIndex([o for f in folds for o in f.origins]),
+    )
+    out["fold"] = fold_of.loc[out["origin"]].to_numpy()
     if out[["actual", "forecast"]].isna().any().any():
         raise DataError("a forecast or outcome is missing in the test period; check the data")
     columns = [
         "origin",
+        "fold",
         "date",
         "ticker",
         "model",

@@ -38,16 +38,17 @@ def walk_forward_splits(
 ) -> list[Fold]:
     """The folds of a walk-forward backtest over ``dates`` (sorted, unique)."""
     if window not in ("expanding", "rolling"):
-        raise ValueError(f"window must be 'expanding' or 'rolling', got {window!r}")
+        raise ValueError(f"window (--window) must be 'expanding' or 'rolling', got {window!r}")
     if window == "rolling" and (train_days is None or train_days < 2):
-        raise ValueError("a rolling window needs train_days (at least 2)")
+        raise ValueError("a rolling window needs train_days (--train-days), at least 2")
     for name, value in (
         ("test_days", test_days),
         ("refit_every", refit_every),
         ("horizon", horizon),
     ):
         if value < 1:
-            raise ValueError(f"{name} must be at least 1, got {value}")
+            flag = "--" + name.replace("_", "-")
+            raise ValueError(f"{name} ({flag}) must be at least 1, got {value}")
     usable = len(dates) - horizon  # origins with a known outcome
     first = usable - test_days
     if first < min_train_days:

@@ -68,7 +68,7 @@ def _row(
             group["actual_price"].to_numpy(), group["forecast_price"].to_numpy(), scale
         ),
     }
-    for kind, prefix in (("long_flat", "lf"), ("long_short", "ls"), ("buy_hold", "bh")):
+    for kind, prefix in (("long_flat", "lf"), ("long_short", "ls")):
         daily, position = _strategy(group, kind, cost, panel)
         row.update({f"{prefix}_{k}": v for k, v in performance(daily, position).items()})
     return row
@@ -134,3 +134,60 @@ def metrics_table(result: BacktestResult) -> pd.DataFrame:
     return (
         table.sort_values(["_t", "rmse"], kind="stable").drop(columns="_t").reset_index(drop=True)
     )
+
+
+def refit_table(result: BacktestResult) -> pd.DataFrame:
+    """One row per refit and model: the training window, how training went (trained models:
+    epochs run, the epoch kept, its validation loss), and that fold's out-of-sample RMSE and
+    R² against the random walk (all tickers pooled)."""
+    rows = []
+    predictions = result.predictions
+    for record in result.refits.to_dict("records"):
+        fold = predictions[
+            (predictions["fold"] == record["fold"]) & (predictions["model"] == record["model"])
+        ]
+        actual, forecast = fold["actual"].to_numpy(), fold["forecast"].to_numpy()
+        rows.append(
+            {
+                **record,
+                "n": len(fold),
+                "rmse": metrics.rmse(actual, forecast) if len(fold) else np.nan,
+                "r2_vs_zero": metrics.oos_r2(actual, forecast, 0.0) if len(fold) else np.nan,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def buy_and_hold(result: BacktestResult) -> pd.DataFrame:
+    """Buy-and-hold over the test origins, once per ticker (and pooled): the yardstick of the
+    trading figures, which is the same whatever model is tested."""
+    data = result.predictions.merge(_benchmarks(result), on=["origin", "ticker"], how="left")
+    naive = data[data["model"] == "naive"]
+    tickers = list(result.prices.columns)
+    groups = [(t, naive[naive["ticker"] == t], False) for t in tickers]
+    if len(tickers) > 1:
+        groups.append(("ALL", naive, True))
+    rows = []
+    for ticker, group, panel in groups:
+        daily, position = _strategy(group, "buy_hold", 0.0, panel)
+        rows.append({"ticker": ticker, **performance(daily, position)})
+    return pd.DataFrame(rows)
+
+
+def cumulative_sse_difference(result: BacktestResult) -> pd.DataFrame:
+    """Goyal-Welch curves: for each model, the running sum over origins of the random walk's
+    squared error minus the model's (all tickers summed). Rising: the model is beating the
+    random walk over that stretch; falling: losing; a final value above 0 means a smaller
+    total squared error over the test period."""
+    data = result.predictions
+    naive = data[data["model"] == "naive"].set_index(["origin", "ticker"])["actual"]
+    curves = {}
+    for name, group in data.groupby("model", sort=False):
+        if name == "naive":
+            continue
+        rw = naive.loc[list(zip(group["origin"], group["ticker"], strict=True))].to_numpy()
+        gain = pd.Series(
+            rw**2 - (group["actual"] - group["forecast"]).to_numpy() ** 2, index=group["origin"]
+        )
+        curves[name] = gain.groupby(level=0).sum().cumsum()
+    return pd.DataFrame(curves)

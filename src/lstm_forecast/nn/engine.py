@@ -94,7 +94,10 @@ class RecurrentEngine(nn.Module):
         if path not in PATHS:
             raise ValueError(f"unknown path {path!r}; choose one of {', '.join(PATHS)}")
         if min(input_size, hidden_size, num_layers) < 1:
-            raise ValueError("input_size, hidden_size and num_layers must be positive")
+            raise ValueError(
+                "input_size, hidden_size and num_layers must be positive, got "
+                f"{input_size}, {hidden_size} and {num_layers}"
+            )
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {dropout}")
         self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers

@@ -9,9 +9,14 @@ from pathlib import Path
 import pandas as pd
 
 from ..evaluation.backtest import BacktestResult
-from ..evaluation.summary import strategy_curves
+from ..evaluation.summary import (
+    buy_and_hold,
+    cumulative_sse_difference,
+    refit_table,
+    strategy_curves,
+)
 from . import plots
-from .rundir import RunDirectory, safe_name
+from .rundir import RunDirectory
 
 COLUMNS = [
     ("model", "model", "{}"),
@@ -29,7 +34,19 @@ COLUMNS = [
     ("lf_sharpe", "Sharpe long/flat", "{:.2f}"),
     ("ls_sharpe", "Sharpe long/short", "{:.2f}"),
     ("lf_max_drawdown", "max DD long/flat", "{:.1%}"),
-    ("bh_sharpe", "Sharpe buy&hold", "{:.2f}"),
+]
+REFIT_COLUMNS = [
+    ("fold", "refit", "{}"),
+    ("model", "model", "{}"),
+    ("train_start", "training from", "{:%Y-%m-%d}"),
+    ("train_end", "to", "{:%Y-%m-%d}"),
+    ("first_origin", "forecasts from", "{:%Y-%m-%d}"),
+    ("last_origin", "to", "{:%Y-%m-%d}"),
+    ("epochs", "epochs run", "{:.0f}"),
+    ("best_epoch", "epoch kept", "{:.0f}"),
+    ("best_val_loss", "best val. loss", "{:.4f}"),
+    ("rmse", "RMSE", "{:.5f}"),
+    ("r2_vs_zero", "R² vs RW", "{:+.4f}"),
 ]
 
 STYLE = """body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1150px;color:#222}
@@ -65,20 +82,34 @@ def metrics_html(table: pd.DataFrame) -> str:
 
 def figures(result: BacktestResult) -> dict[str, bytes]:
     """Name -> PNG bytes of every figure of the report."""
-    out: dict[str, bytes] = {}
-    for t in list(result.prices.columns)[:6]:
-        name = f"forecast_{safe_name(t, {n[9:-4] for n in out})}.png"
-        out[name] = plots.forecast_plot(result.predictions, t)
-    cost = result.settings.cost_bps
-    out["strategy_long_flat.png"] = plots.strategy_plot(
-        strategy_curves(result, "long_flat"), f"Long/flat on the forecast sign, net of {cost:g} bp"
+    h, cost = result.settings.horizon, result.settings.cost_bps
+    return {
+        "cumulative_sse.png": plots.cumulative_sse_plot(cumulative_sse_difference(result), h),
+        "forecast_vs_realised.png": plots.scatter_plot(result.predictions, h),
+        "strategy_long_flat.png": plots.strategy_plot(
+            strategy_curves(result, "long_flat"),
+            f"Long/flat on the sign of the {h}-day forecast, net of {cost:g} bp",
+        ),
+        "strategy_long_short.png": plots.strategy_plot(
+            strategy_curves(result, "long_short"),
+            f"Long/short on the sign of the {h}-day forecast, net of {cost:g} bp",
+        ),
+        "errors.png": plots.error_plot(result.predictions, h),
+    }
+
+
+def _simple_table(frame: pd.DataFrame, columns, table_id: str) -> str:
+    head = "".join(f"<th>{html.escape(label)}</th>" for _, label, _ in columns)
+    rows = "".join(
+        "<tr>"
+        + "".join(
+            f'<td class="{"l" if key in ("model", "ticker") else ""}">{_cell(rec[key], fmt)}</td>'
+            for key, _, fmt in columns
+        )
+        + "</tr>"
+        for rec in frame.to_dict("records")
     )
-    out["strategy_long_short.png"] = plots.strategy_plot(
-        strategy_curves(result, "long_short"),
-        f"Long/short on the forecast sign, net of {cost:g} bp",
-    )
-    out["errors.png"] = plots.error_plot(result.predictions)
-    return out
+    return f'<table id="{table_id}"><tr>{head}</tr>{rows}</table>'
 
 
 def write_report(
@@ -96,20 +127,29 @@ def write_report(
         f"<tr><td class='l'>{html.escape(str(k))}</td><td class='l'>{html.escape(str(v))}</td></tr>"
         for k, v in result.settings_dict().items()
     )
-    forecast_imgs = "".join(
-        f'<img alt="{html.escape(n)}" src="{embed[n]}">'
-        for n in images
-        if n.startswith("forecast_")
+    refits = refit_table(result)
+    run.write("refits.csv", refits.to_csv(index=False, date_format="%Y-%m-%d"))
+    hold = buy_and_hold(result)
+    hold_text = "; ".join(
+        f"{r['ticker']}: Sharpe {_cell(r['sharpe'], '{:.2f}')}, "
+        f"max drawdown {_cell(r['max_drawdown'], '{:.1%}')}"
+        for r in hold.to_dict("records")
     )
+
+    def img(name: str) -> str:
+        return f'<img alt="{name}" src="{embed[name]}">'
+
+    h = s.horizon
     body = f"""<!doctype html><html><head><meta charset="utf-8">
-<title>lstm-forecast backtest: {html.escape(source)}</title><style>{STYLE}</style></head><body>
-<h1>Walk-forward backtest: {html.escape(source)}</h1>
+<title>lstm-forecast backtest: {html.escape(source)}, {h}-day forecasts</title>
+<style>{STYLE}</style></head><body>
+<h1>Walk-forward backtest of {h}-day forecasts: {html.escape(source)}</h1>
 <p class="note">Data: {html.escape(", ".join(prices.columns))}, {prices.index[0]:%Y-%m-%d} to
 {prices.index[-1]:%Y-%m-%d}. Test origins {first:%Y-%m-%d} to {last:%Y-%m-%d}
 ({len(result.folds)} refits, every {s.refit_every} days, {s.window} window); forecasts of the
-{s.horizon}-day log return, each made from data up to its origin only. Run time
+{h}-day log return, each made from data up to its origin only. Run time
 {result.seconds:.1f} s.</p>
-<h2>Does any model beat the random walk?</h2>
+<h2>Does any model beat the random walk? ({h}-day forecasts)</h2>
 <p class="note">The random walk forecasts no change. "R² vs RW" is the out-of-sample R² against
 it (above 0 means smaller squared errors); the Diebold-Mariano test asks whether the
 difference is larger than luck would give (one-sided p-value). "R² vs mean" compares with the
@@ -117,14 +157,32 @@ historical average return (Campbell & Thompson 2008). Hit rate is the share of c
 called directions: "p (coin)" is the chance of doing that well by coin flips, which an
 always-"up" forecast passes in a rising market; "p (PT)" is the Pesaran-Timmermann test of
 calling directions better than chance given how often prices and forecasts rise (blank when
-the forecast never changes direction). Green rows beat the
-random walk at the 5% level; red rows are significantly worse.</p>
+the forecast never changes direction). MASE is the mean absolute error of the price forecast
+divided by the random walk's mean absolute error over the last 252 training days (Hyndman &
+Koehler 2006): the scale is fixed before the test starts, so the random walk's own MASE is
+not 1 but tells how much calmer or wilder the test period was than the year before it.
+Green rows beat the random walk at the 5% level; red rows are significantly worse.</p>
 {metrics_html(table)}
-<h2>Forecasts over the test period</h2>{forecast_imgs}
+<h2>When did each model gain or lose against the random walk? ({h}-day)</h2>
+<p class="note">Goyal & Welch (2008): the running sum of the random walk's squared error minus
+the model's. A line that rises is beating the random walk over that stretch; one that ends
+above 0 has the smaller total squared error. A steady climb is skill; a jump is one episode.</p>
+{img("cumulative_sse.png")}
+<h2>Forecast against realised {h}-day return</h2>
+<p class="note">A model with skill shows a tilt (forecasts above 0 followed by returns above 0);
+a cloud with no tilt, or forecasts squeezed near 0, shows none.</p>
+{img("forecast_vs_realised.png")}
+<h2>Each refit</h2>
+<p class="note">Per refit: the training window, for trained models how many epochs ran and which
+was kept (lowest validation loss), and the out-of-sample RMSE and R² against the random walk
+over the origins that refit forecast (all tickers pooled). Also in refits.csv.</p>
+{_simple_table(refits, REFIT_COLUMNS, "refits")}
 <h2>Trading on the forecasts</h2>
-<img alt="strategy_long_flat.png" src="{embed["strategy_long_flat.png"]}">
-<img alt="strategy_long_short.png" src="{embed["strategy_long_short.png"]}">
-<h2>Error distribution</h2><img alt="errors.png" src="{embed["errors.png"]}">
+<p class="note">Buy and hold over the same test origins (the yardstick, the same for every
+model): {html.escape(hold_text)}.</p>
+{img("strategy_long_flat.png")}
+{img("strategy_long_short.png")}
+<h2>Error distribution ({h}-day)</h2>{img("errors.png")}
 <h2>Settings</h2><table id="settings">{settings}</table>
 </body></html>"""
     return run.write("report.html", body)

@@ -13,6 +13,7 @@ import pandas as pd
 
 from .. import __version__
 from ..evaluation.backtest import BacktestResult
+from ..evaluation.summary import buy_and_hold
 from .rundir import RunDirectory
 
 
@@ -55,6 +56,10 @@ def write_outputs(
         "settings": result.settings_dict(),
         "command": command,
         "metrics": [{k: _clean(v) for k, v in row.items()} for row in table.to_dict("records")],
+        "buy_and_hold": [
+            {k: _clean(v) for k, v in row.items()}
+            for row in buy_and_hold(result).to_dict("records")
+        ],
     }
     run.write("metrics.json", json.dumps(document, indent=2, default=str))
     return write_report(result, table, run, source)

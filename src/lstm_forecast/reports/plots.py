@@ -1,4 +1,5 @@
-"""The backtest's figures as PNG bytes: forecasts over the test period, strategy wealth, errors."""
+"""The backtest's figures as PNG bytes: cumulative SSE against the random walk, forecast vs
+realised, strategy wealth, errors."""
 
 from __future__ import annotations
 
@@ -25,21 +26,48 @@ def _png(fig) -> bytes:
     return buffer.getvalue()
 
 
-def forecast_plot(predictions: pd.DataFrame, ticker: str) -> bytes:
-    """The actual price over the test period with each model's forecast price."""
+def cumulative_sse_plot(curves: pd.DataFrame, horizon: int) -> bytes:
+    """Goyal-Welch: running sum of the random walk's squared error minus each model's."""
     plt = _pyplot()
-    data = predictions[predictions["ticker"] == ticker]
     fig, ax = plt.subplots(figsize=(10, 4.2))
-    actual = data[data["model"] == "naive"].set_index("date")["actual_price"]
-    ax.plot(actual.index, actual.to_numpy(), color="black", lw=1.6, label="actual")
-    for name, group in data.groupby("model", sort=False):
-        if name == "naive":
-            continue
-        series = group.set_index("date")["forecast_price"]
-        ax.plot(series.index, series.to_numpy(), lw=0.8, alpha=0.85, label=name)
-    ax.set_title(f"{ticker}: forecast price for each target date (test period)")
+    for name in curves.columns:
+        ax.plot(curves.index, curves[name].to_numpy(), lw=1.0, label=name)
+    ax.axhline(0, color="black", lw=0.8)
+    ax.set_title(
+        f"{horizon}-day forecasts: cumulative squared error of the random walk minus the "
+        "model's (rising = beating it)"
+    )
+    ax.set_xlabel("forecast origin")
+    ax.set_ylabel("cumulative SSE difference")
     ax.grid(True, alpha=0.3)
-    ax.legend(ncol=4, fontsize=8)
+    if len(curves.columns):
+        ax.legend(ncol=4, fontsize=8)
+    return _png(fig)
+
+
+def scatter_plot(predictions: pd.DataFrame, horizon: int) -> bytes:
+    """Forecast against realised log return, one panel per model (the random walk's
+    forecasts are all 0 and it is left out)."""
+    plt = _pyplot()
+    names = [n for n in dict.fromkeys(predictions["model"]) if n != "naive"] or ["naive"]
+    cols = min(4, len(names))
+    rows = -(-len(names) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 3.0 * rows), squeeze=False)
+    spread = float(np.percentile(np.abs(predictions["actual"]), 99)) or 1e-3
+    for ax, name in zip(axes.flat, names, strict=False):
+        group = predictions[predictions["model"] == name]
+        ax.scatter(group["forecast"], group["actual"], s=3, alpha=0.35)
+        ax.axhline(0, color="grey", lw=0.5)
+        ax.axvline(0, color="grey", lw=0.5)
+        reach = max(float(np.abs(group["forecast"]).max()), 1e-6)
+        ax.set_xlim(-reach * 1.1, reach * 1.1)
+        ax.set_ylim(-spread, spread)
+        ax.set_title(name, fontsize=9)
+        ax.set_xlabel(f"forecast {horizon}-day log return", fontsize=8)
+        ax.set_ylabel("realised", fontsize=8)
+        ax.tick_params(labelsize=7)
+    for ax in list(axes.flat)[len(names) :]:
+        ax.axis("off")
     return _png(fig)
 
 
@@ -52,13 +80,14 @@ def strategy_plot(curves: pd.DataFrame, title: str) -> bytes:
         ax.plot(curves.index, curves[name].to_numpy(), label=name, **style)
     ax.axhline(0, color="grey", lw=0.6)
     ax.set_title(title)
+    ax.set_xlabel("date")
     ax.set_ylabel("cumulative log return")
     ax.grid(True, alpha=0.3)
     ax.legend(ncol=4, fontsize=8)
     return _png(fig)
 
 
-def error_plot(predictions: pd.DataFrame) -> bytes:
+def error_plot(predictions: pd.DataFrame, horizon: int) -> bytes:
     """Distribution of the return forecast errors, one box per model."""
     plt = _pyplot()
     names = list(dict.fromkeys(predictions["model"]))
@@ -71,6 +100,10 @@ def error_plot(predictions: pd.DataFrame) -> bytes:
     ax.axhline(0, color="grey", lw=0.6)
     spread = np.percentile(np.abs(np.concatenate(errors)), 99)
     ax.set_ylim(-spread, spread)
-    ax.set_title("Forecast errors (actual minus forecast log return; whiskers 1.5 IQR)")
+    ax.set_title(
+        f"{horizon}-day forecast errors (actual minus forecast log return; whiskers 1.5 IQR)"
+    )
+    ax.set_xlabel("model")
+    ax.set_ylabel("error")
     ax.grid(True, axis="y", alpha=0.3)
     return _png(fig)
