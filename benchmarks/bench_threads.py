@@ -1,7 +1,7 @@
 """How many torch threads to train with: 1 or more, on an idle machine and on a busy one.
 
-The job is a short fit (10 epochs) of the default LSTM forecaster (lookback 60, 32 units, batch 256) on
-the embedded S&P 500 series, the work `make demo` repeats at every refit. "Busy" runs
+The job is a short fit (10 epochs) of the default LSTM forecaster (lookback 60, 32 units,
+batch 256) on the embedded S&P 500 series, the work `make demo` repeats at every refit. "Busy" runs
 ``--load`` processes that spin on the CPU (as other users' jobs do on a shared machine) while
 the fit runs. Each figure is the median of ``--repeats`` fits in this process; the ratio is
 against one thread under the same load.

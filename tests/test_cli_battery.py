@@ -316,3 +316,29 @@ def test_backtest_takes_every_lstm_setting_train_has():
         "--ticker",
     }
     assert lstm <= flags("backtest") and lstm <= flags("train")
+
+
+def test_a_full_disk_while_writing_outputs_keeps_the_old_run(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    out = tmp_path / "out"
+    with RunDirectory(out) as run:
+        run.write("report.html", "old")
+        run.commit()
+    real = Path.write_bytes
+
+    def full(self, data):
+        if self.name == "metrics.csv":
+            raise OSError(28, "No space left on device")
+        return real(self, data)
+
+    monkeypatch.setattr(Path, "write_bytes", full)
+    with (
+        pytest.raises(OutputError, match="writing metrics.csv failed.*No space left"),
+        RunDirectory(out) as run,
+    ):
+        run.write("report.html", "new")
+        run.write("metrics.csv", "new")
+        run.commit()
+    assert (out / "report.html").read_text() == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]

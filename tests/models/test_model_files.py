@@ -129,3 +129,40 @@ def test_a_killed_save_leaves_no_block(saved, tmp_path):
     with pytest.raises(ModelFileError, match="not empty"):
         model.save(directory, overwrite=True)
     assert (directory / "notes.txt").read_text() == "mine"
+
+
+def test_a_full_disk_during_save_leaves_no_partial_model(saved, tmp_path, monkeypatch):
+    import os as os_module
+
+    from lstm_forecast.training import files
+
+    model = LSTMForecaster.load(saved)
+    real_fsync = os_module.fsync
+    calls = []
+
+    def full_disk(fd):
+        calls.append(fd)
+        if len(calls) == 2:  # the weights went through; the config hits a full disk
+            raise OSError(28, "No space left on device")
+        return real_fsync(fd)
+
+    monkeypatch.setattr(files.os, "fsync", full_disk)
+    with pytest.raises(ModelFileError, match="No space left on device"):
+        model.save(tmp_path / "m")
+    assert not (tmp_path / "m").exists() or list((tmp_path / "m").iterdir()) == []
+
+
+def test_a_full_disk_keeps_the_previous_saved_model(saved, tmp_path, monkeypatch):
+    from lstm_forecast.training import files
+
+    directory = copy(saved, tmp_path)
+    before = {p.name: p.read_bytes() for p in directory.iterdir()}
+    model = LSTMForecaster.load(directory)
+
+    def full_disk(fd):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(files.os, "fsync", full_disk)
+    with pytest.raises(ModelFileError, match="No space left"):
+        model.save(directory, overwrite=True)
+    assert {p.name: p.read_bytes() for p in directory.iterdir()} == before

@@ -53,7 +53,26 @@ def save_model(model: LSTMForecaster, directory: str | Path, overwrite: bool = F
         for leftover in directory.iterdir():
             if _own_temp(leftover.name) and leftover.is_file():
                 leftover.unlink()
-    weights = directory / WEIGHTS
+    # Both files are written under temporary names first and renamed into place only when
+    # both are complete: a full disk or a kill leaves the old model (or nothing), never a
+    # weights file without its config. Leftover temporaries are removed by the next save.
+    weights = directory / f".{WEIGHTS}.new"
+    config_path = directory / f".{CONFIG}.new"
+    try:
+        _write_pair(model, weights, config_path)
+        os.replace(weights, directory / WEIGHTS)
+        os.replace(config_path, directory / CONFIG)
+    except OSError as exc:
+        for path in (weights, config_path):
+            path.unlink(missing_ok=True)
+        raise ModelFileError(
+            f"{directory}: saving the model failed ({exc.strerror or exc}); free space or "
+            "choose another --out"
+        ) from None
+    return directory
+
+
+def _write_pair(model: LSTMForecaster, weights: Path, config_path: Path) -> None:
     write_tensors(weights, {k: v.float() for k, v in model.net_.state_dict().items()})
     config = {
         "format": FORMAT,
@@ -75,8 +94,7 @@ def save_model(model: LSTMForecaster, directory: str | Path, overwrite: bool = F
         },
     }
     config["model_sha256"] = config_digest(config)
-    write_json(directory / CONFIG, config)
-    return directory
+    write_json(config_path, config)
 
 
 def config_digest(config: dict) -> str:
