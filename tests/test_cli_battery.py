@@ -342,3 +342,22 @@ def test_a_full_disk_while_writing_outputs_keeps_the_old_run(tmp_path, monkeypat
         run.commit()
     assert (out / "report.html").read_text() == "old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_one_name_for_one_series_across_files(csv, tmp_path):
+    """A model trained on msft.csv predicts from msft_2024.csv when told the name."""
+    train_file, later = tmp_path / "msft.csv", tmp_path / "msft_2024.csv"
+    train_file.write_text(csv.read_text())
+    later.write_text(csv.read_text())
+    model = tmp_path / "m"
+    fast = ["--epochs", "1", "--lookback", "10", "--hidden-size", "4"]
+    assert invoke(["train", "--data", train_file, "--out", model, *fast]).exit_code == 0
+    refused(invoke(["predict", "--model", model, "--data", later]), "msft")
+    result = invoke(["predict", "--model", model, "--data", later, "--ticker", "msft"])
+    assert result.exit_code == 0, result.output
+    explain = invoke(
+        ["explain", "--model", model, "--data", later, "--ticker", "msft", "--days", "50"]
+        + ["--out", tmp_path / "inside"]
+    )
+    assert explain.exit_code == 0, explain.output
+    assert "--days 50 is more than the model's lookback (10)" in text(explain)

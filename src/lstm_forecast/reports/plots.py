@@ -66,6 +66,8 @@ def scatter_plot(predictions: pd.DataFrame, horizon: int) -> bytes:
         ax.set_xlabel(f"forecast {horizon}-day log return", fontsize=8)
         ax.set_ylabel("realised", fontsize=8)
         ax.tick_params(labelsize=7)
+        ax.locator_params(axis="x", nbins=4)
+        ax.ticklabel_format(axis="x", style="sci", scilimits=(-3, 3))
     for ax in list(axes.flat)[len(names) :]:
         ax.axis("off")
     return _png(fig)
