@@ -355,9 +355,21 @@ def test_one_name_for_one_series_across_files(csv, tmp_path):
     refused(invoke(["predict", "--model", model, "--data", later]), "msft")
     result = invoke(["predict", "--model", model, "--data", later, "--ticker", "msft"])
     assert result.exit_code == 0, result.output
+    inside = tmp_path / "inside"
     explain = invoke(
-        ["explain", "--model", model, "--data", later, "--ticker", "msft", "--days", "50"]
-        + ["--out", tmp_path / "inside"]
+        [
+            "explain",
+            "--model",
+            model,
+            "--data",
+            later,
+            "--ticker",
+            "msft",
+            "--days",
+            50,
+            "--out",
+            inside,
+        ]
     )
     assert explain.exit_code == 0, explain.output
     assert "--days 50 is more than the model's lookback (10)" in text(explain)
