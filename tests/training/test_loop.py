@@ -1,5 +1,6 @@
 """The training loop: determinism, the NaN guard, early stopping, checkpoints and resume."""
 
+import itertools
 import math
 
 import pytest
@@ -64,7 +65,7 @@ def test_nan_stops_with_epoch_and_batch_and_keeps_finite_weights(tmp_path):
     model = PoisonAfter(calls=12)
     checkpoint = tmp_path / "ckpt.safetensors"
     config = TrainConfig(epochs=5, batch_size=32, learning_rate=1e-2)
-    with pytest.raises(TrainingError, match="epoch 2, batch 2; lower the learning rate"):
+    with pytest.raises(TrainingError, match="round 2, step 10; lower the learning rate"):
         train(model, *data(), config, checkpoint=checkpoint)
     assert all(torch.isfinite(v).all() for v in model.state_dict().values())
     tensors, _ = read_bundle(checkpoint)
@@ -173,3 +174,46 @@ def test_temporary_files_of_a_killed_checkpoint_write_are_removed(tmp_path):
     (tmp_path / "mine.txt").write_text("kept")
     train(Net(), *data(), TrainConfig(epochs=1, batch_size=64), checkpoint=path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["c.safetensors", "mine.txt"]
+
+
+def test_step_budget_runs_rounds_of_eval_every_steps():
+    config = TrainConfig(batch_size=32, steps=25, eval_every=10, patience=100, seed=1)
+    result = train(Net(), *data(), config)
+    assert [row["step"] for row in result.history] == [10, 20, 25]
+    assert result.steps == 25
+
+
+def test_cosine_schedule_warms_up_then_decays_to_the_floor():
+    config = TrainConfig(steps=100, schedule="cosine", warmup=0.1, min_lr_ratio=0.1)
+    factors = [config.rate_factor(k, 100) for k in range(100)]
+    assert factors[0] == pytest.approx(0.1) and factors[9] == pytest.approx(1.0)
+    assert all(a >= b for a, b in itertools.pairwise(factors[9:]))
+    assert factors[-1] == pytest.approx(0.1, abs=2e-3)
+    assert TrainConfig().rate_factor(50, 100) == 1.0
+
+
+def test_step_budget_resume_is_exact(tmp_path):
+    """Interrupted after a round and resumed: the same weights as one uninterrupted run."""
+    config = TrainConfig(
+        batch_size=32,
+        steps=40,
+        eval_every=10,
+        patience=100,
+        schedule="cosine",
+        seed=2,
+        weight_decay=0.01,
+    )
+    full = Net(seed=5)
+    train(full, *data(), config)
+    path = tmp_path / "c.safetensors"
+
+    def interrupt(epoch, row):
+        if epoch == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        train(Net(seed=5), *data(), config, checkpoint=path, on_epoch_end=interrupt)
+    resumed = Net(seed=99)
+    train(resumed, *data(), config, checkpoint=path, resume=True)
+    for (name, a), b in zip(state(full).items(), state(resumed).values(), strict=True):
+        assert torch.equal(a, b), name

@@ -58,7 +58,20 @@ SETTINGS = (
     "device",
     "validation_fraction",
     "path",
+    "steps",
+    "eval_every",
+    "schedule",
+    "warmup",
+    "weight_decay",
 )
+# settings added after format version 1 was first written: a file without them gets these
+LATER_SETTINGS = {
+    "steps": None,
+    "eval_every": 100,
+    "schedule": "constant",
+    "warmup": 0.05,
+    "weight_decay": 0.0,
+}
 
 
 class LSTMForecaster(BaseForecaster):
@@ -83,6 +96,11 @@ class LSTMForecaster(BaseForecaster):
         device: str = "cpu",
         validation_fraction: float = 0.15,
         path: str = "eager",
+        steps: int | None = None,
+        eval_every: int = 100,
+        schedule: str = "constant",
+        warmup: float = 0.05,
+        weight_decay: float = 0.0,
         warm_start: bool = False,
         progress: bool = False,
         checkpoint: str | None = None,
@@ -95,6 +113,8 @@ class LSTMForecaster(BaseForecaster):
         self.clip_norm, self.seed, self.device = clip_norm, seed, device
         self.validation_fraction, self.path, self.warm_start = validation_fraction, path, warm_start
         self.progress, self.checkpoint, self.resume = progress, checkpoint, resume
+        self.steps, self.eval_every, self.schedule = steps, eval_every, schedule
+        self.warmup, self.weight_decay = warmup, weight_decay
         check_lstm_settings(self.settings())
 
     def save(self, directory, overwrite: bool = False):
@@ -170,6 +190,11 @@ class LSTMForecaster(BaseForecaster):
             self.patience,
             self.clip_norm,
             self.seed,
+            steps=self.steps,
+            eval_every=self.eval_every,
+            schedule=self.schedule,
+            warmup=self.warmup,
+            weight_decay=self.weight_decay,
         )
         reuse = (
             self.warm_start

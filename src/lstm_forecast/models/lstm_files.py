@@ -32,7 +32,7 @@ from ..training.files import (
     write_tensors,
 )
 from ..training.loop import TrainResult
-from .lstm import SETTINGS, ForecastNet, LSTMForecaster
+from .lstm import LATER_SETTINGS, SETTINGS, ForecastNet, LSTMForecaster
 from .lstm_settings import check_lstm_settings
 
 FORMAT, VERSION = "lstm-forecast/lstm", 1
@@ -220,6 +220,7 @@ def _checked_config(config: dict, where: Path):
     raw = _field(config, "settings", where)
     if not isinstance(raw, dict):
         raise ModelFileError(f"{where}: field 'settings' must be an object")
+    raw = {**LATER_SETTINGS, **raw}
     missing = [k for k in SETTINGS if k not in raw]
     if missing:
         raise ModelFileError(f"{where}: field 'settings.{missing[0]}' is missing")

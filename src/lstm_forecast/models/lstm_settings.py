@@ -26,8 +26,17 @@ SCHEMA: dict[str, tuple[str, type, float | None, float | None]] = {
     "clip_norm": ("--clip-norm", float, 1e-8, 1e6),
     "seed": ("--seed", int, 0, 2**32 - 1),
     "validation_fraction": ("--validation-fraction", float, 0.01, 0.9),
+    "steps": ("--steps", int, 1, 10_000_000),
+    "eval_every": ("--eval-every", int, 1, 1_000_000),
+    "warmup": ("--warmup", float, 0.0, 0.9),
+    "weight_decay": ("--weight-decay", float, 0.0, 10.0),
 }
-CHOICES = {"variant": ("--variant", VARIANTS), "path": ("--path", PATHS)}
+CHOICES = {
+    "variant": ("--variant", VARIANTS),
+    "path": ("--path", PATHS),
+    "schedule": ("--schedule", ("constant", "cosine")),
+}
+OPTIONAL = {"clip_norm", "steps"}  # None means: no clipping / a budget in epochs
 
 
 def check_lstm_settings(settings: dict) -> None:
@@ -36,7 +45,7 @@ def check_lstm_settings(settings: dict) -> None:
         if name not in settings:
             continue
         value = settings[name]
-        if name == "clip_norm" and value is None:
+        if name in OPTIONAL and value is None:
             continue
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ValueError(f"lstm: {name} ({flag}) must be a number, got {value!r}")

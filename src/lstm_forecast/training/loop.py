@@ -1,14 +1,21 @@
 """A training loop that knows nothing about LSTMs.
 
-Adam on mini-batches, validation on a held-out slice, early stopping that restores the best
-weights, gradient-norm clipping, and:
+Adam (AdamW with ``weight_decay``) on mini-batches, validation on a held-out slice, early
+stopping that restores the best weights, gradient-norm clipping, and:
 
+* a budget in optimiser steps (``steps``): a small data set gets as many updates as it needs
+  rather than a few passes. The steps run in *rounds* of ``eval_every`` steps, each ending
+  with a validation (a round is a row of the history, still called ``epoch``); patience
+  counts rounds. Without ``steps`` a round is one pass over the data and ``epochs`` rounds
+  are run, as before;
+* a learning-rate schedule: ``"constant"``, or ``"cosine"``: a linear warm-up over the first
+  ``warmup`` share of the steps, then a cosine decay to ``min_lr_ratio`` of the rate;
 * a non-finite loss or gradient stops training with a :class:`TrainingError` that names the
-  epoch and batch; the model is left with its best (finite) weights;
-* determinism: the batch order of epoch ``e`` is drawn from a generator seeded with
-  ``(seed, e)`` and the global RNG (dropout) is seeded from ``seed``, so the same seed gives
-  bit-identical weights on the same machine;
-* a checkpoint after every epoch (model, optimiser, best weights, RNG state, history),
+  round and step; the model is left with its best (finite) weights;
+* determinism: pass ``p`` over the data shuffles with a generator seeded with ``(seed, p)``
+  and the global RNG (dropout) is seeded from ``seed``, so the same seed gives bit-identical
+  weights on the same machine;
+* a checkpoint after every round (model, optimiser, best weights, RNG state, history),
   written atomically, so a run resumed from it ends exactly where an uninterrupted run would.
 """
 
@@ -42,15 +49,47 @@ class TrainConfig:
     patience: int = 5
     clip_norm: float | None = 1.0
     seed: int = 0
+    steps: int | None = None
+    eval_every: int = 100
+    schedule: str = "constant"
+    warmup: float = 0.05
+    min_lr_ratio: float = 0.1
+    weight_decay: float = 0.0
 
     def __post_init__(self) -> None:
-        for name in ("epochs", "batch_size"):
+        for name in ("epochs", "batch_size", "eval_every"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if self.steps is not None and self.steps < 1:
+            raise ValueError(f"steps must be at least 1, got {self.steps}")
         if not self.learning_rate > 0:
             raise ValueError(f"learning_rate must be positive, got {self.learning_rate}")
         if self.patience < 1:
             raise ValueError(f"patience must be at least 1, got {self.patience}")
+        if self.schedule not in ("constant", "cosine"):
+            raise ValueError(f"schedule must be 'constant' or 'cosine', got {self.schedule!r}")
+        if not 0 <= self.warmup < 1 or not 0 <= self.min_lr_ratio <= 1:
+            raise ValueError("warmup must be in [0, 1) and min_lr_ratio in [0, 1]")
+        if self.weight_decay < 0:
+            raise ValueError(f"weight_decay must be >= 0, got {self.weight_decay}")
+
+    def plan(self, n_samples: int) -> tuple[int, int]:
+        """(total steps, steps per round) for ``n_samples`` training samples."""
+        per_pass = math.ceil(n_samples / self.batch_size)
+        if self.steps is None:
+            return self.epochs * per_pass, per_pass
+        return self.steps, min(self.eval_every, self.steps)
+
+    def rate_factor(self, step: int, total: int) -> float:
+        """The learning-rate multiplier before optimiser step ``step`` (0-based) of ``total``."""
+        if self.schedule == "constant":
+            return 1.0
+        warm = int(self.warmup * total)
+        if step < warm:
+            return (step + 1) / warm
+        progress = (step - warm) / max(1, total - warm)
+        cosine = 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
+        return self.min_lr_ratio + (1 - self.min_lr_ratio) * cosine
 
 
 @dataclass
@@ -61,6 +100,7 @@ class TrainResult:
     best_epoch: int = 0
     best_val_loss: float = math.inf
     stopped_early: bool = False
+    steps: int = 0
 
 
 def _optimizer_to_bundle(optimizer) -> tuple[dict[str, torch.Tensor], dict]:
@@ -187,31 +227,54 @@ def train(
             f"need training and validation samples, got {len(inputs)} and "
             f"{len(val_inputs)}; use more data or a shorter lookback"
         )
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
+    if config.weight_decay > 0:
+        optimizer = torch.optim.AdamW(
+            model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay
+        )
+    else:
+        optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
     torch.manual_seed(config.seed)
     best_state = copy.deepcopy(model.state_dict())
     result, bad_epochs = TrainResult(), 0
     if resume and checkpoint is not None and Path(checkpoint).exists():
         best_state, result, bad_epochs = _load_checkpoint(checkpoint, model, optimizer, fingerprint)
+    total, per_round = config.plan(len(inputs))
+    rounds = math.ceil(total / per_round)
+    batches = _Batches(len(inputs), config)
     done = len(result.history)
     model.train()
     from .progress import EpochProgress
 
-    with EpochProgress(config.epochs, enabled=progress, done=done) as bar:
-        for epoch in range(done + 1, config.epochs + 1):
+    with EpochProgress(rounds, enabled=progress, done=done) as bar:
+        for epoch in range(done + 1, rounds + 1):
             if result.stopped_early:
                 break
             start = time.perf_counter()
-            loss = _run_epoch(model, optimizer, inputs, targets, loss_fn, config, epoch, best_state)
+            n_steps = min(per_round, total - result.steps)
+            loss = _run_round(
+                model,
+                optimizer,
+                inputs,
+                targets,
+                loss_fn,
+                config,
+                batches,
+                epoch,
+                result,
+                n_steps,
+                total,
+                best_state,
+            )
             val_loss = _evaluate(model, val_inputs, val_targets, loss_fn, config.batch_size)
             if not math.isfinite(val_loss):
                 model.load_state_dict(best_state)
                 raise TrainingError(
-                    f"validation loss is not finite after epoch {epoch}; "
+                    f"validation loss is not finite after round {epoch} (step {result.steps}); "
                     "lower the learning rate or tighten --clip-norm"
                 )
             row = {
                 "epoch": epoch,
+                "step": result.steps,
                 "loss": loss,
                 "val_loss": val_loss,
                 "seconds": time.perf_counter() - start,
@@ -231,6 +294,23 @@ def train(
     return result
 
 
+class _Batches:
+    """The sample indices of global step ``k``: pass ``k // per_pass`` over the data, shuffled
+    by a generator seeded with (seed, pass), so that any step can be found again (resume)."""
+
+    def __init__(self, n: int, config: TrainConfig) -> None:
+        self.n, self.size, self.seed = n, config.batch_size, config.seed
+        self.per_pass = math.ceil(n / self.size)
+        self._pass, self._order = 0, None
+
+    def __call__(self, step: int) -> torch.Tensor:
+        number, position = step // self.per_pass + 1, step % self.per_pass
+        if number != self._pass:
+            generator = torch.Generator().manual_seed(self.seed * 1_000_003 + number)
+            self._pass, self._order = number, torch.randperm(self.n, generator=generator)
+        return self._order[position * self.size : (position + 1) * self.size]
+
+
 def _record(result: TrainResult, row: dict, model, best_state, bad_epochs: int, patience: int):
     """Append the epoch's row; keep its weights if best; decide on early stopping."""
     result.history.append(row)
@@ -241,19 +321,33 @@ def _record(result: TrainResult, row: dict, model, best_state, bad_epochs: int, 
     return best_state, bad_epochs + 1
 
 
-def _run_epoch(model, optimizer, inputs, targets, loss_fn, config, epoch, best_state) -> float:
-    order = torch.randperm(
-        len(inputs), generator=torch.Generator().manual_seed(config.seed * 1_000_003 + epoch)
-    )
-    total = 0.0
-    for batch, start in enumerate(range(0, len(inputs), config.batch_size), 1):
-        index = order[start : start + config.batch_size]
+def _run_round(
+    model,
+    optimizer,
+    inputs,
+    targets,
+    loss_fn,
+    config,
+    batches,
+    epoch,
+    result,
+    n_steps,
+    total,
+    best_state,
+) -> float:
+    """``n_steps`` optimiser steps from ``result.steps`` on; the mean training loss."""
+    total_loss, seen = 0.0, 0
+    for _ in range(n_steps):
+        step = result.steps
+        index = batches(step)
+        for group in optimizer.param_groups:
+            group["lr"] = config.learning_rate * config.rate_factor(step, total)
         optimizer.zero_grad(set_to_none=True)
         loss = loss_fn(model(inputs[index]), targets[index])
         if not torch.isfinite(loss):
             model.load_state_dict(best_state)
             raise TrainingError(
-                f"the loss became {loss.item()} at epoch {epoch}, batch {batch}; lower the "
+                f"the loss became {loss.item()} at round {epoch}, step {step + 1}; lower the "
                 "learning rate, tighten gradient clipping (--clip-norm), or look for extreme "
                 "values in the prices. The model keeps its last good weights."
             )
@@ -263,10 +357,12 @@ def _run_epoch(model, optimizer, inputs, targets, loss_fn, config, epoch, best_s
         if not torch.isfinite(norm):
             model.load_state_dict(best_state)
             raise TrainingError(
-                f"the gradient became non-finite at epoch {epoch}, batch {batch}; lower the "
+                f"the gradient became non-finite at round {epoch}, step {step + 1}; lower the "
                 "learning rate or tighten gradient clipping (--clip-norm). The model keeps "
                 "its last good weights."
             )
         optimizer.step()
-        total += loss.item() * len(index)
-    return total / len(inputs)
+        result.steps += 1
+        total_loss += loss.item() * len(index)
+        seen += len(index)
+    return total_loss / max(seen, 1)

@@ -1,0 +1,114 @@
+"""Simulated prices with a known rule in their returns, and the rule's own forecasts.
+
+Each generator returns ``(prices, oracle)``: a one-column price frame on business days and
+the true conditional mean of each day's log return given the past (the forecast of a model
+that knows the rule), aligned so that ``oracle[t]`` forecasts the return from ``t`` to
+``t + 1``. The out-of-sample R² of the oracle is the most any model can reach; the power
+benchmark reports every model's R² as a share of it.
+
+Daily noise has standard deviation ``SIGMA`` (1%, a typical stock). The kinds:
+
+* ``ar1``: :math:`r_t = 0.3\\,r_{t-1} + e_t`, linear (OLS finds it);
+* ``threshold``: the sign of yesterday's return switches the coefficient,
+  :math:`r_t = a\\,\\mathrm{sign}(r_{t-1})\\,r_{t-1} - c + e_t = a\\,|r_{t-1}| - c + e_t`
+  with ``c`` centring it: uncorrelated with any lag, invisible to linear models;
+* ``product``: :math:`r_t = b\\,r_{t-1} r_{t-5} / \\sigma + e_t`, also uncorrelated with lags;
+* ``event``: on 3% of days a marked shock of :math:`\\pm 4\\sigma` arrives; from 20 to 40 days
+  after it the drift is :math:`\\pm 0.5\\sigma` in its direction (long memory: a model must
+  remember a day 40 steps back);
+* ``null``: a Gaussian random walk, nothing to find;
+* ``garch``: GARCH(1,1) noise (:math:`\\omega, \\alpha, \\beta = 10^{-6}\\cdot 0.02, 0.08,
+  0.90`), volatility clusters but the mean is zero.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+SIGMA = 0.01
+KINDS = ("ar1", "threshold", "product", "event", "null", "garch")
+SIGNALS = ("ar1", "threshold", "product", "event")
+
+
+def simulate(kind: str, days: int = 4000, seed: int = 0) -> tuple[pd.DataFrame, pd.Series]:
+    """``(prices, oracle)`` for one of :data:`KINDS`; see the module docstring."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown kind {kind!r}; choose from {', '.join(KINDS)}")
+    rng = np.random.default_rng(seed)
+    noise = rng.normal(0.0, SIGMA, days + 100)
+    returns, mean = _RULES[kind](noise, rng)
+    returns, mean = returns[100:], mean[100:]  # burn-in
+    dates = pd.bdate_range("2000-01-03", periods=days + 1)
+    prices = pd.DataFrame(
+        {kind: 100.0 * np.exp(np.concatenate([[0.0], np.cumsum(returns)]))},
+        index=pd.DatetimeIndex(dates, name="date"),
+    )
+    # mean[k] is the forecast of returns[k], the return from dates[k] to dates[k + 1]
+    oracle = pd.Series(mean, index=dates[:-1], name=kind)
+    return prices, oracle
+
+
+def _ar1(e, rng):
+    r, m = np.zeros_like(e), np.zeros_like(e)
+    for t in range(1, len(e)):
+        m[t] = 0.3 * r[t - 1]
+        r[t] = m[t] + e[t]
+    return r, m
+
+
+def _threshold(e, rng, a=0.6):
+    # centring constant: E|r| of the stationary process, from a long pilot run
+    pilot = np.zeros(200_000)
+    shocks = np.random.default_rng(12345).normal(0, SIGMA, len(pilot))
+    for t in range(1, len(pilot)):
+        pilot[t] = a * abs(pilot[t - 1]) + shocks[t]
+    c = a * np.abs(pilot).mean()
+    r, m = np.zeros_like(e), np.zeros_like(e)
+    for t in range(1, len(e)):
+        m[t] = a * abs(r[t - 1]) - c
+        r[t] = m[t] + e[t]
+    return r, m
+
+
+def _product(e, rng, b=0.35):
+    r, m = np.zeros_like(e), np.zeros_like(e)
+    for t in range(5, len(e)):
+        m[t] = b * r[t - 1] * r[t - 5] / SIGMA
+        r[t] = m[t] + e[t]
+    return r, m
+
+
+def _event(e, rng, p=0.03, jump=4.0, drift=0.5, lags=(20, 40)):
+    marks = np.where(rng.random(len(e)) < p, rng.choice([-1.0, 1.0], len(e)), 0.0)
+    m = np.zeros_like(e)
+    for t in range(len(e)):
+        lo, hi = max(0, t - lags[1]), t - lags[0]
+        if hi >= lo:
+            m[t] = drift * SIGMA * marks[lo : hi + 1].sum()
+    r = m + e + jump * SIGMA * marks
+    return r, m
+
+
+def _null(e, rng):
+    return e.copy(), np.zeros_like(e)
+
+
+def _garch(e, rng, alpha=0.08, beta=0.90):
+    omega = SIGMA**2 * (1 - alpha - beta)
+    z = e / SIGMA
+    r, var = np.zeros_like(e), np.full_like(e, SIGMA**2)
+    for t in range(1, len(e)):
+        var[t] = omega + alpha * r[t - 1] ** 2 + beta * var[t - 1]
+        r[t] = np.sqrt(var[t]) * z[t]
+    return r, np.zeros_like(e)
+
+
+_RULES = {
+    "ar1": _ar1,
+    "threshold": _threshold,
+    "product": _product,
+    "event": _event,
+    "null": _null,
+    "garch": _garch,
+}
