@@ -1,0 +1,48 @@
+"""Power and size in small: the default LSTM finds a planted nonlinear signal that OLS cannot
+see, and finds nothing in a random walk or in GARCH noise (benchmarks/power.py at scale)."""
+
+import numpy as np
+import pytest
+
+from lstm_forecast.data.simulate import KINDS, SIGNALS, simulate
+from lstm_forecast.evaluation.stats import diebold_mariano_from_differential
+from lstm_forecast.models import LSTMForecaster, make_forecaster
+
+
+def out_of_sample(model, kind, seed=7):
+    prices, oracle = simulate(kind, 3000, seed)
+    model.fit(prices.iloc[:2000])
+    forecast = model.predict(prices, prices.index[2000:-1]).iloc[:, 0]
+    actual = np.log(prices.iloc[:, 0]).diff().shift(-1).loc[forecast.index]
+    r2 = 1 - ((actual - forecast) ** 2).sum() / (actual**2).sum()
+    dm = diebold_mariano_from_differential(((actual - forecast) ** 2 - actual**2).to_numpy(), 1)
+    best = oracle.loc[forecast.index]
+    oracle_r2 = 1 - ((actual - best) ** 2).sum() / (actual**2).sum()
+    return r2, dm.p_better, oracle_r2
+
+
+def test_default_lstm_finds_a_threshold_rule_that_ols_cannot():
+    r2, p, oracle_r2 = out_of_sample(LSTMForecaster(), "threshold")
+    assert oracle_r2 > 0.1
+    assert r2 > 0.02 and p < 0.01
+    ols_r2, ols_p, _ = out_of_sample(make_forecaster("ols"), "threshold")
+    assert ols_r2 < 0.01 and ols_p > 0.05  # the rule really is invisible to a linear model
+
+
+@pytest.mark.parametrize("kind", ["null", "garch"])
+def test_default_lstm_finds_nothing_in_noise(kind):
+    r2, p, _ = out_of_sample(LSTMForecaster(), kind)
+    assert r2 <= 0.005 and p > 0.05
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_oracle_is_the_conditional_mean(kind):
+    """The oracle's errors are the noise: uncorrelated with the oracle and with past returns."""
+    prices, oracle = simulate(kind, 4000, seed=1)
+    returns = np.log(prices.iloc[:, 0]).diff().shift(-1).dropna()
+    error = returns - oracle.loc[returns.index]
+    if kind in SIGNALS:  # the nulls' oracle is constant 0
+        assert abs(np.corrcoef(error, oracle.loc[returns.index])[0, 1]) < 0.06
+    lagged = returns.shift(1).dropna()
+    assert abs(np.corrcoef(error.loc[lagged.index], lagged)[0, 1]) < 0.06
+    assert 0.008 < returns.std() < 0.02
