@@ -373,3 +373,24 @@ def test_one_name_for_one_series_across_files(csv, tmp_path):
     )
     assert explain.exit_code == 0, explain.output
     assert "--days 50 is more than the model's lookback (10)" in text(explain)
+
+
+def test_train_and_backtest_tune(tmp_path):
+    data = tmp_path / "sim.csv"
+    from lstm_forecast.data.simulate import simulate
+
+    simulate("threshold", 700, seed=2)[0].to_csv(data)
+    quick = ["--epochs", "1", "--batch-size", "128", "--seed", "1"]
+    result = invoke(["train", "--data", data, "--out", tmp_path / "m", "--tune", "2", *quick])
+    assert result.exit_code == 0, result.output
+    assert "Tuned with 2 trials" in text(result)
+    config = json.loads((tmp_path / "m" / "config.json").read_text())
+    assert len(config["tuning"]["trials"]) == 2
+    out = tmp_path / "bt"
+    args = ["backtest", "--data", data, "--models", "lstm", "--test-days", "60"]
+    result = invoke([*args, "--refit-every", "60", "--lstm-tune", "2", *quick, "--out", out])
+    assert result.exit_code == 0, result.output
+    refits = json.loads((out / "metrics.json").read_text())["refits"]
+    lstm = [r for r in refits if r["model"] == "lstm"]
+    assert lstm and all(r["trials"] == 2 and r["tuned"] for r in lstm)
+    assert "settings chosen on validation folds" in (out / "report.html").read_text()

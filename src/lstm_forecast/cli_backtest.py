@@ -44,6 +44,8 @@ from .cli_options import (
     PathOpt,
     PatienceOpt,
     SeedOpt,
+    TuneOpt,
+    TuneSecondsOpt,
     VariantOpt,
     lstm_settings,
     resolved,
@@ -84,6 +86,8 @@ def backtest(
     seed: SeedOpt = 0,
     device: DeviceOpt = "cpu",
     path: PathOpt = "eager",
+    tune: TuneOpt = 0,
+    tune_seconds: TuneSecondsOpt = None,
     threads: ThreadsOpt = None,
     out: Annotated[Path | None, typer.Option(help="Directory for CSV/JSON/HTML outputs.")] = None,
     date_col: DateColOpt = None,
@@ -128,6 +132,9 @@ def backtest(
     if "lstm" in chosen:
         try:
             check_lstm_settings({**lstm, "horizon": horizon})
+            from .models import LSTMForecaster
+
+            LSTMForecaster(**lstm, horizon=horizon)  # every setting, tuning included
         except ValueError as exc:
             _fail(exc)
     _threads(threads)

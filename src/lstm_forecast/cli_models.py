@@ -39,6 +39,8 @@ from .cli_options import (
     PathOpt,
     PatienceOpt,
     SeedOpt,
+    TuneOpt,
+    TuneSecondsOpt,
     VariantOpt,
     lstm_settings,
     resolved,
@@ -105,6 +107,8 @@ def train(
     seed: SeedOpt = 0,
     device: DeviceOpt = "cpu",
     path: PathOpt = "eager",
+    tune: TuneOpt = 0,
+    tune_seconds: TuneSecondsOpt = None,
     threads: ThreadsOpt = None,
     checkpoint: Annotated[
         Path | None, typer.Option(help="Checkpoint file, written every epoch.")
@@ -175,6 +179,15 @@ def train(
             f"{row['seconds']:.1f}",
         )
     console.print(table)
+    tuning = getattr(model, "tuning_", None)
+    if tuning is not None:
+        chosen = ", ".join(
+            f"{k} {v:.3g}" if isinstance(v, float) else f"{k} {v}" for k, v in tuning.best.items()
+        )
+        console.print(
+            f"Tuned with {len(tuning.trials)} trials in {tuning.seconds:.0f} s on validation "
+            f"folds inside the training rows: {chosen}"
+        )
     console.print(f"* best epoch, whose weights were kept. Model saved to {out}")
 
 

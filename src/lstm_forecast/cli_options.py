@@ -31,6 +31,19 @@ ClipNormOpt = Annotated[float, typer.Option(help="Gradient-norm clipping thresho
 SeedOpt = Annotated[int, typer.Option(min=0, help="Random seed (>= 0).")]
 DeviceOpt = Annotated[str, typer.Option(help="auto | cpu | cuda")]
 PathOpt = Annotated[str, typer.Option(help="eager | compiled (torch.compile)")]
+TuneOpt = Annotated[
+    int,
+    typer.Option(
+        "--tune",
+        "--lstm-tune",
+        min=0,
+        help="Optuna trials choosing lookback, size, layers, dropout, learning rate and weight "
+        "decay on validation folds inside the training rows (0: no tuning).",
+    ),
+]
+TuneSecondsOpt = Annotated[
+    float | None, typer.Option(min=1, help="Stop tuning after this many seconds per fit.")
+]
 
 # CLI parameter name -> LSTMForecaster setting
 LSTM_PARAMS = {
@@ -47,6 +60,8 @@ LSTM_PARAMS = {
     "seed": "seed",
     "device": "device",
     "path": "path",
+    "tune": "tune",
+    "tune_seconds": "tune_seconds",
 }
 
 

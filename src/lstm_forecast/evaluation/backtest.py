@@ -8,6 +8,7 @@ not depend on the number of jobs.
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import time
 from collections.abc import Callable
@@ -102,7 +103,16 @@ def _refit_record(name: str, fold: Fold, model) -> dict:
         "epochs": np.nan,
         "best_epoch": np.nan,
         "best_val_loss": np.nan,
+        "tuned": "",
+        "trials": np.nan,
     }
+    tuning = getattr(model, "tuning_", None)
+    if tuning is not None:
+        record.update(
+            tuned=json.dumps(tuning.best, sort_keys=True),
+            trials=len(tuning.trials),
+            trial_scores=json.dumps([t["score"] for t in tuning.trials]),
+        )
     history = getattr(model, "history_", None)
     if history is not None and history.history:
         record.update(

@@ -101,6 +101,8 @@ class LSTMForecaster(BaseForecaster):
         schedule: str = "constant",
         warmup: float = 0.05,
         weight_decay: float = 0.0,
+        tune: int = 0,
+        tune_seconds: float | None = None,
         warm_start: bool = False,
         progress: bool = False,
         checkpoint: str | None = None,
@@ -115,7 +117,10 @@ class LSTMForecaster(BaseForecaster):
         self.progress, self.checkpoint, self.resume = progress, checkpoint, resume
         self.steps, self.eval_every, self.schedule = steps, eval_every, schedule
         self.warmup, self.weight_decay = warmup, weight_decay
+        self.tune, self.tune_seconds = tune, tune_seconds
         check_lstm_settings(self.settings())
+        if not isinstance(tune, int) or isinstance(tune, bool) or not 0 <= tune <= 10_000:
+            raise ValueError(f"lstm: tune (--tune) must be a number of trials >= 0, got {tune!r}")
 
     def save(self, directory, overwrite: bool = False):
         """Write ``model.safetensors`` and ``config.json``; see :mod:`.lstm_files`."""
@@ -183,6 +188,8 @@ class LSTMForecaster(BaseForecaster):
             raise ValueError(f"lstm: lookback must be a positive integer, got {self.lookback!r}")
         if not 0 < self.validation_fraction < 1:
             raise ValueError("lstm: validation_fraction must be between 0 and 1")
+        if self.tune:
+            self._tune(prices)
         config = TrainConfig(
             self.epochs,
             self.batch_size,
@@ -198,6 +205,7 @@ class LSTMForecaster(BaseForecaster):
         )
         reuse = (
             self.warm_start
+            and not self.tune
             and hasattr(self, "net_")
             and list(prices.columns) == getattr(self, "tickers_", None)
         )
@@ -233,6 +241,17 @@ class LSTMForecaster(BaseForecaster):
             progress=self.progress,
         )
         self.train_start_, self.train_end_ = prices.index[0], prices.index[-1]
+
+    def _tune(self, prices: pd.DataFrame) -> None:
+        """Choose the tuned settings on validation folds inside ``prices`` (see
+        :mod:`.tuning`); they replace this model's own, and ``tuning_`` records the search."""
+        from .tuning import SPACE, tune_lstm
+
+        base = {k: v for k, v in self.settings().items() if k not in SPACE}
+        base["device"] = self.device
+        self.tuning_ = tune_lstm(prices, base, self.tune, self.tune_seconds, self.seed)
+        for name, value in self.tuning_.best.items():
+            setattr(self, name, value)
 
     def _fingerprint(self, prices: pd.DataFrame) -> str:
         digest = hashlib.sha256(json.dumps(self.settings(), sort_keys=True).encode())

@@ -93,6 +93,9 @@ def _write_pair(model: LSTMForecaster, weights: Path, config_path: Path) -> None
             "pandas": pd.__version__,
         },
     }
+    tuning = getattr(model, "tuning_", None)
+    if tuning is not None:
+        config["tuning"] = {"best": tuning.best, "trials": tuning.trials, "seconds": tuning.seconds}
     config["model_sha256"] = config_digest(config)
     write_json(config_path, config)
 

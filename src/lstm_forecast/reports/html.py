@@ -47,6 +47,8 @@ REFIT_COLUMNS = [
     ("best_val_loss", "best val. loss", "{:.4f}"),
     ("rmse", "RMSE", "{:.5f}"),
     ("r2_vs_zero", "R² vs RW", "{:+.4f}"),
+    ("trials", "tuning trials", "{:.0f}"),
+    ("tuned", "settings chosen on validation folds", "{}"),
 ]
 
 STYLE = """body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1150px;color:#222}

@@ -56,6 +56,9 @@ def write_outputs(
         "settings": result.settings_dict(),
         "command": command,
         "metrics": [{k: _clean(v) for k, v in row.items()} for row in table.to_dict("records")],
+        "refits": [
+            {k: _clean(v) for k, v in row.items()} for row in result.refits.to_dict("records")
+        ],
         "buy_and_hold": [
             {k: _clean(v) for k, v in row.items()}
             for row in buy_and_hold(result).to_dict("records")

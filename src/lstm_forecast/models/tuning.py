@@ -1,0 +1,121 @@
+"""Choosing the LSTM's settings on validation data carved from the training rows only.
+
+Optuna's TPE sampler (seeded, so the same seed chooses the same settings) proposes lookback,
+hidden size, layers, dropout, learning rate and weight decay. Each trial is scored on
+``folds`` inner folds, walking forward through the last ``share`` of the training dates: fold
+``j`` fits on the rows before its validation block, less a gap of ``horizon`` rows so that no
+training label reaches into it, and scores the mean squared forecast error over the block's
+origins. A trial whose first fold is worse than the median of earlier trials is pruned. The
+search stops after ``trials`` trials or ``seconds`` seconds, whichever comes first.
+
+Nothing here sees a row after the last training date: the tuned model is as causal as any.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+SPACE = {
+    "lookback": [20, 40, 60],
+    "hidden_size": [16, 32, 64],
+    "num_layers": [1, 2],
+    "dropout": (0.0, 0.3),
+    "learning_rate": (3e-4, 1e-2),
+    "weight_decay": (1e-6, 1e-2),
+}
+
+
+@dataclass
+class TuneResult:
+    """The settings chosen, and every trial's score (mean validation MSE; None if pruned)."""
+
+    best: dict
+    best_score: float
+    trials: list[dict] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def inner_folds(dates: pd.DatetimeIndex, folds: int, share: float, horizon: int):
+    """``(train_end, validation dates)`` of each inner fold, oldest first."""
+    n = len(dates)
+    block = int(n * share / folds)
+    if block < 20:
+        raise ValueError(
+            f"lstm tuning: {n} training dates leave {block} per validation block; "
+            "use more data or fewer inner folds"
+        )
+    out = []
+    for j in range(folds):
+        start = n - (folds - j) * block
+        train_end = dates[start - 1 - horizon]  # a gap of horizon rows before the block
+        out.append((train_end, dates[start : start + block]))
+    return out
+
+
+def tune_lstm(
+    prices: pd.DataFrame,
+    base: dict,
+    trials: int = 20,
+    seconds: float | None = None,
+    seed: int = 0,
+    folds: int = 2,
+    share: float = 0.3,
+) -> TuneResult:
+    """Search :data:`SPACE` around the ``base`` settings of an :class:`LSTMForecaster`."""
+    import optuna
+
+    from .lstm import LSTMForecaster
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    horizon = int(base.get("horizon", 1))
+    blocks = inner_folds(prices.index, folds, share, horizon)
+    target = np.log(prices).diff().shift(-1)  # one-day returns; horizon sums below
+    if horizon > 1:
+        target = target.rolling(horizon).sum().shift(-(horizon - 1))
+
+    def objective(trial) -> float:
+        settings = {
+            **base,
+            "lookback": trial.suggest_categorical("lookback", SPACE["lookback"]),
+            "hidden_size": trial.suggest_categorical("hidden_size", SPACE["hidden_size"]),
+            "num_layers": trial.suggest_categorical("num_layers", SPACE["num_layers"]),
+            "dropout": trial.suggest_float("dropout", *SPACE["dropout"]),
+            "learning_rate": trial.suggest_float(
+                "learning_rate", *SPACE["learning_rate"], log=True
+            ),
+            "weight_decay": trial.suggest_float("weight_decay", *SPACE["weight_decay"], log=True),
+        }
+        scores = []
+        for j, (train_end, valid) in enumerate(blocks):
+            model = LSTMForecaster(**settings).fit(prices.loc[:train_end])
+            forecast = model.predict(prices.loc[: valid[-1]], valid)
+            errors = (target.loc[valid] - forecast).to_numpy()
+            scores.append(float(np.nanmean(errors**2)))
+            trial.report(float(np.mean(scores)), j)
+            if trial.should_prune():
+                raise optuna.TrialPruned()
+        return float(np.mean(scores))
+
+    sampler = optuna.samplers.TPESampler(seed=seed)
+    pruner = optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=0)
+    study = optuna.create_study(direction="minimize", sampler=sampler, pruner=pruner)
+    start = time.perf_counter()
+    study.optimize(objective, n_trials=trials, timeout=seconds)
+    complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+    if not complete:
+        raise ValueError("lstm tuning: no trial completed; raise --tune or the time budget")
+    best = dict(study.best_trial.params)
+    records = [
+        {
+            "number": t.number,
+            "params": dict(t.params),
+            "score": t.value,
+            "state": t.state.name.lower(),
+        }
+        for t in study.trials
+    ]
+    return TuneResult(best, study.best_value, records, time.perf_counter() - start)

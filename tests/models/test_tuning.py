@@ -1,0 +1,65 @@
+"""Model selection inside the training window: deterministic, causal, recorded."""
+
+import json
+
+import pandas as pd
+import pytest
+
+from lstm_forecast.data.simulate import simulate
+from lstm_forecast.evaluation import BacktestSettings, run_backtest
+from lstm_forecast.models import LSTMForecaster, check_forecaster
+from lstm_forecast.models.tuning import inner_folds
+
+QUICK = dict(tune=3, epochs=2, batch_size=128)
+
+
+@pytest.fixture(scope="module")
+def prices():
+    return simulate("threshold", 900, seed=3)[0]
+
+
+def test_same_seed_same_choice(prices):
+    a = LSTMForecaster(**QUICK, seed=4).fit(prices)
+    b = LSTMForecaster(**QUICK, seed=4).fit(prices)
+    assert a.tuning_.best == b.tuning_.best and len(a.tuning_.trials) == 3
+    assert a.lookback == a.tuning_.best["lookback"]  # the model runs what was chosen
+    pd.testing.assert_frame_equal(a.predict(prices), b.predict(prices))
+
+
+@pytest.mark.parametrize("horizon", [1, 5])
+def test_inner_folds_walk_forward_with_a_gap(horizon):
+    dates = pd.bdate_range("2020-01-01", periods=300)
+    folds = inner_folds(dates, folds=2, share=0.3, horizon=horizon)
+    assert len(folds) == 2
+    for train_end, valid in folds:
+        assert dates.get_loc(valid[0]) - dates.get_loc(train_end) == horizon + 1
+        assert valid[-1] <= dates[-1]
+    assert folds[0][1][-1] < folds[1][1][0]  # blocks in time order, not overlapping
+    with pytest.raises(ValueError, match="fewer inner folds"):
+        inner_folds(dates[:40], folds=2, share=0.3, horizon=1)
+
+
+def test_a_tuned_model_is_causal(prices):
+    """Changing prices after T changes no forecast at or before T, the tuning included."""
+    check_forecaster(lambda: LSTMForecaster(tune=2, epochs=1, batch_size=128), prices.iloc[:500])
+
+
+def test_backtest_records_each_refits_choice(prices):
+    settings = BacktestSettings(
+        models=("lstm",),
+        test_days=120,
+        refit_every=60,
+        model_settings={"lstm": {**QUICK, "tune": 2}},
+    )
+    result = run_backtest(prices, settings)
+    lstm = result.refits[result.refits["model"] == "lstm"]
+    assert len(lstm) == 2 and (lstm["trials"] == 2).all()
+    for text in lstm["tuned"]:
+        assert set(json.loads(text)) == {
+            "lookback",
+            "hidden_size",
+            "num_layers",
+            "dropout",
+            "learning_rate",
+            "weight_decay",
+        }
