@@ -394,3 +394,17 @@ def test_train_and_backtest_tune(tmp_path):
     lstm = [r for r in refits if r["model"] == "lstm"]
     assert lstm and all(r["trials"] == 2 and r["tuned"] for r in lstm)
     assert "settings chosen on validation folds" in (out / "report.html").read_text()
+
+
+def test_train_and_backtest_ensemble(csv, tmp_path):
+    quick = ["--epochs", "1", "--lookback", "10", "--hidden-size", "4", "--ensemble", "3"]
+    result = invoke(["train", "--data", csv, "--out", tmp_path / "m", *quick])
+    assert result.exit_code == 0, result.output
+    assert len(json.loads((tmp_path / "m" / "config.json").read_text())["members"]) == 3
+    out = tmp_path / "bt"
+    args = ["backtest", "--data", csv, "--models", "lstm", "--test-days", "60", *quick]
+    result = invoke([*args, "--refit-every", "30", "--out", out])
+    assert result.exit_code == 0, result.output
+    refits = json.loads((out / "metrics.json").read_text())["refits"]
+    assert all(len(json.loads(r["member_val_losses"])) == 3 for r in refits if r["model"] == "lstm")
+    refused(invoke([*args, "--variant", "gru"]), "--ensemble runs the standard LSTM only")

@@ -31,6 +31,7 @@ from .cli_options import (
     ConfigOpt,
     DeviceOpt,
     DropoutOpt,
+    EnsembleOpt,
     EpochsOpt,
     HiddenSizeOpt,
     LayersOpt,
@@ -108,6 +109,7 @@ def train(
     device: DeviceOpt = "cpu",
     path: PathOpt = "eager",
     tune: TuneOpt = 0,
+    ensemble: EnsembleOpt = 1,
     tune_seconds: TuneSecondsOpt = None,
     threads: ThreadsOpt = None,
     checkpoint: Annotated[

@@ -41,6 +41,16 @@ TuneOpt = Annotated[
         "decay on validation folds inside the training rows (0: no tuning).",
     ),
 ]
+EnsembleOpt = Annotated[
+    int,
+    typer.Option(
+        "--ensemble",
+        "--lstm-ensemble",
+        min=1,
+        help="Seed ensemble: K members (seeds seed..seed+K-1) trained as one batched model, "
+        "their forecasts averaged (standard LSTM).",
+    ),
+]
 TuneSecondsOpt = Annotated[
     float | None, typer.Option(min=1, help="Stop tuning after this many seconds per fit.")
 ]
@@ -61,6 +71,7 @@ LSTM_PARAMS = {
     "device": "device",
     "path": "path",
     "tune": "tune",
+    "ensemble": "ensemble",
     "tune_seconds": "tune_seconds",
 }
 

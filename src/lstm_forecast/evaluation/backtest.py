@@ -113,6 +113,9 @@ def _refit_record(name: str, fold: Fold, model) -> dict:
             trials=len(tuning.trials),
             trial_scores=json.dumps([t["score"] for t in tuning.trials]),
         )
+    members = getattr(model, "members_", None)
+    if members is not None:
+        record["member_val_losses"] = json.dumps([m.best_val_loss for m in members])
     history = getattr(model, "history_", None)
     if history is not None and history.history:
         record.update(

@@ -25,6 +25,29 @@ from .base import BaseForecaster
 from .lstm_settings import check_lstm_settings
 
 
+class EnsembleNet(nn.Module):
+    """K :class:`ForecastNet` members as one batched model: (B, L, 1) -> (K, B, h).
+
+    The recurrent stacks run in one :class:`~lstm_forecast.nn.batched.BatchedLSTM`; each
+    member keeps its own linear head (``head_weight`` (K, h, H), ``head_bias`` (K, h)).
+    """
+
+    def __init__(self, nets: list[ForecastNet]) -> None:
+        super().__init__()
+        from ..nn.batched import BatchedLSTM
+
+        self.rnn = BatchedLSTM([net.rnn for net in nets])
+        self.head_weight = nn.Parameter(torch.stack([n.head.weight.detach() for n in nets]))
+        self.head_bias = nn.Parameter(torch.stack([n.head.bias.detach() for n in nets]))
+
+    def forward(self, x: torch.Tensor, return_states: bool = False):
+        if return_states:
+            raise ValueError("an ensemble holds several LSTMs; open one model at a time")
+        out, _ = self.rnn(x)
+        last = out[:, :, -1]  # (K, B, H)
+        return torch.baddbmm(self.head_bias.unsqueeze(1), last, self.head_weight.transpose(1, 2))
+
+
 class ForecastNet(nn.Module):
     """Recurrent stack, then a linear head on the last hidden state: (B, L, 1) -> (B, h)."""
 
@@ -63,6 +86,7 @@ SETTINGS = (
     "schedule",
     "warmup",
     "weight_decay",
+    "ensemble",
 )
 # settings added after format version 1 was first written: a file without them gets these
 LATER_SETTINGS = {
@@ -71,6 +95,7 @@ LATER_SETTINGS = {
     "schedule": "constant",
     "warmup": 0.05,
     "weight_decay": 0.0,
+    "ensemble": 1,
 }
 
 
@@ -101,6 +126,7 @@ class LSTMForecaster(BaseForecaster):
         schedule: str = "constant",
         warmup: float = 0.05,
         weight_decay: float = 0.0,
+        ensemble: int = 1,
         tune: int = 0,
         tune_seconds: float | None = None,
         warm_start: bool = False,
@@ -117,7 +143,7 @@ class LSTMForecaster(BaseForecaster):
         self.progress, self.checkpoint, self.resume = progress, checkpoint, resume
         self.steps, self.eval_every, self.schedule = steps, eval_every, schedule
         self.warmup, self.weight_decay = warmup, weight_decay
-        self.tune, self.tune_seconds = tune, tune_seconds
+        self.tune, self.tune_seconds, self.ensemble = tune, tune_seconds, ensemble
         check_lstm_settings(self.settings())
         if not isinstance(tune, int) or isinstance(tune, bool) or not 0 <= tune <= 10_000:
             raise ValueError(f"lstm: tune (--tune) must be a number of trials >= 0, got {tune!r}")
@@ -190,6 +216,8 @@ class LSTMForecaster(BaseForecaster):
             raise ValueError("lstm: validation_fraction must be between 0 and 1")
         if self.tune:
             self._tune(prices)
+        if self.ensemble > 1 and self.checkpoint:
+            raise ValueError("lstm: --checkpoint is not supported with --ensemble; leave one out")
         config = TrainConfig(
             self.epochs,
             self.batch_size,
@@ -213,34 +241,47 @@ class LSTMForecaster(BaseForecaster):
         x, y, origins = self._samples(self._standardized(prices))
         train_idx, val_idx = self._split(origins)
         if not reuse:
-            torch.manual_seed(self.seed)
-            self.net_ = ForecastNet(
-                self.hidden_size,
-                self.num_layers,
-                self.variant,
-                self.dropout,
-                self.horizon,
-                self.path,
-                self.device,
-            )
+            self.net_ = self.new_net()
         device = self.net_.rnn.device
 
         def as_tensor(a: np.ndarray) -> torch.Tensor:
             return torch.as_tensor(np.ascontiguousarray(a), dtype=torch.float32, device=device)
 
-        self.history_ = train(
-            self.net_,
-            as_tensor(x[train_idx]),
-            as_tensor(y[train_idx]),
-            as_tensor(x[val_idx]),
-            as_tensor(y[val_idx]),
-            config,
-            checkpoint=self.checkpoint,
-            resume=self.resume,
-            fingerprint=self._fingerprint(prices),
-            progress=self.progress,
-        )
+        data = [as_tensor(a) for a in (x[train_idx], y[train_idx], x[val_idx], y[val_idx])]
+        if self.ensemble > 1:
+            from ..training.ensemble import train_ensemble
+
+            self.members_ = train_ensemble(self.net_, *data, config)
+            self.history_ = min(self.members_, key=lambda r: r.best_val_loss)
+        else:
+            self.history_ = train(
+                self.net_,
+                *data,
+                config,
+                checkpoint=self.checkpoint,
+                resume=self.resume,
+                fingerprint=self._fingerprint(prices),
+                progress=self.progress,
+            )
         self.train_start_, self.train_end_ = prices.index[0], prices.index[-1]
+
+    def new_net(self) -> nn.Module:
+        """The untrained network: member ``k`` of an ensemble starts from seed ``seed + k``."""
+        nets = []
+        for k in range(self.ensemble):
+            torch.manual_seed(self.seed + k)
+            nets.append(
+                ForecastNet(
+                    self.hidden_size,
+                    self.num_layers,
+                    self.variant,
+                    self.dropout,
+                    self.horizon,
+                    self.path,
+                    self.device,
+                )
+            )
+        return nets[0] if self.ensemble == 1 else EnsembleNet(nets)
 
     def _tune(self, prices: pd.DataFrame) -> None:
         """Choose the tuned settings on validation folds inside ``prices`` (see
@@ -272,7 +313,10 @@ class LSTMForecaster(BaseForecaster):
                     dtype=torch.float32,
                     device=self.net_.rnn.device,
                 )
-                out.append(self.net_(batch).cpu().numpy())
+                pred = self.net_(batch)
+                if pred.dim() == 3:  # an ensemble: the members' average
+                    pred = pred.mean(0)
+                out.append(pred.cpu().numpy())
         return np.concatenate(out) if out else np.empty((0, self.horizon), np.float32)
 
     def _predict(self, history: pd.DataFrame) -> pd.DataFrame:

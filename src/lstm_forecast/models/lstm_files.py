@@ -32,7 +32,7 @@ from ..training.files import (
     write_tensors,
 )
 from ..training.loop import TrainResult
-from .lstm import LATER_SETTINGS, SETTINGS, ForecastNet, LSTMForecaster
+from .lstm import LATER_SETTINGS, SETTINGS, LSTMForecaster
 from .lstm_settings import check_lstm_settings
 
 FORMAT, VERSION = "lstm-forecast/lstm", 1
@@ -93,6 +93,12 @@ def _write_pair(model: LSTMForecaster, weights: Path, config_path: Path) -> None
             "pandas": pd.__version__,
         },
     }
+    members = getattr(model, "members_", None)
+    if members is not None:
+        config["members"] = [
+            {"best_val_loss": m.best_val_loss, "best_epoch": m.best_epoch, "steps": m.steps}
+            for m in members
+        ]
     tuning = getattr(model, "tuning_", None)
     if tuning is not None:
         config["tuning"] = {"best": tuning.best, "trials": tuning.trials, "seconds": tuning.seconds}
@@ -177,15 +183,7 @@ def load_model(directory: str | Path, device: str | None = None) -> LSTMForecast
         for k, v in read_tensors(directory / WEIGHTS, expected_hash).items()
     }
     model = LSTMForecaster(**settings)
-    net = ForecastNet(
-        model.hidden_size,
-        model.num_layers,
-        model.variant,
-        model.dropout,
-        model.horizon,
-        model.path,
-        model.device,
-    )
+    net = model.new_net()
     expected = {k: tuple(v.shape) for k, v in net.state_dict().items()}
     found = {k: tuple(v.shape) for k, v in tensors.items()}
     if expected != found:

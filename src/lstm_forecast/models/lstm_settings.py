@@ -30,6 +30,7 @@ SCHEMA: dict[str, tuple[str, type, float | None, float | None]] = {
     "eval_every": ("--eval-every", int, 1, 1_000_000),
     "warmup": ("--warmup", float, 0.0, 0.9),
     "weight_decay": ("--weight-decay", float, 0.0, 10.0),
+    "ensemble": ("--ensemble", int, 1, 64),
 }
 CHOICES = {
     "variant": ("--variant", VARIANTS),
@@ -61,6 +62,8 @@ def check_lstm_settings(settings: dict) -> None:
                 f"lstm: {name} ({flag}) must be one of {', '.join(allowed)}, got "
                 f"{str(settings[name])[:40]!r}"
             )
+    if settings.get("ensemble", 1) > 1 and settings.get("variant", "standard") != "standard":
+        raise ValueError("lstm: --ensemble runs the standard LSTM only; use --variant standard")
     if "device" in settings:
         device = settings["device"]
         if not isinstance(device, str) or device.split(":")[0] not in DEVICES:

@@ -1,0 +1,144 @@
+"""Training K members of a batched ensemble at once, each exactly as it would train alone.
+
+The model maps a batch to (K, B, ...) predictions, one slice per member, with disjoint
+parameters whose first dimension is the member. The loss is the sum of the members' losses,
+so each member's gradient is its own; Adam and AdamW act element by element, so each member's
+update is its own. What :func:`~.loop.train` does globally is done per member here:
+
+* gradient-norm clipping with each member's own norm;
+* validation loss, best weights and patience per member; a member whose patience has run out
+  keeps the best weights it had then (it is no longer watched), as if it had stopped alone;
+  training ends when every member has stopped or the budget is spent.
+
+Given the same initial weights, batches and settings, member ``k`` ends with the weights that
+:func:`~.loop.train` gives the ``k``-th model trained alone (tested, float64).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import torch
+from torch import nn
+
+from .loop import TrainConfig, TrainingError, TrainResult, _Batches
+
+
+def _member_losses(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Mean squared error of each member: (K,)."""
+    return ((pred - target.unsqueeze(0)) ** 2).flatten(1).mean(1)
+
+
+def _evaluate(model, inputs, targets, batch_size) -> torch.Tensor:
+    model.eval()
+    total = None
+    with torch.no_grad():
+        for start in range(0, len(inputs), batch_size):
+            pred = model(inputs[start : start + batch_size])
+            part = _member_losses(pred, targets[start : start + batch_size]) * pred.shape[1]
+            total = part if total is None else total + part
+    model.train()
+    return total / max(len(inputs), 1)
+
+
+def _clip_per_member(params: list[nn.Parameter], limit: float) -> torch.Tensor:
+    """Scale each member's gradients as ``clip_grad_norm_`` would scale that member alone."""
+    norms = torch.stack([torch.linalg.vector_norm(p.grad.flatten(1), dim=1) for p in params])
+    total = torch.linalg.vector_norm(norms, dim=0)  # (K,)
+    if math.isfinite(limit):
+        coef = torch.clamp(limit / (total + 1e-6), max=1.0)
+        for p in params:
+            p.grad.mul_(coef.view(-1, *([1] * (p.grad.dim() - 1))))
+    return total
+
+
+def train_ensemble(
+    model: nn.Module,
+    inputs: torch.Tensor,
+    targets: torch.Tensor,
+    val_inputs: torch.Tensor,
+    val_targets: torch.Tensor,
+    config: TrainConfig,
+) -> list[TrainResult]:
+    """Train every member of ``model``; one :class:`TrainResult` per member."""
+    if len(inputs) == 0 or len(val_inputs) == 0:
+        raise ValueError(
+            f"need training and validation samples, got {len(inputs)} and "
+            f"{len(val_inputs)}; use more data or a shorter lookback"
+        )
+    params = list(model.parameters())
+    members = params[0].shape[0]
+    if config.weight_decay > 0:
+        optimizer = torch.optim.AdamW(
+            params, lr=config.learning_rate, weight_decay=config.weight_decay
+        )
+    else:
+        optimizer = torch.optim.Adam(params, lr=config.learning_rate)
+    torch.manual_seed(config.seed)
+    best = [p.detach().clone() for p in params]
+    results = [TrainResult() for _ in range(members)]
+    bad = [0] * members
+    active = [True] * members
+    total, per_round = config.plan(len(inputs))
+    batches = _Batches(len(inputs), config)
+    limit = config.clip_norm if config.clip_norm else math.inf
+    step = 0
+    model.train()
+    for epoch in range(1, math.ceil(total / per_round) + 1):
+        if not any(active):
+            break
+        start, seen = time.perf_counter(), 0
+        running = torch.zeros(members, dtype=torch.float64)
+        for _ in range(min(per_round, total - step)):
+            index = batches(step)
+            for group in optimizer.param_groups:
+                group["lr"] = config.learning_rate * config.rate_factor(step, total)
+            optimizer.zero_grad(set_to_none=True)
+            losses = _member_losses(model(inputs[index]), targets[index])
+            if not torch.isfinite(losses).all():
+                bad_member = int((~torch.isfinite(losses)).nonzero()[0])
+                raise TrainingError(
+                    f"the loss of ensemble member {bad_member} became non-finite at step "
+                    f"{step + 1}; lower the learning rate or tighten --clip-norm"
+                )
+            losses.sum().backward()
+            norms = _clip_per_member(params, limit)
+            if not torch.isfinite(norms).all():
+                raise TrainingError(
+                    f"a gradient became non-finite at step {step + 1}; lower the learning "
+                    "rate or tighten --clip-norm"
+                )
+            optimizer.step()
+            step += 1
+            running += losses.detach().double() * len(index)
+            seen += len(index)
+        val = _evaluate(model, val_inputs, val_targets, config.batch_size)
+        seconds = time.perf_counter() - start
+        for k in range(members):
+            if not active[k]:
+                continue
+            result = results[k]
+            row = {
+                "epoch": epoch,
+                "step": step,
+                "loss": float(running[k] / max(seen, 1)),
+                "val_loss": float(val[k]),
+                "seconds": seconds,
+            }
+            result.history.append(row)
+            result.steps = step
+            if row["val_loss"] < result.best_val_loss:
+                result.best_val_loss, result.best_epoch = row["val_loss"], epoch
+                for saved, p in zip(best, params, strict=True):
+                    saved[k].copy_(p.detach()[k])
+                bad[k] = 0
+            else:
+                bad[k] += 1
+                if bad[k] >= config.patience:
+                    result.stopped_early, active[k] = True, False
+    with torch.no_grad():
+        for saved, p in zip(best, params, strict=True):
+            p.copy_(saved)
+    model.eval()
+    return results
