@@ -22,7 +22,7 @@ import time
 import torch
 from torch import nn
 
-from .loop import TrainConfig, TrainingError, TrainResult, _Batches
+from .loop import TrainConfig, TrainingError, TrainResult, _Batches, make_optimizer
 
 
 def _member_losses(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -62,19 +62,9 @@ def train_ensemble(
     config: TrainConfig,
 ) -> list[TrainResult]:
     """Train every member of ``model``; one :class:`TrainResult` per member."""
-    if len(inputs) == 0 or len(val_inputs) == 0:
-        raise ValueError(
-            f"need training and validation samples, got {len(inputs)} and "
-            f"{len(val_inputs)}; use more data or a shorter lookback"
-        )
     params = list(model.parameters())
     members = params[0].shape[0]
-    if config.weight_decay > 0:
-        optimizer = torch.optim.AdamW(
-            params, lr=config.learning_rate, weight_decay=config.weight_decay
-        )
-    else:
-        optimizer = torch.optim.Adam(params, lr=config.learning_rate)
+    optimizer = make_optimizer(params, config, len(inputs), len(val_inputs))
     torch.manual_seed(config.seed)
     best = [p.detach().clone() for p in params]
     results = [TrainResult() for _ in range(members)]

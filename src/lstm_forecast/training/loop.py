@@ -199,6 +199,18 @@ def _evaluate(model, inputs, targets, loss_fn, batch_size) -> float:
     return total / max(len(inputs), 1)
 
 
+def make_optimizer(params: list, config: TrainConfig, n_train: int, n_val: int):
+    """Adam, or AdamW with ``weight_decay``; refuses an empty training or validation set."""
+    if n_train == 0 or n_val == 0:
+        raise ValueError(
+            f"need training and validation samples, got {n_train} and {n_val}; "
+            "use more data or a shorter lookback"
+        )
+    if config.weight_decay > 0:
+        return torch.optim.AdamW(params, lr=config.learning_rate, weight_decay=config.weight_decay)
+    return torch.optim.Adam(params, lr=config.learning_rate)
+
+
 def train(
     model: nn.Module,
     inputs: torch.Tensor,
@@ -222,17 +234,7 @@ def train(
     """
     if checkpoint is not None:
         check_checkpoint_path(checkpoint, resume)
-    if len(inputs) == 0 or len(val_inputs) == 0:
-        raise ValueError(
-            f"need training and validation samples, got {len(inputs)} and "
-            f"{len(val_inputs)}; use more data or a shorter lookback"
-        )
-    if config.weight_decay > 0:
-        optimizer = torch.optim.AdamW(
-            model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay
-        )
-    else:
-        optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
+    optimizer = make_optimizer(list(model.parameters()), config, len(inputs), len(val_inputs))
     torch.manual_seed(config.seed)
     best_state = copy.deepcopy(model.state_dict())
     result, bad_epochs = TrainResult(), 0
