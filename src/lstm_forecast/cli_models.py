@@ -31,6 +31,7 @@ from .cli_options import (
     ConfigOpt,
     DeviceOpt,
     DropoutOpt,
+    EnsembleBatchedOpt,
     EnsembleOpt,
     EpochsOpt,
     HiddenSizeOpt,
@@ -110,6 +111,7 @@ def train(
     path: PathOpt = "eager",
     tune: TuneOpt = 0,
     ensemble: EnsembleOpt = 1,
+    ensemble_batched: EnsembleBatchedOpt = False,
     tune_seconds: TuneSecondsOpt = None,
     threads: ThreadsOpt = None,
     checkpoint: Annotated[

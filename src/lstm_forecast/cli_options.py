@@ -47,8 +47,15 @@ EnsembleOpt = Annotated[
         "--ensemble",
         "--lstm-ensemble",
         min=1,
-        help="Seed ensemble: K members (seeds seed..seed+K-1) trained as one batched model, "
-        "their forecasts averaged (standard LSTM).",
+        help="Seed ensemble: K members (seeds seed..seed+K-1), their forecasts averaged "
+        "(standard LSTM).",
+    ),
+]
+EnsembleBatchedOpt = Annotated[
+    bool,
+    typer.Option(
+        help="Train the ensemble as one batched model (a models dimension through the matrix "
+        "products) instead of member by member; slower on the machines measured so far."
     ),
 ]
 TuneSecondsOpt = Annotated[
@@ -72,6 +79,7 @@ LSTM_PARAMS = {
     "path": "path",
     "tune": "tune",
     "ensemble": "ensemble",
+    "ensemble_batched": "ensemble_batched",
     "tune_seconds": "tune_seconds",
 }
 
