@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from . import __version__
+from .cli_options import READ_OPTIONS, ThreadsOpt, TickersOpt, pick, with_options
 
 app = typer.Typer(
     help="Forecast asset prices with LSTM networks, and find out honestly whether it works.",
@@ -26,33 +27,6 @@ app.add_typer(demo_app, name="demo")
 data_app = typer.Typer(help="The embedded real datasets.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
 console = Console()
-
-# -- options shared by every command that reads prices ---------------------------------------
-DataOpt = Annotated[
-    str, typer.Option(help="CSV/Parquet/XLSX path, or an embedded dataset ('data list').")
-]
-TickersOpt = Annotated[str | None, typer.Option(help="Comma-separated tickers (default: all).")]
-DateColOpt = Annotated[str | None, typer.Option(help="Name of the date column.")]
-PriceColOpt = Annotated[str | None, typer.Option(help="Name of the price column.")]
-TickerColOpt = Annotated[str | None, typer.Option(help="Name of the ticker column.")]
-DateFormatOpt = Annotated[
-    str | None,
-    typer.Option(help="Date format, e.g. %d/%m/%Y (default: one inferred for the column)."),
-]
-DecimalOpt = Annotated[str, typer.Option(help="Decimal mark of the prices: . or ,")]
-TickerOpt = Annotated[
-    str | None,
-    typer.Option(help="Name of the series in a single-ticker file (default: the file name)."),
-]
-MaxGapOpt = Annotated[
-    int, typer.Option(min=0, help="Forward-fill a ticker's missing prices up to this many days.")
-]
-ThreadsOpt = Annotated[
-    int | None,
-    typer.Option(
-        min=1, help="Torch CPU threads (default: $OMP_NUM_THREADS, else 1; see the README)."
-    ),
-]
 
 
 def _version(value: bool) -> None:
@@ -246,24 +220,17 @@ def data_list() -> None:
 
 
 @data_app.command("show")
+@with_options(READ_OPTIONS)
 def data_show(
     name: Annotated[str, typer.Argument(help="Dataset name, or a CSV/Parquet/XLSX path.")],
     out: Annotated[Path | None, typer.Option(help="Directory for a PNG plot.")] = None,
     tickers: TickersOpt = None,
-    date_col: DateColOpt = None,
-    price_col: PriceColOpt = None,
-    ticker_col: TickerColOpt = None,
-    date_format: DateFormatOpt = None,
-    decimal: DecimalOpt = ".",
-    ticker: TickerOpt = None,
-    max_gap: MaxGapOpt = 5,
+    **options,
 ) -> None:
     """Summarise a dataset: date range, tickers, rows, annualised return and volatility."""
     from .data.summary import plot_prices, summarize
 
-    prices = _read_or_exit(
-        name, tickers, date_col, price_col, ticker_col, date_format, decimal, ticker, max_gap
-    )
+    prices = _read_or_exit(name, tickers, options)
     summary = summarize(prices)
     table = Table(
         title=f"{name}: {len(prices)} dates, {len(summary)} ticker(s), "
@@ -307,32 +274,14 @@ def _split(names: str | None) -> list[str] | None:
     return [n.strip() for n in names.split(",") if n.strip()] if names else None
 
 
-def _read_or_exit(
-    source: str,
-    tickers: str | None = None,
-    date_col: str | None = None,
-    price_col: str | None = None,
-    ticker_col: str | None = None,
-    date_format: str | None = None,
-    decimal: str = ".",
-    ticker: str | None = None,
-    max_gap: int = 5,
-):
-    """read_prices with the shared options; a DataError ends the command through _fail."""
+def _read_or_exit(source: str, tickers: str | None = None, options: dict | None = None):
+    """read_prices with the reading options among ``options`` (:data:`READ_OPTIONS`); a
+    DataError ends the command through _fail."""
     from .data import DataError, read_prices
 
+    reading = pick(options, READ_OPTIONS) if options else {}
     try:
-        return read_prices(
-            source,
-            tickers=_split(tickers),
-            date_col=date_col,
-            price_col=price_col,
-            ticker_col=ticker_col,
-            date_format=date_format,
-            decimal=decimal,
-            ticker=ticker,
-            max_gap=max_gap,
-        )
+        return read_prices(source, tickers=_split(tickers), **reading)
     except DataError as exc:
         _fail(exc)
 

@@ -12,51 +12,24 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from .cli import (
-    DataOpt,
-    DateColOpt,
-    DateFormatOpt,
-    DecimalOpt,
-    MaxGapOpt,
-    PriceColOpt,
-    ThreadsOpt,
-    TickerColOpt,
-    TickerOpt,
-    TickersOpt,
-    _fail,
-    _read_or_exit,
-    _split,
-    _threads,
-    app,
-    console,
-)
+from .cli import _fail, _read_or_exit, _split, _threads, app, console
 from .cli_options import (
-    BatchSizeOpt,
-    ClipNormOpt,
+    LSTM_OPTIONS,
+    READ_OPTIONS,
     ConfigOpt,
-    DeviceOpt,
-    DropoutOpt,
-    EnsembleBatchedOpt,
-    EnsembleOpt,
-    EpochsOpt,
-    HiddenSizeOpt,
-    LayersOpt,
-    LearningRateOpt,
-    LookbackOpt,
-    PathOpt,
-    PatienceOpt,
-    SeedOpt,
-    TuneOpt,
-    TuneSecondsOpt,
-    VariantOpt,
+    DataOpt,
+    ThreadsOpt,
+    TickersOpt,
     lstm_settings,
     resolved,
+    with_options,
 )
 
 MIN_TEST_WINDOWS = 30
 
 
 @app.command()
+@with_options(LSTM_OPTIONS, READ_OPTIONS)
 def backtest(
     data: DataOpt = "sp500",
     tickers: TickersOpt = None,
@@ -75,33 +48,10 @@ def backtest(
     warm_start: Annotated[bool, typer.Option(help="LSTM starts each refit from the last.")] = True,
     jobs: Annotated[int, typer.Option(min=1, help="Processes for independent work.")] = 1,
     cost_bps: Annotated[float, typer.Option(help="Trading cost per unit turnover, bp.")] = 5.0,
-    lookback: LookbackOpt = 60,
-    hidden_size: HiddenSizeOpt = 32,
-    layers: LayersOpt = 1,
-    variant: VariantOpt = "standard",
-    dropout: DropoutOpt = 0.0,
-    epochs: EpochsOpt = 20,
-    batch_size: BatchSizeOpt = 256,
-    learning_rate: LearningRateOpt = 1e-3,
-    patience: PatienceOpt = 5,
-    clip_norm: ClipNormOpt = 1.0,
-    seed: SeedOpt = 0,
-    device: DeviceOpt = "cpu",
-    path: PathOpt = "eager",
-    tune: TuneOpt = 0,
-    ensemble: EnsembleOpt = 1,
-    ensemble_batched: EnsembleBatchedOpt = False,
-    tune_seconds: TuneSecondsOpt = None,
     threads: ThreadsOpt = None,
     out: Annotated[Path | None, typer.Option(help="Directory for CSV/JSON/HTML outputs.")] = None,
-    date_col: DateColOpt = None,
-    price_col: PriceColOpt = None,
-    ticker_col: TickerColOpt = None,
-    date_format: DateFormatOpt = None,
-    decimal: DecimalOpt = ".",
-    ticker: TickerOpt = None,
-    max_gap: MaxGapOpt = 5,
     config: ConfigOpt = None,
+    **options,
 ) -> None:
     """Walk-forward backtest of every model against the random walk, with a report."""
     run_settings = resolved(locals())
@@ -110,7 +60,6 @@ def backtest(
     from .evaluation.splits import walk_forward_splits
     from .evaluation.summary import metrics_table
     from .models import MODELS
-    from .models.lstm_settings import check_lstm_settings
     from .reports.outputs import write_outputs
     from .reports.rundir import OutputError, RunDirectory
 
@@ -132,30 +81,19 @@ def backtest(
             f"test windows; the tests need at least {MIN_TEST_WINDOWS}. Raise --test-days to "
             f"{MIN_TEST_WINDOWS * horizon} or shorten --horizon"
         )
-    lstm = lstm_settings(run_settings)
+    lstm = lstm_settings(options)
     if "lstm" in chosen:
-        try:
-            check_lstm_settings({**lstm, "horizon": horizon})
-            from .models import LSTMForecaster
+        from .models import LSTMForecaster
 
-            LSTMForecaster(**lstm, horizon=horizon)  # every setting, tuning included
+        try:
+            LSTMForecaster(**lstm, horizon=horizon)  # checks every setting, tuning included
         except ValueError as exc:
             _fail(exc)
     _threads(threads)
     run_dir = RunDirectory(out) if out is not None else contextlib.nullcontext()
     try:
         with run_dir as run:
-            prices = _read_or_exit(
-                data,
-                tickers,
-                date_col,
-                price_col,
-                ticker_col,
-                date_format,
-                decimal,
-                ticker,
-                max_gap,
-            )
+            prices = _read_or_exit(data, tickers, options)
             settings = BacktestSettings(
                 tuple(chosen),
                 test_days,

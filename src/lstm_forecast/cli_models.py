@@ -8,71 +8,27 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from .cli import (
-    DataOpt,
-    DateColOpt,
-    DateFormatOpt,
-    DecimalOpt,
-    MaxGapOpt,
-    PriceColOpt,
-    ThreadsOpt,
-    TickerColOpt,
-    TickerOpt,
-    TickersOpt,
-    _fail,
-    _read_or_exit,
-    _threads,
-    app,
-    console,
-)
+from .cli import _fail, _read_or_exit, _split, _threads, app, console
 from .cli_options import (
-    BatchSizeOpt,
-    ClipNormOpt,
+    LSTM_OPTIONS,
+    READ_OPTIONS,
     ConfigOpt,
-    DeviceOpt,
-    DropoutOpt,
-    EnsembleBatchedOpt,
-    EnsembleOpt,
-    EpochsOpt,
-    HiddenSizeOpt,
-    LayersOpt,
-    LearningRateOpt,
-    LookbackOpt,
-    PathOpt,
-    PatienceOpt,
-    SeedOpt,
-    TuneOpt,
-    TuneSecondsOpt,
-    VariantOpt,
+    DataOpt,
+    ThreadsOpt,
+    TickersOpt,
     lstm_settings,
-    resolved,
+    with_options,
 )
 
 
-def _model_and_prices(model: Path, data: str, read: dict):
-    """A saved model and the prices to apply it to; errors end the command with one line."""
+def _load_model(model: Path):
+    """A saved model; a damaged or missing one ends the command with one line."""
     from .models import LSTMForecaster
     from .training import ModelFileError
 
     try:
-        fitted = LSTMForecaster.load(model)
+        return LSTMForecaster.load(model)
     except ModelFileError as exc:
-        _fail(exc)
-    tickers = read.pop("tickers")
-    prices = _read_or_exit(data, **read)
-    if tickers:
-        names = _match_tickers(tickers, list(prices.columns))
-        prices = prices[names]
-    return fitted, prices
-
-
-def _match_tickers(wanted: str, present: list[str]) -> list[str]:
-    """Tickers by name, exactly or, where unambiguous, ignoring case."""
-    from .data.reader import match_tickers
-
-    try:
-        return match_tickers([t.strip() for t in wanted.split(",") if t.strip()], present, "--data")
-    except ValueError as exc:
         _fail(exc)
 
 
@@ -88,6 +44,7 @@ def _parse_date(value: str | None, flag: str):
 
 
 @app.command()
+@with_options(LSTM_OPTIONS, READ_OPTIONS)
 def train(
     out: Annotated[Path, typer.Option(help="Directory to save the model in.")],
     data: DataOpt = "sp500",
@@ -95,41 +52,17 @@ def train(
     train_end: Annotated[
         str | None, typer.Option(help="Last training date, YYYY-MM-DD (default: all).")
     ] = None,
-    lookback: LookbackOpt = 60,
-    hidden_size: HiddenSizeOpt = 32,
-    layers: LayersOpt = 1,
-    variant: VariantOpt = "standard",
-    dropout: DropoutOpt = 0.0,
     horizon: Annotated[int, typer.Option(min=1, help="Days ahead, predicted at once.")] = 1,
-    epochs: EpochsOpt = 20,
-    batch_size: BatchSizeOpt = 256,
-    learning_rate: LearningRateOpt = 1e-3,
-    patience: PatienceOpt = 5,
-    clip_norm: ClipNormOpt = 1.0,
-    seed: SeedOpt = 0,
-    device: DeviceOpt = "cpu",
-    path: PathOpt = "eager",
-    tune: TuneOpt = 0,
-    ensemble: EnsembleOpt = 1,
-    ensemble_batched: EnsembleBatchedOpt = False,
-    tune_seconds: TuneSecondsOpt = None,
     threads: ThreadsOpt = None,
     checkpoint: Annotated[
         Path | None, typer.Option(help="Checkpoint file, written every epoch.")
     ] = None,
     resume: Annotated[bool, typer.Option(help="Continue from --checkpoint.")] = False,
     force: Annotated[bool, typer.Option(help="Replace a model saved in --out before.")] = False,
-    date_col: DateColOpt = None,
-    price_col: PriceColOpt = None,
-    ticker_col: TickerColOpt = None,
-    date_format: DateFormatOpt = None,
-    decimal: DecimalOpt = ".",
-    ticker: TickerOpt = None,
-    max_gap: MaxGapOpt = 5,
     config: ConfigOpt = None,
+    **options,
 ) -> None:
     """Train an LSTM on log returns and save it (model.safetensors + config.json)."""
-    options = resolved(locals())
     from .models import LSTMForecaster
     from .models.lstm_files import check_destination
     from .training import ModelFileError, TrainingError
@@ -152,9 +85,7 @@ def train(
     except (ValueError, ModelFileError) as exc:
         _fail(exc)
     _threads(threads)
-    prices = _read_or_exit(
-        data, tickers, date_col, price_col, ticker_col, date_format, decimal, ticker, max_gap
-    )
+    prices = _read_or_exit(data, tickers, options)
     if end is not None:
         if end < prices.index[0]:
             _fail(
@@ -196,6 +127,7 @@ def train(
 
 
 @app.command()
+@with_options(READ_OPTIONS)
 def predict(
     model: Annotated[Path, typer.Option(help="A directory written by 'train'.")],
     data: DataOpt = "sp500",
@@ -204,30 +136,15 @@ def predict(
         int | None, typer.Option(min=1, help="Steps to show (<= the model's).")
     ] = None,
     csv: Annotated[Path | None, typer.Option(help="Also write the table to this CSV.")] = None,
-    date_col: DateColOpt = None,
-    price_col: PriceColOpt = None,
-    ticker_col: TickerColOpt = None,
-    date_format: DateFormatOpt = None,
-    decimal: DecimalOpt = ".",
-    ticker: TickerOpt = None,
-    max_gap: MaxGapOpt = 5,
+    **options,
 ) -> None:
     """The next forecasts (log return and price) per ticker, from the last date of --data."""
     from .models.lstm_inspect import forecast_path
 
     if csv is not None and (csv.exists() or csv.is_symlink()):
         _fail(f"{csv} exists; choose another file name for --csv, nothing is overwritten")
-    read = dict(
-        tickers=tickers,
-        date_col=date_col,
-        price_col=price_col,
-        ticker_col=ticker_col,
-        date_format=date_format,
-        decimal=decimal,
-        ticker=ticker,
-        max_gap=max_gap,
-    )
-    fitted, prices = _model_and_prices(model, data, read)
+    fitted = _load_model(model)
+    prices = _read_or_exit(data, tickers, options)
     try:
         table_frame = forecast_path(fitted, prices, horizon)
     except ValueError as exc:
@@ -254,6 +171,7 @@ def predict(
 
 
 @app.command()
+@with_options(READ_OPTIONS)
 def explain(
     model: Annotated[Path, typer.Option(help="A directory written by 'train'.")],
     out: Annotated[Path, typer.Option(help="Directory for the PNGs.")],
@@ -264,35 +182,26 @@ def explain(
     days: Annotated[
         int, typer.Option(min=2, help="Recent days to show (at most the model's lookback).")
     ] = 60,
-    date_col: DateColOpt = None,
-    price_col: PriceColOpt = None,
-    ticker_col: TickerColOpt = None,
-    date_format: DateFormatOpt = None,
-    decimal: DecimalOpt = ".",
-    ticker: TickerOpt = None,
-    max_gap: MaxGapOpt = 5,
+    **options,
 ) -> None:
     """PNGs of the gates, cell states and forecasts over recent days: the LSTM, opened up."""
     from .models.lstm_inspect import look_inside
     from .reports.explain import plot_inside
 
-    read = dict(
-        tickers=None,
-        date_col=date_col,
-        price_col=price_col,
-        ticker_col=ticker_col,
-        date_format=date_format,
-        decimal=decimal,
-        ticker=ticker,
-        max_gap=max_gap,
-    )
-    fitted, prices = _model_and_prices(model, data, read)
+    fitted = _load_model(model)
+    prices = _read_or_exit(data, None, options)
     name = fitted.tickers_[0]
     if tickers:
-        names = _match_tickers(tickers, list(prices.columns))
-        if len(names) != 1:
+        from .data import DataError
+        from .data.reader import match_tickers
+
+        wanted = _split(tickers) or []
+        if len(wanted) != 1:
             _fail("--tickers: explain opens up one ticker at a time; name one")
-        name = names[0]
+        try:
+            name = match_tickers(wanted, list(prices.columns), "--tickers")[0]
+        except DataError as exc:
+            _fail(exc)
     lookback = fitted.lookback
     if days > lookback:
         console.print(

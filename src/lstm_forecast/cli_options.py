@@ -1,4 +1,5 @@
-"""Options that several commands share under one name: the LSTM's settings, and ``--config``.
+"""Options that several commands share under one name: how to read a price file, the LSTM's
+settings, ``--threads`` and ``--config``; :func:`with_options` adds a group to a command.
 
 ``train`` and ``backtest`` take the same LSTM flags (``--hidden-size`` everywhere; the old
 ``--lstm-hidden``/``--lstm-lookback``/``--lstm-epochs`` of ``backtest`` still work). Any option
@@ -8,11 +9,40 @@ can also come from a TOML file, ``--config run.toml``, with the option's name as
 
 from __future__ import annotations
 
+import functools
+import inspect
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+
+# -- options shared by every command that reads prices ---------------------------------------
+DataOpt = Annotated[
+    str, typer.Option(help="CSV/Parquet/XLSX path, or an embedded dataset ('data list').")
+]
+TickersOpt = Annotated[str | None, typer.Option(help="Comma-separated tickers (default: all).")]
+DateColOpt = Annotated[str | None, typer.Option(help="Name of the date column.")]
+PriceColOpt = Annotated[str | None, typer.Option(help="Name of the price column.")]
+TickerColOpt = Annotated[str | None, typer.Option(help="Name of the ticker column.")]
+DateFormatOpt = Annotated[
+    str | None,
+    typer.Option(help="Date format, e.g. %d/%m/%Y (default: one inferred for the column)."),
+]
+DecimalOpt = Annotated[str, typer.Option(help="Decimal mark of the prices: . or ,")]
+TickerOpt = Annotated[
+    str | None,
+    typer.Option(help="Name of the series in a single-ticker file (default: the file name)."),
+]
+MaxGapOpt = Annotated[
+    int, typer.Option(min=0, help="Forward-fill a ticker's missing prices up to this many days.")
+]
+ThreadsOpt = Annotated[
+    int | None,
+    typer.Option(
+        min=1, help="Torch CPU threads (default: $OMP_NUM_THREADS, else 1; see the README)."
+    ),
+]
 
 LookbackOpt = Annotated[
     int, typer.Option("--lookback", "--lstm-lookback", help="Days of returns the LSTM reads.")
@@ -63,30 +93,70 @@ TuneSecondsOpt = Annotated[
 ]
 
 # CLI parameter name -> LSTMForecaster setting
-LSTM_PARAMS = {
-    "lookback": "lookback",
-    "hidden_size": "hidden_size",
-    "layers": "num_layers",
-    "variant": "variant",
-    "dropout": "dropout",
-    "epochs": "epochs",
-    "batch_size": "batch_size",
-    "learning_rate": "learning_rate",
-    "patience": "patience",
-    "clip_norm": "clip_norm",
-    "seed": "seed",
-    "device": "device",
-    "path": "path",
-    "tune": "tune",
-    "ensemble": "ensemble",
-    "ensemble_batched": "ensemble_batched",
-    "tune_seconds": "tune_seconds",
+# option groups: parameter name -> (annotation, default)
+READ_OPTIONS: dict[str, tuple[Any, Any]] = {
+    "date_col": (DateColOpt, None),
+    "price_col": (PriceColOpt, None),
+    "ticker_col": (TickerColOpt, None),
+    "date_format": (DateFormatOpt, None),
+    "decimal": (DecimalOpt, "."),
+    "ticker": (TickerOpt, None),
+    "max_gap": (MaxGapOpt, 5),
 }
+LSTM_OPTIONS: dict[str, tuple[Any, Any]] = {
+    "lookback": (LookbackOpt, 60),
+    "hidden_size": (HiddenSizeOpt, 32),
+    "layers": (LayersOpt, 1),
+    "variant": (VariantOpt, "standard"),
+    "dropout": (DropoutOpt, 0.0),
+    "epochs": (EpochsOpt, 20),
+    "batch_size": (BatchSizeOpt, 256),
+    "learning_rate": (LearningRateOpt, 1e-3),
+    "patience": (PatienceOpt, 5),
+    "clip_norm": (ClipNormOpt, 1.0),
+    "seed": (SeedOpt, 0),
+    "device": (DeviceOpt, "cpu"),
+    "path": (PathOpt, "eager"),
+    "tune": (TuneOpt, 0),
+    "tune_seconds": (TuneSecondsOpt, None),
+    "ensemble": (EnsembleOpt, 1),
+    "ensemble_batched": (EnsembleBatchedOpt, False),
+}
+_SETTING_NAMES = {"layers": "num_layers"}  # CLI name -> LSTMForecaster name, where they differ
 
 
-def lstm_settings(values: dict[str, Any]) -> dict[str, Any]:
-    """The LSTMForecaster settings among a command's parameters."""
-    return {setting: values[name] for name, setting in LSTM_PARAMS.items() if name in values}
+def with_options(*groups: dict[str, tuple[Any, Any]]):
+    """Give a command every option of ``groups`` without listing them in its signature: the
+    command takes ``**options`` and receives them there (typer reads ``__signature__``)."""
+
+    def decorate(func):
+        own = inspect.signature(func, eval_str=True)
+        kept = [p for p in own.parameters.values() if p.kind is not p.VAR_KEYWORD]
+        added = [
+            inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=d, annotation=a)
+            for group in groups
+            for name, (a, d) in group.items()
+        ]
+
+        @functools.wraps(func)
+        def command(**values):
+            return func(**values)
+
+        command.__signature__ = own.replace(parameters=[*kept, *added])
+        command.__annotations__ = {p.name: p.annotation for p in (*kept, *added)}
+        return command
+
+    return decorate
+
+
+def pick(options: dict[str, Any], group: dict[str, tuple[Any, Any]]) -> dict[str, Any]:
+    """The values of one option group."""
+    return {name: options[name] for name in group}
+
+
+def lstm_settings(options: dict[str, Any]) -> dict[str, Any]:
+    """The LSTMForecaster settings among a command's options."""
+    return {_SETTING_NAMES.get(name, name): options[name] for name in LSTM_OPTIONS}
 
 
 def _load_config(ctx: typer.Context, param: typer.CallbackParam, value: Path | None):
@@ -126,9 +196,7 @@ ConfigOpt = Annotated[
 
 
 def resolved(values: dict[str, Any]) -> dict[str, Any]:
-    """A command's final option values as JSON-ready data (metrics.json records them)."""
-    return {
-        k: (str(v) if isinstance(v, Path) else v)
-        for k, v in values.items()
-        if not k.startswith("_")
-    }
+    """A command's final option values as JSON-ready data (metrics.json records them);
+    ``values`` is its ``locals()``, the grouped ``options`` flattened in."""
+    flat = {**{k: v for k, v in values.items() if k != "options"}, **values.get("options", {})}
+    return {k: (str(v) if isinstance(v, Path) else v) for k, v in flat.items()}
