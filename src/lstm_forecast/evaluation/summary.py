@@ -102,6 +102,14 @@ def strategy_curves(result: BacktestResult, kind: str = "long_flat") -> pd.DataF
     return pd.DataFrame(curves, index=pd.DatetimeIndex(origins))
 
 
+def _ticker_groups(data: pd.DataFrame, tickers: list[str]):
+    """(ticker, rows, pooled?) for each ticker, and ("ALL", all rows, True) if several."""
+    groups = [(t, data[data["ticker"] == t], False) for t in tickers]
+    if len(tickers) > 1:
+        groups.append(("ALL", data, True))
+    return groups
+
+
 def metrics_table(result: BacktestResult) -> pd.DataFrame:
     """The metrics of every model, per ticker and pooled, ranked by RMSE within each ticker."""
     h, cost = result.settings.horizon, result.settings.cost_bps
@@ -114,10 +122,7 @@ def metrics_table(result: BacktestResult) -> pd.DataFrame:
     }
     rows = []
     tickers = list(result.prices.columns)
-    groups = [(t, data[data["ticker"] == t], False) for t in tickers]
-    if len(tickers) > 1:
-        groups.append(("ALL", data, True))
-    for ticker, subset, panel in groups:
+    for ticker, subset, panel in _ticker_groups(data, tickers):
         scale = float(np.nanmean([scales[t] for t in tickers])) if panel else scales[ticker]
         for name, group in subset.groupby("model", sort=False):
             naive_errors = naive.loc[list(zip(group["origin"], group["ticker"], strict=True))]
@@ -163,12 +168,8 @@ def buy_and_hold(result: BacktestResult) -> pd.DataFrame:
     trading figures, which is the same whatever model is tested."""
     data = result.predictions.merge(_benchmarks(result), on=["origin", "ticker"], how="left")
     naive = data[data["model"] == "naive"]
-    tickers = list(result.prices.columns)
-    groups = [(t, naive[naive["ticker"] == t], False) for t in tickers]
-    if len(tickers) > 1:
-        groups.append(("ALL", naive, True))
     rows = []
-    for ticker, group, panel in groups:
+    for ticker, group, panel in _ticker_groups(naive, list(result.prices.columns)):
         daily, position = _strategy(group, "buy_hold", 0.0, panel)
         rows.append({"ticker": ticker, **performance(daily, position)})
     return pd.DataFrame(rows)

@@ -295,36 +295,26 @@ class LSTMForecaster(BaseForecaster):
             )
         self.train_start_, self.train_end_ = prices.index[0], prices.index[-1]
 
+    def _blank_net(self) -> ForecastNet:
+        return ForecastNet(
+            self.hidden_size,
+            self.num_layers,
+            self.variant,
+            self.dropout,
+            self.horizon,
+            self.path,
+            self.device,
+        )
+
     def _member_nets(self) -> list[ForecastNet]:
-        return [
-            ForecastNet(
-                self.hidden_size,
-                self.num_layers,
-                self.variant,
-                self.dropout,
-                self.horizon,
-                self.path,
-                self.device,
-            )
-            for _ in range(self.ensemble)
-        ]
+        return [self._blank_net() for _ in range(self.ensemble)]
 
     def new_net(self) -> nn.Module:
         """The untrained network: member ``k`` of an ensemble starts from seed ``seed + k``."""
         nets = []
         for k in range(self.ensemble):
             torch.manual_seed(self.seed + k)
-            nets.append(
-                ForecastNet(
-                    self.hidden_size,
-                    self.num_layers,
-                    self.variant,
-                    self.dropout,
-                    self.horizon,
-                    self.path,
-                    self.device,
-                )
-            )
+            nets.append(self._blank_net())
         return nets[0] if self.ensemble == 1 else EnsembleNet(nets)
 
     def _tune(self, prices: pd.DataFrame) -> None:

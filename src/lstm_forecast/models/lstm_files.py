@@ -28,6 +28,7 @@ from ..training.files import (
     read_json,
     read_tensors,
     sha256,
+    writable_home,
     write_json,
     write_tensors,
 )
@@ -134,11 +135,8 @@ def check_destination(directory: str | Path, overwrite: bool = False) -> None:
         if not os.access(directory, os.W_OK | os.X_OK):
             raise ModelFileError(f"{directory}: not writable; choose another --out")
         return
-    parent = directory.parent
-    while not parent.exists() and parent != parent.parent:
-        parent = parent.parent
-    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
-        raise ModelFileError(f"{directory}: cannot be created in {parent}; choose another --out")
+    if writable_home(directory) is None:
+        raise ModelFileError(f"{directory}: cannot be created there; choose another --out")
 
 
 def _own_temp(name: str) -> bool:

@@ -68,14 +68,13 @@ def tune_lstm(
     """Search :data:`SPACE` around the ``base`` settings of an :class:`LSTMForecaster`."""
     import optuna
 
+    from ..features import horizon_target
     from .lstm import LSTMForecaster
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     horizon = int(base.get("horizon", 1))
     blocks = inner_folds(prices.index, folds, share, horizon)
-    target = np.log(prices).diff().shift(-1)  # one-day returns; horizon sums below
-    if horizon > 1:
-        target = target.rolling(horizon).sum().shift(-(horizon - 1))
+    target = horizon_target(prices, horizon)
 
     def objective(trial) -> float:
         settings = {

@@ -63,23 +63,33 @@ def _cell(value, fmt: str) -> str:
     return html.escape(fmt.format(value))
 
 
+LEFT = {"model", "ticker", "verdict", "tuned"}
+
+
+def html_table(frame: pd.DataFrame, columns, table_id: str, row_class=lambda record: "") -> str:
+    """A table of ``columns`` (key, heading, format) of ``frame``; text columns left-aligned."""
+    head = "".join(f"<th>{html.escape(label)}</th>" for _, label, _ in columns)
+    rows = "".join(
+        f'<tr class="{row_class(record)}">'
+        + "".join(
+            f'<td class="{"l" if key in LEFT else ""}">{_cell(record[key], fmt)}</td>'
+            for key, _, fmt in columns
+        )
+        + "</tr>"
+        for record in frame.to_dict("records")
+    )
+    return f'<table id="{table_id}"><tr>{head}</tr>{rows}</table>'
+
+
+def _verdict_class(record: dict) -> str:
+    if record["verdict"].startswith("beats"):
+        return "good"
+    return "bad" if record["verdict"].startswith("significantly worse") else ""
+
+
 def metrics_html(table: pd.DataFrame) -> str:
     """The metrics table, verdicts coloured."""
-    head = "".join(f"<th>{html.escape(label)}</th>" for _, label, _ in COLUMNS)
-    rows = []
-    for record in table.to_dict("records"):
-        css = (
-            "good"
-            if record["verdict"].startswith("beats")
-            else ("bad" if record["verdict"].startswith("significantly worse") else "")
-        )
-        cells = "".join(
-            f'<td class="{"l" if key in ("model", "ticker", "verdict") else ""}">'
-            f"{_cell(record[key], fmt)}</td>"
-            for key, _, fmt in COLUMNS
-        )
-        rows.append(f'<tr class="{css}">{cells}</tr>')
-    return f'<table id="metrics"><tr>{head}</tr>{"".join(rows)}</table>'
+    return html_table(table, COLUMNS, "metrics", _verdict_class)
 
 
 def figures(result: BacktestResult) -> dict[str, bytes]:
@@ -98,20 +108,6 @@ def figures(result: BacktestResult) -> dict[str, bytes]:
         ),
         "errors.png": plots.error_plot(result.predictions, h),
     }
-
-
-def _simple_table(frame: pd.DataFrame, columns, table_id: str) -> str:
-    head = "".join(f"<th>{html.escape(label)}</th>" for _, label, _ in columns)
-    rows = "".join(
-        "<tr>"
-        + "".join(
-            f'<td class="{"l" if key in ("model", "ticker") else ""}">{_cell(rec[key], fmt)}</td>'
-            for key, _, fmt in columns
-        )
-        + "</tr>"
-        for rec in frame.to_dict("records")
-    )
-    return f'<table id="{table_id}"><tr>{head}</tr>{rows}</table>'
 
 
 def write_report(
@@ -178,7 +174,7 @@ a cloud with no tilt, or forecasts squeezed near 0, shows none.</p>
 <p class="note">Per refit: the training window, for trained models how many epochs ran and which
 was kept (lowest validation loss), and the out-of-sample RMSE and R² against the random walk
 over the origins that refit forecast (all tickers pooled). Also in refits.csv.</p>
-{_simple_table(refits, REFIT_COLUMNS, "refits")}
+{html_table(refits, REFIT_COLUMNS, "refits")}
 <h2>Trading on the forecasts</h2>
 <p class="note">Buy and hold over the same test origins (the yardstick, the same for every
 model): {html.escape(hold_text)}.</p>

@@ -22,6 +22,15 @@ class ModelFileError(RuntimeError):
     """A model or checkpoint file that is missing, truncated, corrupted, tampered or mismatched."""
 
 
+def writable_home(path: Path) -> Path | None:
+    """The nearest existing ancestor of ``path`` if it is a directory we may create files in
+    (where ``path`` would be made); None otherwise."""
+    home = Path(path).parent
+    while not home.exists() and home != home.parent:
+        home = home.parent
+    return home if home.is_dir() and os.access(home, os.W_OK | os.X_OK) else None
+
+
 def _atomic_write(path: Path, write) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import copy
 import math
-import os
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -32,7 +31,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from .files import ModelFileError, read_bundle, write_tensors
+from .files import ModelFileError, read_bundle, writable_home, write_tensors
 
 
 class TrainingError(RuntimeError):
@@ -173,11 +172,8 @@ def check_checkpoint_path(checkpoint: Path, resume: bool) -> None:
     parent = path.parent
     if parent.exists() and not parent.is_dir():
         raise ModelFileError(f"{parent}: is not a directory; fix --checkpoint")
-    probe = parent
-    while not probe.exists() and probe != probe.parent:
-        probe = probe.parent
-    if not probe.is_dir() or not os.access(probe, os.W_OK | os.X_OK):
-        raise ModelFileError(f"{path}: cannot be written in {probe}; choose another --checkpoint")
+    if writable_home(path) is None:
+        raise ModelFileError(f"{path}: cannot be written there; choose another --checkpoint")
     if path.exists() and not resume:
         raise ModelFileError(
             f"{path}: exists; pass --resume to continue from it, or choose another --checkpoint"
