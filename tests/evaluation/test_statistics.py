@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import statsmodels.api as sm
+from scipy import signal as sps_signal
 from scipy import stats as sps
 
 from lstm_forecast.evaluation import metrics
@@ -66,11 +67,11 @@ def test_diebold_mariano_by_hand():
 def test_diebold_mariano_identical_and_verdicts():
     e = np.arange(10.0)
     assert np.isnan(diebold_mariano(e, e).statistic)
-    assert verdict(float("nan"), 0.0) == "same forecasts as the random walk"
-    assert verdict(0.03, 0.01) == "beats the random walk at the 5% level"
-    assert verdict(0.005, 0.01) == "beats the random walk at the 1% level"
-    assert verdict(0.5, 0.0) == "no evidence of skill"
-    assert verdict(0.99, -0.1) == "significantly worse than the random walk"
+    assert verdict(float("nan"), False) == "same forecasts as the random walk"
+    assert verdict(0.03, True) == "beats the random walk (family-wise 5%)"
+    assert verdict(0.03, False) == "no evidence once every test is counted"
+    assert verdict(0.5, False) == "no evidence of skill"
+    assert verdict(0.99, False) == "significantly worse than the random walk"
 
 
 def test_strategy_by_hand():
@@ -111,3 +112,83 @@ def test_pesaran_timmermann_gives_always_up_no_credit():
     statistic, p = pesaran_timmermann(y, np.ones(500))
     assert np.isnan(statistic) and np.isnan(p)
     assert metrics.hit_rate(y, np.ones(500))[2] < 0.05  # the coin test is fooled
+
+
+def _hac_uniform_se2(y: np.ndarray, x: np.ndarray | None, lags: int) -> np.ndarray:
+    design = np.ones((len(y), 1)) if x is None else sm.add_constant(x)
+    fit = sm.OLS(y, design).fit(
+        cov_type="HAC", cov_kwds={"maxlags": lags, "kernel": "uniform", "use_correction": False}
+    )
+    return fit
+
+
+def test_overlapping_dm_uses_equal_weights_over_h_minus_1_lags():
+    rng = np.random.default_rng(3)
+    e = rng.normal(size=(305, 2))
+    e1 = np.convolve(e[:, 0], np.ones(5), "valid")  # MA(4): 5-day overlapping errors
+    e2 = np.convolve(e[:, 1], np.ones(5), "valid")
+    d, n, h = e1**2 - e2**2, len(e1), 5
+    fit = _hac_uniform_se2(d, None, h - 1)
+    hln = fit.tvalues[0] * np.sqrt((n + 1 - 2 * h + h * (h - 1) / n) / n)
+    result = diebold_mariano(e1, e2, h)
+    assert result.statistic == pytest.approx(hln, rel=1e-10)
+    assert newey_west_variance(d, 4, "uniform") / n == pytest.approx(fit.bse[0] ** 2, rel=1e-10)
+
+
+def test_overlapping_hit_rate_is_a_hac_t_test():
+    rng = np.random.default_rng(4)
+    y = np.convolve(rng.normal(size=404), np.ones(5), "valid")
+    f = np.convolve(rng.normal(size=419), np.ones(20), "valid")
+    rate, n, p = metrics.hit_rate(y, f, horizon=5)
+    hit = (np.sign(y) == np.sign(f)).astype(float)
+    fit = _hac_uniform_se2(hit - 0.5, None, 4)
+    t = fit.tvalues[0] * np.sqrt((n + 1 - 10 + 20 / n) / n)
+    assert rate == pytest.approx(hit.mean()) and n == len(y)
+    assert p == pytest.approx(sps.t.sf(t, n - 1), rel=1e-9)
+    assert metrics.hit_rate(y, f)[2] != p  # one-day forecasts keep the binomial test
+
+
+def test_overlapping_pesaran_timmermann_uses_every_h_th_origin():
+    rng = np.random.default_rng(5)
+    y, f = rng.normal(size=103), rng.normal(size=103)
+    # origins 102, 97, ..., 2: 21 non-overlapping 5-day windows
+    assert pesaran_timmermann(y, f, horizon=5) == pesaran_timmermann(y[2::5], f[2::5])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("rule", ["momentum", "moving average"])
+def test_overlapping_tests_have_their_size(rule):
+    """4,000 random walks, 5-day forecasts from a rule whose sign persists for weeks (the 20-day
+    return, or the gap between a 20-day EMA and the price), so hits come in runs: each
+    one-sided 5% test rejects in 3-7% of the samples, where the binomial test, which ignores
+    the overlap, rejects in about 15%.
+
+    DM compares f with -f, which have the same expected loss on a random walk. Its statistic
+    is skewed here (f at t+k contains the outcome at t), so "f beats -f" and "-f beats f"
+    reject in about 3% and 8% (2,000 samples, ``benchmarks/size.py``); their mean, the size
+    of the pair, is about 5.5%.
+    """
+    rng = np.random.default_rng(0)
+    h, n, samples = 5, 500, 4000
+    rejects = {"dm": 0, "dm_mirror": 0, "hit": 0, "pt": 0, "binomial": 0}
+    for _ in range(samples):
+        walk = np.concatenate([[0.0], np.cumsum(rng.normal(size=n + 60))])
+        origin = np.arange(50, 50 + n)
+        y = walk[origin + h] - walk[origin]
+        if rule == "momentum":
+            f = walk[origin] - walk[origin - 20]
+        else:
+            ema = sps_signal.lfilter([2 / 21], [1, -19 / 21], walk, zi=[19 / 21 * walk[0]])[0]
+            f = ema[origin] - walk[origin]
+        rejects["dm"] += diebold_mariano(y - f, y + f, h).p_better < 0.05
+        rejects["dm_mirror"] += diebold_mariano(y + f, y - f, h).p_better < 0.05
+        rejects["hit"] += metrics.hit_rate(y, f, h)[2] < 0.05
+        rejects["pt"] += pesaran_timmermann(y, f, h)[1] < 0.05
+        rejects["binomial"] += metrics.hit_rate(y, f)[2] < 0.05
+    rates = {k: v / samples for k, v in rejects.items()}
+    rates["dm_pair"] = (rates["dm"] + rates["dm_mirror"]) / 2
+    assert all(0.03 <= rates[k] <= 0.07 for k in ("dm_pair", "hit", "pt")), rates
+    assert (
+        0.01 <= min(rates["dm"], rates["dm_mirror"]) <= max(rates["dm"], rates["dm_mirror"]) <= 0.1
+    )
+    assert rates["binomial"] > 0.10, rates

@@ -9,7 +9,8 @@ On returns (forecast :math:`\hat y`, actual :math:`y`, over the test origins):
   :math:`b = 0` it asks "better than the random walk?".
 * Hit rate: the share of origins where :math:`\mathrm{sign}(\hat y) = \mathrm{sign}(y)`
   (zero forecasts and zero outcomes left out), with the one-sided binomial p-value of doing
-  at least that well by coin flips.
+  at least that well by coin flips; for h > 1 a HAC t-test instead, because overlapping
+  windows make hits come in runs (:mod:`.stats`).
 
 On prices (:math:`\hat P = P_t e^{\hat y}`): RMSE, MAE, MAPE
 :math:`100\,\overline{|P-\hat P|/P}`, and MASE: MAE divided by the in-sample MAE of the
@@ -20,6 +21,8 @@ from __future__ import annotations
 
 import numpy as np
 from scipy import stats
+
+from .stats import hln_t
 
 
 def rmse(actual: np.ndarray, forecast: np.ndarray) -> float:
@@ -41,16 +44,23 @@ def oos_r2(actual: np.ndarray, forecast: np.ndarray, benchmark: np.ndarray | flo
     return float(1.0 - np.sum((actual - forecast) ** 2) / denominator)
 
 
-def hit_rate(actual: np.ndarray, forecast: np.ndarray) -> tuple[float, int, float]:
-    """(hit rate, number of calls, one-sided binomial p-value against a fair coin)."""
+def hit_rate(
+    actual: np.ndarray, forecast: np.ndarray, horizon: int = 1
+) -> tuple[float, int, float]:
+    """(hit rate, number of calls, one-sided p-value against a fair coin): binomial for
+    ``horizon`` 1, the overlap-robust t-test of :func:`.stats.hln_t` above."""
     actual, forecast = np.asarray(actual), np.asarray(forecast)
     called = (forecast != 0) & (actual != 0)
     n = int(called.sum())
     if n == 0:
         return float("nan"), 0, float("nan")
-    hits = int((np.sign(forecast[called]) == np.sign(actual[called])).sum())
-    p_value = stats.binomtest(hits, n, 0.5, alternative="greater").pvalue
-    return hits / n, n, float(p_value)
+    hit = np.sign(forecast[called]) == np.sign(actual[called])
+    if horizon > 1:
+        statistic, _ = hln_t(hit - 0.5, horizon)
+        p_value = stats.t.sf(statistic, df=n - 1) if np.isfinite(statistic) else float("nan")
+        return float(hit.mean()), n, float(p_value)
+    p_value = stats.binomtest(int(hit.sum()), n, 0.5, alternative="greater").pvalue
+    return float(hit.mean()), n, float(p_value)
 
 
 def price_errors(actual_price: np.ndarray, forecast_price: np.ndarray, naive_scale: float) -> dict:
