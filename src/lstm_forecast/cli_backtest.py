@@ -57,6 +57,7 @@ def backtest(
     run_settings = resolved(locals())
     from .data import DataError
     from .evaluation.backtest import BacktestSettings, run_backtest
+    from .evaluation.luck import luck_table
     from .evaluation.splits import walk_forward_splits
     from .evaluation.summary import metrics_table
     from .models import MODELS
@@ -124,9 +125,10 @@ def backtest(
                     lambda name, done: bar.update(task, advance=done, description=f"{name} done"),
                 )
             table = metrics_table(result)
-            _print_ranking(table, result, data)
+            luck = luck_table(result, table)
+            _print_ranking(table, result, data, luck)
             if run is not None:
-                report = write_outputs(result, table, run, data, run_settings)
+                report = write_outputs(result, table, run, data, run_settings, luck)
                 run.commit()
     except typer.Exit:
         raise
@@ -143,8 +145,8 @@ def backtest(
 
 SHORT = {
     "no evidence of skill": "no evidence",
-    "beats the random walk at the 5% level": "beats it (5%)",
-    "beats the random walk at the 1% level": "beats it (1%)",
+    "beats the random walk (family-wise 5%)": "beats it",
+    "no evidence once every test is counted": "luck (p<5% alone)",
     "significantly worse than the random walk": "worse (sig.)",
     "same forecasts as the random walk": "benchmark",
 }
@@ -154,7 +156,7 @@ def _fmt(value: float, spec: str) -> str:
     return "-" if value != value else spec.format(value)
 
 
-def _print_ranking(table, result, source: str) -> None:
+def _print_ranking(table, result, source: str, luck) -> None:
     pooled = "ALL" if "ALL" in set(table["ticker"]) else table["ticker"].iloc[0]
     rows = table[table["ticker"] == pooled]
     first, last = result.predictions["origin"].min(), result.predictions["origin"].max()
@@ -164,7 +166,7 @@ def _print_ranking(table, result, source: str) -> None:
         f"{len(result.folds)} refits, ranked by RMSE",
         title_justify="left",
     )
-    for column in ("model", "RMSE", "R² vs RW", "hits", "p(DM)", "vs RW", "Sharpe"):
+    for column in ("model", "RMSE", "R² vs RW", "hits", "p(DM)", "vs RW", "Sharpe", "DSR"):
         left = column in ("model", "vs RW")
         ranking.add_column(column, justify="left" if left else "right", no_wrap=True)
     for row in rows.itertuples():
@@ -176,10 +178,16 @@ def _print_ranking(table, result, source: str) -> None:
             _fmt(row.dm_p, "{:.3f}"),
             SHORT.get(row.verdict, row.verdict),
             _fmt(row.lf_sharpe, "{:.2f}"),
+            _fmt(row.lf_dsr, "{:.2f}"),
         )
     console.print(ranking)
     console.print(
         "R² vs RW: out-of-sample R² against the random walk (RW). hits: share of "
-        "directions called right. p(DM), vs RW: one-sided Diebold-Mariano test of "
-        "beating the RW. Sharpe: long/flat on the forecast sign, net of costs."
+        "directions called right. p(DM): one-sided Diebold-Mariano test of beating the RW, "
+        "unadjusted. vs RW: 'beats it' only if Romano-Wolf StepM keeps the model at 5% over "
+        "every model and ticker tested. Sharpe: long/flat on the forecast sign, net of costs; "
+        "DSR: its Deflated Sharpe Ratio (above 0.95: more than the luck of that many tries)."
     )
+    from .evaluation.luck import plain_words
+
+    console.print(plain_words(luck, int((table["model"] != "naive").sum())))

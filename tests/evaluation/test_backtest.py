@@ -1,12 +1,15 @@
 """The backtest end to end: causality, parallel = serial, no false skill, real skill found."""
 
+from types import SimpleNamespace
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from lstm_forecast.data import read_prices
 from lstm_forecast.evaluation.backtest import BacktestSettings, run_backtest
-from lstm_forecast.evaluation.summary import metrics_table
+from lstm_forecast.evaluation.luck import luck_table, plain_words
+from lstm_forecast.evaluation.summary import _configurations, metrics_table
 
 SMALL_LSTM = {"lstm": dict(lookback=10, hidden_size=16, epochs=20, learning_rate=3e-3)}
 
@@ -79,6 +82,8 @@ def test_random_walk_shows_no_significant_skill():
     table = metrics_table(result)
     others = table[table["model"] != "naive"]
     assert (others["dm_p"] > 0.01).all(), others[["model", "dm_p"]]
+    assert not others["stepm"].any() and not others["verdict"].str.startswith("beats").any()
+    assert table["spa_p"].iloc[0] > 0.05 and table.set_index("model").loc["naive", "in_mcs"]
     noise = 3 / np.sqrt(others["hit_n"])  # three standard errors of a fair coin
     assert (abs(others["hit_rate"] - 0.5) < noise).all(), others[["model", "hit_rate"]]
 
@@ -94,7 +99,26 @@ def test_planted_component_is_found():
     table = metrics_table(result).set_index(["model", "ticker"])
     pooled = table.loc[("lstm", "ALL")]
     assert pooled["dm_p"] < 0.01 and pooled["r2_vs_zero"] > 0.03
-    assert pooled["verdict"] == "beats the random walk at the 1% level"
+    assert pooled["verdict"] == "beats the random walk (family-wise 5%)" and pooled["stepm"]
+    assert table.loc[("lstm", "X"), "stepm"] and table.loc[("lstm", "Y"), "stepm"]
+    assert pooled["spa_p"] < 0.05 and not table.loc[("naive", "ALL"), "in_mcs"]
+    assert pooled["dm_p_holm"] >= pooled["dm_p"]
+    luck = luck_table(result, metrics_table(result)).set_index("ticker")
+    assert luck.loc["ALL", "stepm"] == "lstm" and luck.loc["ALL", "spa_p"] < 0.05
+    sentence = plain_words(luck.reset_index(), tests=3)
+    assert (
+        "still beat it at the 5% family-wise level: lstm on X; lstm on Y; lstm on ALL" in sentence
+    )
+
+
+def test_configurations_count_every_tuning_trial():
+    refits = pd.DataFrame({"model": ["lstm", "lstm", "ols", "ols"], "trials": [5, 4, None, None]})
+    result = SimpleNamespace(
+        settings=BacktestSettings(models=("naive", "lstm", "ols")), refits=refits
+    )
+    assert _configurations(result) == 1 + 9  # ols, and 9 LSTM configurations tried
+    result.refits = refits.assign(trials=None)
+    assert _configurations(result) == 2
 
 
 def test_history_too_short_for_lookback_and_test_window(stocks):

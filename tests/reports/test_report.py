@@ -2,6 +2,7 @@
 
 import base64
 import io
+import json
 import os
 import re
 import shutil
@@ -54,6 +55,23 @@ def test_report_is_self_contained(report):
     assert "no evidence of skill" in page or "beats the random walk" in page
     for name in ("predictions.csv", "metrics.csv", "metrics.json", "errors.png"):
         assert (report.parent / name).stat().st_size > 0
+
+
+def test_report_asks_whether_it_could_be_luck(report):
+    page = report.read_text()
+    luck = page.split("<h2>Could this be luck?</h2>")[1].split("<h2>")[0]
+    assert "After counting all 9 comparisons with the random walk" in luck
+    rows = re.findall(r"<tr", luck.split('id="luck"')[1].split("</table>")[0])
+    assert len(rows) == 1 + 3  # header + KO, PG, ALL
+    assert "p (DM, unadjusted)" in page and "p (DM, Holm)" in page
+    document = json.loads((report.parent / "metrics.json").read_text())
+    groups = document["could_this_be_luck"]["groups"]
+    assert [g["ticker"] for g in groups] == ["KO", "PG", "ALL"]
+    # 3 models x 2 rules x 3 groups tried: the expected best of 18 skill-less Sharpe ratios
+    assert all(g["sharpe_trials"] == 18 and 0 <= g["pbo"] <= 1 for g in groups)
+    assert document["could_this_be_luck"]["summary"].startswith("After counting all 9")
+    row = document["metrics"][1]
+    assert {"spa_p", "stepm", "in_mcs", "dm_p_holm", "lf_dsr", "ls_psr"} <= set(row)
 
 
 def browser(*args, tmp_path):

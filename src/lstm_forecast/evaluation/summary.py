@@ -4,25 +4,37 @@ pooled rows (ticker ``ALL``) when there are several tickers.
 MASE is scaled by the naive forecast's in-sample MAE over the last 252 training days (over
 decades of training data, early price levels would make the scale meaningless).
 Pooled figures treat the tickers as one panel: errors are summed over all forecasts, the
-Diebold-Mariano test runs on the cross-sectional mean of the loss differential per date,
-and the strategy holds an equal-weight portfolio of the per-ticker positions.
+Diebold-Mariano and hit-rate tests run on the cross-sectional mean per date (tickers that
+move together are not independent evidence), and the strategy holds an equal-weight
+portfolio of the per-ticker positions.
+
+Every p-value in a row is unadjusted: one test, as if it were the only one. The family-wise
+columns (:mod:`.family`) count them all: ``spa_p`` (does any model beat the random walk on
+this ticker?), ``stepm`` (kept by Romano-Wolf StepM at 5% over every model on every ticker and
+pooled: only then the verdict says "beats"), ``in_mcs`` (in the 90% Model Confidence Set),
+``dm_p_holm`` (Holm-adjusted DM p-values over all rows); and for each strategy the
+Probabilistic and Deflated Sharpe Ratios (:mod:`.overfitting`), with ``sharpe_trials`` the
+number of strategies the run tried and ``luck_sharpe`` the best annualised Sharpe ratio that
+many skill-less tries would give on average.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from ..features import horizon_target, log_returns
-from . import metrics
+from . import family, metrics
 from .backtest import BacktestResult
-from .stats import diebold_mariano_from_differential, pesaran_timmermann, verdict
-from .strategy import performance, strategy_returns
+from .overfitting import deflated_sharpe, expected_max_sharpe, probabilistic_sharpe, sharpe_moments
+from .stats import diebold_mariano_from_differential, hln_t, pesaran_timmermann, verdict
+from .strategy import TRADING_DAYS, performance, strategy_returns
 
 MASE_DAYS = 252  # MASE scale: naive in-sample MAE over the last year before the test period
 
 
-def _benchmarks(result: BacktestResult) -> pd.DataFrame:
+def outcomes(result: BacktestResult) -> pd.DataFrame:
     """Per (origin, ticker): historical-mean forecast known then, and the next-day return."""
     prices, h = result.prices, result.settings.horizon
     y = horizon_target(prices, h)
@@ -42,14 +54,16 @@ def _row(
     group: pd.DataFrame, naive_errors: pd.Series, h: int, scale: float, cost: float, panel: bool
 ) -> dict:
     forecast, actual = group["forecast"].to_numpy(), group["actual"].to_numpy()
-    hit, calls, hit_p = metrics.hit_rate(actual, forecast)
+    hit, calls, hit_p = metrics.hit_rate(actual, forecast, h)
+    if panel:
+        hit_p = _pooled_hit_p(group, h)
     errors = actual - forecast
     differential = pd.Series(errors**2 - naive_errors.to_numpy() ** 2, index=group["origin"])
     if panel:
         differential = differential.groupby(level=0).mean()
     dm = diebold_mariano_from_differential(differential.to_numpy(), h)
     r2_zero = metrics.oos_r2(actual, forecast, 0.0)
-    pt = pesaran_timmermann(actual, forecast)
+    pt = pesaran_timmermann(actual, forecast, h)
     row = {
         "n": len(group),
         "rmse": metrics.rmse(actual, forecast),
@@ -63,18 +77,34 @@ def _row(
         "pt_p": pt[1],
         "dm_stat": dm.statistic,
         "dm_p": dm.p_better,
-        "verdict": verdict(dm.p_better, r2_zero),
+        "verdict": "",
         **metrics.price_errors(
             group["actual_price"].to_numpy(), group["forecast_price"].to_numpy(), scale
         ),
     }
     for kind, prefix in (("long_flat", "lf"), ("long_short", "ls")):
-        daily, position = _strategy(group, kind, cost, panel)
+        daily, position = strategy_daily(group, kind, cost, panel)
         row.update({f"{prefix}_{k}": v for k, v in performance(daily, position).items()})
+        sharpe, n, skew, kurtosis = sharpe_moments(daily)
+        row[f"{prefix}_psr"] = probabilistic_sharpe(sharpe, n, skew, kurtosis)
+        row[f"_{prefix}_moments"] = (sharpe, n, skew, kurtosis)
     return row
 
 
-def _strategy(group: pd.DataFrame, kind: str, cost: float, panel: bool):
+def _pooled_hit_p(group: pd.DataFrame, h: int) -> float:
+    """Hit-rate p-value of a panel: the HAC t-test on the per-date mean of hit - 1/2."""
+    called = group[(group["forecast"] != 0) & (group["actual"] != 0)]
+    hit = np.sign(called["forecast"]) == np.sign(called["actual"])
+    per_date = (hit.astype(float) - 0.5).groupby(called["origin"].to_numpy()).mean()
+    statistic, n = hln_t(per_date.to_numpy(), h)
+    return float(stats.t.sf(statistic, df=n - 1)) if np.isfinite(statistic) else float("nan")
+
+
+def strategy_daily(
+    group: pd.DataFrame, kind: str, cost: float, panel: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """(daily net returns, positions) of trading ``kind`` on ``group``'s forecasts (rows of
+    predictions merged with :func:`outcomes`); a panel holds the equal-weight portfolio."""
     parts = []
     for _, one in group.groupby("ticker", sort=False):
         daily, position = strategy_returns(
@@ -91,18 +121,18 @@ def _strategy(group: pd.DataFrame, kind: str, cost: float, panel: bool):
 
 def strategy_curves(result: BacktestResult, kind: str = "long_flat") -> pd.DataFrame:
     """Cumulative net log return of each model's strategy (pooled), plus buy-and-hold."""
-    data = result.predictions.merge(_benchmarks(result), on=["origin", "ticker"], how="left")
+    data = result.predictions.merge(outcomes(result), on=["origin", "ticker"], how="left")
     curves = {}
     for name, group in data.groupby("model", sort=False):
-        daily, _ = _strategy(group, kind, result.settings.cost_bps, panel=True)
+        daily, _ = strategy_daily(group, kind, result.settings.cost_bps, panel=True)
         curves[name] = np.cumsum(daily)
     naive = data[data["model"] == "naive"]  # every model shares these origins and tickers
-    curves["buy & hold"] = np.cumsum(_strategy(naive, "buy_hold", 0.0, panel=True)[0])
+    curves["buy & hold"] = np.cumsum(strategy_daily(naive, "buy_hold", 0.0, panel=True)[0])
     origins = np.sort(data["origin"].unique())
     return pd.DataFrame(curves, index=pd.DatetimeIndex(origins))
 
 
-def _ticker_groups(data: pd.DataFrame, tickers: list[str]):
+def ticker_groups(data: pd.DataFrame, tickers: list[str]):
     """(ticker, rows, pooled?) for each ticker, and ("ALL", all rows, True) if several."""
     groups = [(t, data[data["ticker"] == t], False) for t in tickers]
     if len(tickers) > 1:
@@ -113,7 +143,7 @@ def _ticker_groups(data: pd.DataFrame, tickers: list[str]):
 def metrics_table(result: BacktestResult) -> pd.DataFrame:
     """The metrics of every model, per ticker and pooled, ranked by RMSE within each ticker."""
     h, cost = result.settings.horizon, result.settings.cost_bps
-    data = result.predictions.merge(_benchmarks(result), on=["origin", "ticker"], how="left")
+    data = result.predictions.merge(outcomes(result), on=["origin", "ticker"], how="left")
     naive = data[data["model"] == "naive"].set_index(["origin", "ticker"])["actual"]
     first_test = data["origin"].min()
     scales = {
@@ -122,7 +152,7 @@ def metrics_table(result: BacktestResult) -> pd.DataFrame:
     }
     rows = []
     tickers = list(result.prices.columns)
-    for ticker, subset, panel in _ticker_groups(data, tickers):
+    for ticker, subset, panel in ticker_groups(data, tickers):
         scale = float(np.nanmean([scales[t] for t in tickers])) if panel else scales[ticker]
         for name, group in subset.groupby("model", sort=False):
             naive_errors = naive.loc[list(zip(group["origin"], group["ticker"], strict=True))]
@@ -133,12 +163,92 @@ def metrics_table(result: BacktestResult) -> pd.DataFrame:
                     **_row(group, naive_errors, h, scale, cost, panel),
                 }
             )
-    table = pd.DataFrame(rows)
+    table = _family_columns(pd.DataFrame(rows), data, tickers, h)
+    table = _deflate(table, _configurations(result))
     order = {t: k for k, t in enumerate([*tickers, "ALL"])}
     table["_t"] = table["ticker"].map(order)
     return (
         table.sort_values(["_t", "rmse"], kind="stable").drop(columns="_t").reset_index(drop=True)
     )
+
+
+def _losses(data: pd.DataFrame, tickers: list[str]) -> dict[str, pd.DataFrame]:
+    """Squared errors per group (each ticker, and "ALL": the mean over tickers per date):
+    rows the origins, one column per model."""
+    squared = data.assign(loss=(data["actual"] - data["forecast"]) ** 2)
+    frames = {}
+    for ticker, subset, _ in ticker_groups(squared, tickers):
+        frames[ticker] = subset.pivot_table(
+            index="origin", columns="model", values="loss", aggfunc="mean", sort=False
+        ).dropna()
+    return frames
+
+
+def _family_columns(
+    table: pd.DataFrame, data: pd.DataFrame, tickers: list[str], h: int
+) -> pd.DataFrame:
+    """SPA per group, the MCS per group, one StepM over every model on every ticker and
+    pooled, Holm over every DM p-value; then the verdicts (see the module doc)."""
+    frames = _losses(data, tickers)
+    spa, mcs, differentials = {}, {}, {}
+    for group, losses in frames.items():
+        bench, others = losses["naive"], losses.drop(columns="naive")
+        block = family.block_length(others.sub(bench, axis=0), h)
+        spa[group] = family.spa_pvalue(bench, others, block)
+        mcs[group] = set(family.confidence_set(losses, block))
+        for model in others.columns:
+            differentials[(model, group)] = others[model] - bench
+    joint = pd.DataFrame(differentials).dropna()
+    joint.columns = [f"{m}|{g}" for m, g in joint.columns]
+    if len(joint) >= 30:
+        block = family.block_length(joint, h)
+        zero = pd.Series(0.0, index=joint.index)
+        kept = set(family.stepm_superior(zero, joint, block))
+    else:  # the tickers share too few dates for one joint test: Bonferroni over groups
+        kept = set()
+        for group, losses in frames.items():
+            bench, others = losses["naive"], losses.drop(columns="naive")
+            block = family.block_length(others.sub(bench, axis=0), h)
+            size = 0.05 / len(frames)
+            kept |= {f"{m}|{group}" for m in family.stepm_superior(bench, others, block, size)}
+    table["spa_p"] = table["ticker"].map(spa)
+    table["in_mcs"] = [m in mcs[t] for m, t in zip(table["model"], table["ticker"], strict=True)]
+    table["stepm"] = [
+        f"{m}|{t}" in kept for m, t in zip(table["model"], table["ticker"], strict=True)
+    ]
+    tested = table["model"] != "naive"
+    table["dm_p_holm"] = family.holm(table["dm_p"].where(tested))
+    table["verdict"] = [verdict(p, k) for p, k in zip(table["dm_p"], table["stepm"], strict=True)]
+    return table
+
+
+def _configurations(result: BacktestResult) -> int:
+    """How many model configurations the run tried: one per model other than the random
+    walk, and for a tuned LSTM one per tuning trial (all refits)."""
+    models = [m for m in result.settings.models if m != "naive"]
+    trials = 0
+    refits = result.refits
+    if "trials" in refits and refits["trials"].notna().any():
+        trials = int(refits.loc[refits["model"] == "lstm", "trials"].fillna(1).sum())
+    return len(models) + (trials - 1 if trials else 0)
+
+
+def _deflate(table: pd.DataFrame, configurations: int) -> pd.DataFrame:
+    """Deflated Sharpe Ratios: N = configurations x 2 strategies x groups in the table."""
+    groups = table["ticker"].nunique()
+    trials = max(configurations, 1) * 2 * groups
+    table["sharpe_trials"] = trials
+    for prefix in ("lf", "ls"):
+        column = f"_{prefix}_moments"
+        table[f"{prefix}_dsr"] = [
+            deflated_sharpe(sr, n, trials, skew, kurt) for sr, n, skew, kurt in table[column]
+        ]
+        n = int(table[column].map(lambda m: m[1]).max())
+        table["luck_sharpe"] = expected_max_sharpe(trials, 1 / max(n - 1, 1)) * np.sqrt(
+            TRADING_DAYS
+        )
+        table = table.drop(columns=column)
+    return table
 
 
 def refit_table(result: BacktestResult) -> pd.DataFrame:
@@ -166,11 +276,11 @@ def refit_table(result: BacktestResult) -> pd.DataFrame:
 def buy_and_hold(result: BacktestResult) -> pd.DataFrame:
     """Buy-and-hold over the test origins, once per ticker (and pooled): the yardstick of the
     trading figures, which is the same whatever model is tested."""
-    data = result.predictions.merge(_benchmarks(result), on=["origin", "ticker"], how="left")
+    data = result.predictions.merge(outcomes(result), on=["origin", "ticker"], how="left")
     naive = data[data["model"] == "naive"]
     rows = []
-    for ticker, group, panel in _ticker_groups(naive, list(result.prices.columns)):
-        daily, position = _strategy(group, "buy_hold", 0.0, panel)
+    for ticker, group, panel in ticker_groups(naive, list(result.prices.columns)):
+        daily, position = strategy_daily(group, "buy_hold", 0.0, panel)
         rows.append({"ticker": ticker, **performance(daily, position)})
     return pd.DataFrame(rows)
 

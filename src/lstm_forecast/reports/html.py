@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..evaluation.backtest import BacktestResult
+from ..evaluation.luck import luck_table, plain_words
 from ..evaluation.summary import (
     buy_and_hold,
     cumulative_sse_difference,
@@ -28,12 +29,27 @@ COLUMNS = [
     ("hit_p", "p (coin)", "{:.3f}"),
     ("pt_p", "p (PT)", "{:.3f}"),
     ("dm_stat", "DM", "{:+.2f}"),
-    ("dm_p", "p (DM)", "{:.3f}"),
+    ("dm_p", "p (DM, unadjusted)", "{:.3f}"),
+    ("dm_p_holm", "p (DM, Holm)", "{:.3f}"),
     ("verdict", "against the random walk", "{}"),
     ("mase", "MASE", "{:.3f}"),
     ("lf_sharpe", "Sharpe long/flat", "{:.2f}"),
     ("ls_sharpe", "Sharpe long/short", "{:.2f}"),
     ("lf_max_drawdown", "max DD long/flat", "{:.1%}"),
+    ("lf_dsr", "DSR long/flat", "{:.2f}"),
+    ("ls_dsr", "DSR long/short", "{:.2f}"),
+]
+LUCK_COLUMNS = [
+    ("ticker", "ticker", "{}"),
+    ("spa_p", "SPA p-value: does any model beat the RW?", "{:.3f}"),
+    ("stepm", "StepM 5%: which ones?", "{}"),
+    ("confidence_set", "90% model confidence set", "{}"),
+    ("best_strategy", "best strategy", "{}"),
+    ("best_sharpe", "its Sharpe", "{:.2f}"),
+    ("luck_sharpe", "best Sharpe of N skill-less tries", "{:.2f}"),
+    ("sharpe_trials", "N", "{}"),
+    ("best_dsr", "Deflated Sharpe Ratio", "{:.2f}"),
+    ("pbo", "PBO", "{:.0%}"),
 ]
 REFIT_COLUMNS = [
     ("fold", "refit", "{}"),
@@ -63,7 +79,7 @@ def _cell(value, fmt: str) -> str:
     return html.escape(fmt.format(value))
 
 
-LEFT = {"model", "ticker", "verdict", "tuned"}
+LEFT = {"model", "ticker", "verdict", "tuned", "stepm", "confidence_set", "best_strategy"}
 
 
 def html_table(frame: pd.DataFrame, columns, table_id: str, row_class=lambda record: "") -> str:
@@ -111,10 +127,17 @@ def figures(result: BacktestResult) -> dict[str, bytes]:
 
 
 def write_report(
-    result: BacktestResult, table: pd.DataFrame, run: RunDirectory, source: str
+    result: BacktestResult,
+    table: pd.DataFrame,
+    run: RunDirectory,
+    source: str,
+    luck: pd.DataFrame | None = None,
 ) -> Path:
     """Write the PNGs and ``report.html`` (images embedded) into ``run``; return the HTML's
     final path."""
+    if luck is None:
+        luck = luck_table(result, table)
+    tests = int((table["model"] != "naive").sum())
     images = figures(result)
     for name, data in images.items():
         run.write(name, data)
@@ -159,8 +182,25 @@ the forecast never changes direction). MASE is the mean absolute error of the pr
 divided by the random walk's mean absolute error over the last 252 training days (Hyndman &
 Koehler 2006): the scale is fixed before the test starts, so the random walk's own MASE is
 not 1 but tells how much calmer or wilder the test period was than the year before it.
-Green rows beat the random walk at the 5% level; red rows are significantly worse.</p>
+Every p-value in the table is unadjusted, as if its test were the only one; with
+{tests} comparisons some fall below 5% by luck alone. Green rows are the models that the
+Romano-Wolf StepM test keeps at a family-wise 5% over all {tests} comparisons; "p (DM, Holm)"
+is the DM p-value adjusted for them by Holm's method; red rows are significantly worse.</p>
 {metrics_html(table)}
+<h2>Could this be luck?</h2>
+<p><b>{html.escape(plain_words(luck, tests))}</b></p>
+<p class="note">SPA (Hansen 2005): the probability of a best model this good against the random
+walk if none had skill. StepM (Romano & Wolf 2005): the models that beat the random walk with
+at most a 5% chance of any false claim over every model and ticker. The model confidence set
+(Hansen, Lunde & Nason 2011) holds the best model (the random walk included) with 90%
+probability: a set that keeps the random walk says the data cannot tell the models apart.
+All three bootstrap the squared errors in blocks (stationary bootstrap, fixed seed), so
+overlapping {h}-day forecasts are accounted for. The Deflated Sharpe Ratio (Bailey & López de
+Prado 2014) is the probability that a strategy's true Sharpe ratio beats the best that N
+skill-less strategies would show by luck; N counts every model, tuning trial, long/flat and
+long/short rule and ticker this run tried. PBO (Bailey et al. 2017, 16 blocks): how often the
+strategy that looks best on half the test period is below the median on the other half.</p>
+{html_table(luck, LUCK_COLUMNS, "luck")}
 <h2>When did each model gain or lose against the random walk? ({h}-day)</h2>
 <p class="note">Goyal & Welch (2008): the running sum of the random walk's squared error minus
 the model's. A line that rises is beating the random walk over that stretch; one that ends

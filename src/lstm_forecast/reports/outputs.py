@@ -13,6 +13,7 @@ import pandas as pd
 
 from .. import __version__
 from ..evaluation.backtest import BacktestResult
+from ..evaluation.luck import luck_table, plain_words
 from ..evaluation.summary import buy_and_hold
 from .rundir import RunDirectory
 
@@ -29,16 +30,20 @@ def write_outputs(
     out: Path | RunDirectory,
     source: str,
     command: dict | None = None,
+    luck: pd.DataFrame | None = None,
 ) -> Path:
     """Write every output into ``out``, all at once (see :mod:`.rundir`); returns the report's
     final path. Given a path, the directory is checked, locked, written and swapped in here;
     given an open :class:`RunDirectory` (checked before the compute), the caller commits it.
-    ``command``: the resolved options of the command that ran (so a run can be repeated)."""
+    ``command``: the resolved options of the command that ran (so a run can be repeated);
+    ``luck``: :func:`~lstm_forecast.evaluation.luck.luck_table` if already computed."""
     from .html import write_report
 
+    if luck is None:
+        luck = luck_table(result, table)
     if not isinstance(out, RunDirectory):
         with RunDirectory(out) as run:
-            report = write_outputs(result, table, run, source, command)
+            report = write_outputs(result, table, run, source, command, luck)
             run.commit()
         return report
     run = out
@@ -59,10 +64,14 @@ def write_outputs(
         "refits": [
             {k: _clean(v) for k, v in row.items()} for row in result.refits.to_dict("records")
         ],
+        "could_this_be_luck": {
+            "summary": plain_words(luck, int((table["model"] != "naive").sum())),
+            "groups": [{k: _clean(v) for k, v in row.items()} for row in luck.to_dict("records")],
+        },
         "buy_and_hold": [
             {k: _clean(v) for k, v in row.items()}
             for row in buy_and_hold(result).to_dict("records")
         ],
     }
     run.write("metrics.json", json.dumps(document, indent=2, default=str))
-    return write_report(result, table, run, source)
+    return write_report(result, table, run, source, luck)

@@ -1,0 +1,99 @@
+"""Could this be luck? One row per ticker (and pooled) that gathers what the family-wise
+tests and the Sharpe-ratio corrections of the metrics table say, plus the Probability of
+Backtest Overfitting, and one plain sentence for the report."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .backtest import BacktestResult
+from .overfitting import backtest_overfitting
+from .summary import outcomes, strategy_daily, ticker_groups
+
+PBO_BLOCKS = 16
+KINDS = {"lf": "long/flat", "ls": "long/short"}
+
+
+def strategy_matrix(result: BacktestResult, rows: pd.DataFrame, panel: bool) -> pd.DataFrame:
+    """Daily net returns of every strategy tried (model x long/flat, long/short), one column
+    each, rows the test origins."""
+    data = rows.merge(outcomes(result), on=["origin", "ticker"], how="left")
+    columns = {}
+    for name, group in data.groupby("model", sort=False):
+        if name == "naive":
+            continue
+        for prefix, kind in (("lf", "long_flat"), ("ls", "long_short")):
+            daily, _ = strategy_daily(group, kind, result.settings.cost_bps, panel)
+            columns[f"{name} {KINDS[prefix]}"] = daily
+    return pd.DataFrame(columns)
+
+
+def luck_table(result: BacktestResult, table: pd.DataFrame) -> pd.DataFrame:
+    """Per ticker (and "ALL"): the SPA p-value, the models in the 90% confidence set, those
+    StepM keeps, the best strategy with its annualised Sharpe ratio and Deflated Sharpe Ratio,
+    the best Sharpe ratio that luck would give over the run's tries, and PBO."""
+    out = []
+    tickers = list(result.prices.columns)
+    for ticker, rows, panel in ticker_groups(result.predictions, tickers):
+        part = table[table["ticker"] == ticker]
+        tried = part[part["model"] != "naive"]
+        strategies = pd.concat(
+            [
+                tried.assign(kind=KINDS[p], sharpe=tried[f"{p}_sharpe"], dsr=tried[f"{p}_dsr"])
+                for p in KINDS
+            ],
+            ignore_index=True,
+        )
+        if strategies["sharpe"].notna().any():
+            best = strategies.loc[strategies["sharpe"].idxmax()]
+        else:  # nothing traded (only the random walk, or forecasts that never go long)
+            best = {"model": "none", "kind": "", "sharpe": np.nan, "dsr": np.nan}
+        matrix = strategy_matrix(result, rows, panel)
+        out.append(
+            {
+                "ticker": ticker,
+                "spa_p": float(part["spa_p"].iloc[0]),
+                "confidence_set": ", ".join(part.loc[part["in_mcs"], "model"]),
+                "stepm": ", ".join(part.loc[part["stepm"], "model"]),
+                "best_strategy": f"{best['model']} {best['kind']}".strip(),
+                "best_sharpe": float(best["sharpe"]),
+                "best_dsr": float(best["dsr"]),
+                "luck_sharpe": float(part["luck_sharpe"].iloc[0]),
+                "sharpe_trials": int(part["sharpe_trials"].iloc[0]),
+                "pbo": backtest_overfitting(matrix.to_numpy(), PBO_BLOCKS),
+            }
+        )
+    return pd.DataFrame(out)
+
+
+def plain_words(luck: pd.DataFrame, tests: int) -> str:
+    """One sentence a student can read: is there evidence of skill after counting every try?"""
+    kept = luck[luck["stepm"] != ""]
+    if tests == 0:
+        return "Only the random walk ran: there is nothing to compare it with."
+    if len(kept):
+        where = "; ".join(f"{r.stepm} on {r.ticker}" for r in kept.itertuples())
+        first = (
+            f"After counting all {tests} comparisons with the random walk, these forecasts "
+            f"still beat it at the 5% family-wise level: {where}."
+        )
+    else:
+        p = luck["spa_p"].min()
+        first = (
+            f"After counting all {tests} comparisons with the random walk, no model beats it "
+            f"(smallest SPA p-value {p:.2f}): any green-looking number above is what luck "
+            "gives when this many are tried."
+        )
+    if luck["best_sharpe"].isna().all():
+        return first + " No trading rule took a position, so there is no Sharpe ratio to judge."
+    row = luck.loc[luck["best_sharpe"].idxmax()]
+    skill = row["best_dsr"] >= 0.95
+    second = (
+        f" The best trading rule ({row['best_strategy']} on {row['ticker']}, Sharpe "
+        f"{row['best_sharpe']:.2f}) {'beats' if skill else 'does not beat'} the Sharpe of "
+        f"{row['luck_sharpe']:.2f} that the best of {row['sharpe_trials']} skill-less tries "
+        f"would reach on average (Deflated Sharpe Ratio {row['best_dsr']:.2f}"
+        f"{', above' if skill else ', below'} 0.95)."
+    )
+    return first + second
