@@ -95,6 +95,10 @@ def test_every_model_subset_runs(csv):
     for models in ("drift", "naive", "naive,drift", "ols,kalman-trend"):
         result = invoke(["backtest", "--data", csv, *QUICK, "--models", models])
         assert result.exit_code == 0, (models, result.output)
+        if models == "naive":
+            assert "Only the random walk ran" in text(result)
+        else:
+            assert "After counting all" in text(result) and "Deflated Sharpe" in text(result)
 
 
 def test_backtest_without_out_says_nothing_was_written(csv):
