@@ -190,4 +190,4 @@ def _print_ranking(table, result, source: str, luck) -> None:
     )
     from .evaluation.luck import plain_words
 
-    console.print(plain_words(luck, int((table["model"] != "naive").sum())))
+    console.print(plain_words(luck, table))

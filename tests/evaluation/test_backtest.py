@@ -96,16 +96,17 @@ def test_planted_component_is_found():
             models=("lstm",), test_days=500, refit_every=125, model_settings=SMALL_LSTM
         ),
     )
-    table = metrics_table(result).set_index(["model", "ticker"])
+    flat = metrics_table(result)
+    table = flat.set_index(["model", "ticker"])
     pooled = table.loc[("lstm", "ALL")]
     assert pooled["dm_p"] < 0.01 and pooled["r2_vs_zero"] > 0.03
     assert pooled["verdict"] == "beats the random walk (family-wise 5%)" and pooled["stepm"]
     assert table.loc[("lstm", "X"), "stepm"] and table.loc[("lstm", "Y"), "stepm"]
     assert pooled["spa_p"] < 0.05 and not table.loc[("naive", "ALL"), "in_mcs"]
     assert pooled["dm_p_holm"] >= pooled["dm_p"]
-    luck = luck_table(result, metrics_table(result)).set_index("ticker")
+    luck = luck_table(result, flat).set_index("ticker")
     assert luck.loc["ALL", "stepm"] == "lstm" and luck.loc["ALL", "spa_p"] < 0.05
-    sentence = plain_words(luck.reset_index(), tests=3)
+    sentence = plain_words(luck.reset_index(), flat)
     assert (
         "still beat it at the 5% family-wise level: lstm on X; lstm on Y; lstm on ALL" in sentence
     )

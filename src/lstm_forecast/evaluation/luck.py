@@ -67,8 +67,10 @@ def luck_table(result: BacktestResult, table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-def plain_words(luck: pd.DataFrame, tests: int) -> str:
+def plain_words(luck: pd.DataFrame, table: pd.DataFrame) -> str:
     """One sentence a student can read: is there evidence of skill after counting every try?"""
+    tested = table[table["model"] != "naive"]
+    tests, lucky = len(tested), int(((tested["dm_p"] < 0.05) & ~tested["stepm"]).sum())
     kept = luck[luck["stepm"] != ""]
     if tests == 0:
         return "Only the random walk ran: there is nothing to compare it with."
@@ -82,8 +84,12 @@ def plain_words(luck: pd.DataFrame, tests: int) -> str:
         p = luck["spa_p"].min()
         first = (
             f"After counting all {tests} comparisons with the random walk, no model beats it "
-            f"(smallest SPA p-value {p:.2f}): any green-looking number above is what luck "
-            "gives when this many are tried."
+            f"(smallest SPA p-value {p:.2f})."
+        )
+    if lucky:
+        first += (
+            f" {lucky} unadjusted DM p-value{'s' if lucky > 1 else ''} below 5% "
+            f"{'are' if lucky > 1 else 'is'} what luck gives when {tests} are tried."
         )
     if luck["best_sharpe"].isna().all():
         return first + " No trading rule took a position, so there is no Sharpe ratio to judge."

@@ -67,7 +67,7 @@ REFIT_COLUMNS = [
     ("tuned", "settings chosen on validation folds", "{}"),
 ]
 
-STYLE = """body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1150px;color:#222}
+STYLE = """body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1400px;color:#222}
 table{border-collapse:collapse;font-size:13px}th,td{border:1px solid #ccc;padding:3px 7px;
 text-align:right}th{background:#f2f2f2}td.l{text-align:left}img{max-width:100%;display:block;
 margin:1em 0}.good{background:#e6f4e6}.bad{background:#fbe9e9}.note{color:#555;font-size:14px}"""
@@ -188,7 +188,7 @@ Romano-Wolf StepM test keeps at a family-wise 5% over all {tests} comparisons; "
 is the DM p-value adjusted for them by Holm's method; red rows are significantly worse.</p>
 {metrics_html(table)}
 <h2>Could this be luck?</h2>
-<p><b>{html.escape(plain_words(luck, tests))}</b></p>
+<p><b>{html.escape(plain_words(luck, table))}</b></p>
 <p class="note">SPA (Hansen 2005): the probability of a best model this good against the random
 walk if none had skill. StepM (Romano & Wolf 2005): the models that beat the random walk with
 at most a 5% chance of any false claim over every model and ticker. The model confidence set

@@ -65,7 +65,7 @@ def write_outputs(
             {k: _clean(v) for k, v in row.items()} for row in result.refits.to_dict("records")
         ],
         "could_this_be_luck": {
-            "summary": plain_words(luck, int((table["model"] != "naive").sum())),
+            "summary": plain_words(luck, table),
             "groups": [{k: _clean(v) for k, v in row.items()} for row in luck.to_dict("records")],
         },
         "buy_and_hold": [
