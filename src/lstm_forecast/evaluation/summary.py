@@ -198,19 +198,14 @@ def _family_columns(
         mcs[group] = set(family.confidence_set(losses, block))
         for model in others.columns:
             differentials[(model, group)] = others[model] - bench
+    # One family: every model on every ticker and pooled, over the dates all of them share
+    # (all test origins, unless a model could not forecast a ticker on some of them).
     joint = pd.DataFrame(differentials).dropna()
     joint.columns = [f"{m}|{g}" for m, g in joint.columns]
-    if len(joint) >= 30:
-        block = family.block_length(joint, h)
+    kept = set()
+    if len(joint):
         zero = pd.Series(0.0, index=joint.index)
-        kept = set(family.stepm_superior(zero, joint, block))
-    else:  # the tickers share too few dates for one joint test: Bonferroni over groups
-        kept = set()
-        for group, losses in frames.items():
-            bench, others = losses["naive"], losses.drop(columns="naive")
-            block = family.block_length(others.sub(bench, axis=0), h)
-            size = 0.05 / len(frames)
-            kept |= {f"{m}|{group}" for m in family.stepm_superior(bench, others, block, size)}
+        kept = set(family.stepm_superior(zero, joint, family.block_length(joint, h)))
     table["spa_p"] = table["ticker"].map(spa)
     table["in_mcs"] = [m in mcs[t] for m, t in zip(table["model"], table["ticker"], strict=True)]
     table["stepm"] = [
