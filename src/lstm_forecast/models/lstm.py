@@ -22,7 +22,7 @@ from torch import nn
 
 from ..features import StandardScaler, log_returns, sliding_windows
 from .base import BaseForecaster
-from .lstm_settings import check_lstm_settings
+from .lstm_settings import SETTINGS, check_lstm_settings
 
 
 class EnsembleNet(nn.Module):
@@ -84,38 +84,6 @@ class ForecastNet(nn.Module):
 
 
 MIN_TRAIN_DATES = 30
-SETTINGS = (
-    "lookback",
-    "hidden_size",
-    "num_layers",
-    "variant",
-    "dropout",
-    "horizon",
-    "epochs",
-    "batch_size",
-    "learning_rate",
-    "patience",
-    "clip_norm",
-    "seed",
-    "device",
-    "validation_fraction",
-    "path",
-    "steps",
-    "eval_every",
-    "schedule",
-    "warmup",
-    "weight_decay",
-    "ensemble",
-)
-# settings added after format version 1 was first written: a file without them gets these
-LATER_SETTINGS = {
-    "steps": None,
-    "eval_every": 100,
-    "schedule": "constant",
-    "warmup": 0.05,
-    "weight_decay": 0.0,
-    "ensemble": 1,
-}
 
 
 class LSTMForecaster(BaseForecaster):
@@ -180,7 +148,7 @@ class LSTMForecaster(BaseForecaster):
         """Read a saved model; nothing is unpickled. See :mod:`.lstm_files`."""
         from .lstm_files import load_model
 
-        return load_model(directory, device)
+        return load_model(directory, device, build=cls)
 
     def settings(self) -> dict:
         """The settings that define the model (what ``config.json`` records)."""

@@ -1,4 +1,6 @@
-"""Saving and loading an :class:`LSTMForecaster` as ``model.safetensors`` + ``config.json``.
+"""Saving and loading an :class:`~.lstm.LSTMForecaster` as ``model.safetensors`` +
+``config.json``. This module does not import the forecaster: :meth:`LSTMForecaster.load`
+passes itself in as the ``build`` of :func:`load_model`.
 
 Nothing is unpickled. ``config.json`` holds the settings, the scaler statistics, the tickers,
 the training date range, the training history, library versions, the SHA-256 of the weights
@@ -15,7 +17,9 @@ import hashlib
 import json
 import os
 import warnings
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -33,14 +37,13 @@ from ..training.files import (
     write_tensors,
 )
 from ..training.loop import TrainResult
-from .lstm import LATER_SETTINGS, SETTINGS, LSTMForecaster
-from .lstm_settings import check_lstm_settings
+from .lstm_settings import LATER_SETTINGS, SETTINGS, check_lstm_settings
 
 FORMAT, VERSION = "lstm-forecast/lstm", 1
 WEIGHTS, CONFIG = "model.safetensors", "config.json"
 
 
-def save_model(model: LSTMForecaster, directory: str | Path, overwrite: bool = False) -> Path:
+def save_model(model: Any, directory: str | Path, overwrite: bool = False) -> Path:
     """Write the fitted ``model`` to ``directory`` (created if needed).
 
     An existing directory is only written into when it is empty, or holds a model saved
@@ -73,7 +76,7 @@ def save_model(model: LSTMForecaster, directory: str | Path, overwrite: bool = F
     return directory
 
 
-def _write_pair(model: LSTMForecaster, weights: Path, config_path: Path) -> None:
+def _write_pair(model: Any, weights: Path, config_path: Path) -> None:
     write_tensors(weights, {k: v.float() for k, v in model.net_.state_dict().items()})
     config = {
         "format": FORMAT,
@@ -144,8 +147,11 @@ def _own_temp(name: str) -> bool:
     return any(name.startswith(f".{n}.") for n in (WEIGHTS, CONFIG))
 
 
-def load_model(directory: str | Path, device: str | None = None) -> LSTMForecaster:
-    """Read a model saved by :func:`save_model`; it forecasts exactly what the saved one did."""
+def load_model(
+    directory: str | Path, device: str | None = None, *, build: Callable[..., Any]
+) -> Any:
+    """Read a model saved by :func:`save_model`; it forecasts exactly what the saved one did.
+    ``build(**settings)`` makes the unfitted model (the forecaster class)."""
     directory = Path(directory)
     if not directory.is_dir():
         raise ModelFileError(f"{directory}: no such model directory")
@@ -180,7 +186,7 @@ def load_model(directory: str | Path, device: str | None = None) -> LSTMForecast
         k: v.to(torch.device("cpu"))
         for k, v in read_tensors(directory / WEIGHTS, expected_hash).items()
     }
-    model = LSTMForecaster(**settings)
+    model = build(**settings)
     net = model.new_net()
     expected = {k: tuple(v.shape) for k, v in net.state_dict().items()}
     found = {k: tuple(v.shape) for k, v in tensors.items()}

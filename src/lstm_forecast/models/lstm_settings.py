@@ -9,6 +9,40 @@ from __future__ import annotations
 
 import math
 
+# The settings that define a model: what config.json records, in this order.
+SETTINGS = (
+    "lookback",
+    "hidden_size",
+    "num_layers",
+    "variant",
+    "dropout",
+    "horizon",
+    "epochs",
+    "batch_size",
+    "learning_rate",
+    "patience",
+    "clip_norm",
+    "seed",
+    "device",
+    "validation_fraction",
+    "path",
+    "steps",
+    "eval_every",
+    "schedule",
+    "warmup",
+    "weight_decay",
+    "ensemble",
+)
+# settings added after format version 1 was first written: a file without them gets these
+LATER_SETTINGS = {
+    "steps": None,
+    "eval_every": 100,
+    "schedule": "constant",
+    "warmup": 0.05,
+    "weight_decay": 0.0,
+    "ensemble": 1,
+}
+
 VARIANTS = ("standard", "peephole", "coupled", "gru", "rnn")
 PATHS = ("eager", "compiled")
 DEVICES = ("auto", "cpu", "cuda")
