@@ -292,7 +292,9 @@ class LSTMForecaster(BaseForecaster):
 
         base = {k: v for k, v in self.settings().items() if k not in SPACE}
         base["device"] = self.device
-        self.tuning_ = tune_lstm(prices, base, self.tune, self.tune_seconds, self.seed)
+        self.tuning_ = tune_lstm(
+            prices, base, self.tune, self.tune_seconds, self.seed, build=type(self)
+        )
         for name, value in self.tuning_.best.items():
             setattr(self, name, value)
 

@@ -14,7 +14,9 @@ Nothing here sees a row after the last training date: the tuned model is as caus
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -64,12 +66,15 @@ def tune_lstm(
     seed: int = 0,
     folds: int = 2,
     share: float = 0.3,
+    *,
+    build: Callable[..., Any],
 ) -> TuneResult:
-    """Search :data:`SPACE` around the ``base`` settings of an :class:`LSTMForecaster`."""
+    """Search :data:`SPACE` around the ``base`` settings; ``build(**settings)`` makes each
+    trial's unfitted forecaster (the LSTM forecaster passes its own class, so this module
+    does not import it back)."""
     import optuna
 
     from ..features import horizon_target
-    from .lstm import LSTMForecaster
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     horizon = int(base.get("horizon", 1))
@@ -90,7 +95,7 @@ def tune_lstm(
         }
         scores = []
         for j, (train_end, valid) in enumerate(blocks):
-            model = LSTMForecaster(**settings).fit(prices.loc[:train_end])
+            model = build(**settings).fit(prices.loc[:train_end])
             forecast = model.predict(prices.loc[: valid[-1]], valid)
             errors = (target.loc[valid] - forecast).to_numpy()
             scores.append(float(np.nanmean(errors**2)))

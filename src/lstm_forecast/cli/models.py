@@ -8,8 +8,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from .cli import _fail, _read_or_exit, _split, _threads, app, console
-from .cli_options import (
+from .common import app, console, fail, read_or_exit, set_threads, split_names
+from .options import (
     LSTM_OPTIONS,
     READ_OPTIONS,
     ConfigOpt,
@@ -23,13 +23,13 @@ from .cli_options import (
 
 def _load_model(model: Path):
     """A saved model; a damaged or missing one ends the command with one line."""
-    from .models import LSTMForecaster
-    from .training import ModelFileError
+    from ..models import LSTMForecaster
+    from ..training import ModelFileError
 
     try:
         return LSTMForecaster.load(model)
     except ModelFileError as exc:
-        _fail(exc)
+        fail(exc)
 
 
 def _parse_date(value: str | None, flag: str):
@@ -40,7 +40,7 @@ def _parse_date(value: str | None, flag: str):
     try:
         return pd.Timestamp(value)
     except (ValueError, TypeError):
-        _fail(f"{flag} {value!r} is not a date; write it as YYYY-MM-DD")
+        fail(f"{flag} {value!r} is not a date; write it as YYYY-MM-DD")
 
 
 @app.command()
@@ -63,15 +63,15 @@ def train(
     **options,
 ) -> None:
     """Train an LSTM on log returns and save it (model.safetensors + config.json)."""
-    from .models import LSTMForecaster
-    from .models.lstm_files import check_destination
-    from .training import ModelFileError, TrainingError
-    from .training.loop import check_checkpoint_path
+    from ..models import LSTMForecaster
+    from ..models.lstm_files import check_destination
+    from ..training import ModelFileError, TrainingError
+    from ..training.loop import check_checkpoint_path
 
     settings = {**lstm_settings(options), "horizon": horizon}
     end = _parse_date(train_end, "--train-end")
     if resume and checkpoint is None:
-        _fail("--resume needs --checkpoint FILE: the checkpoint to continue from")
+        fail("--resume needs --checkpoint FILE: the checkpoint to continue from")
     try:
         model = LSTMForecaster(
             **settings,
@@ -83,12 +83,12 @@ def train(
         if checkpoint is not None:
             check_checkpoint_path(checkpoint, resume)
     except (ValueError, ModelFileError) as exc:
-        _fail(exc)
-    _threads(threads)
-    prices = _read_or_exit(data, tickers, options)
+        fail(exc)
+    set_threads(threads)
+    prices = read_or_exit(data, tickers, options)
     if end is not None:
         if end < prices.index[0]:
-            _fail(
+            fail(
                 f"--train-end {train_end} is before the first date of --data "
                 f"({prices.index[0]:%Y-%m-%d}); choose a later date"
             )
@@ -101,7 +101,7 @@ def train(
         model.fit(prices)
         model.save(out, overwrite=force)
     except (ValueError, TrainingError, ModelFileError, RuntimeError, OSError) as exc:
-        _fail(exc)
+        fail(exc)
     table = Table(title="Training history", title_justify="left")
     for column in ("epoch", "loss", "val loss", "seconds"):
         table.add_column(column, justify="right")
@@ -139,16 +139,16 @@ def predict(
     **options,
 ) -> None:
     """The next forecasts (log return and price) per ticker, from the last date of --data."""
-    from .models.lstm_inspect import forecast_path
+    from ..models.lstm_inspect import forecast_path
 
     if csv is not None and (csv.exists() or csv.is_symlink()):
-        _fail(f"{csv} exists; choose another file name for --csv, nothing is overwritten")
+        fail(f"{csv} exists; choose another file name for --csv, nothing is overwritten")
     fitted = _load_model(model)
-    prices = _read_or_exit(data, tickers, options)
+    prices = read_or_exit(data, tickers, options)
     try:
         table_frame = forecast_path(fitted, prices, horizon)
     except ValueError as exc:
-        _fail(exc)
+        fail(exc)
     table = Table(
         title=f"Forecasts from {prices.index[-1]:%Y-%m-%d} (model trained "
         f"{fitted.train_start_:%Y-%m-%d} to {fitted.train_end_:%Y-%m-%d})",
@@ -166,7 +166,7 @@ def predict(
             with open(csv, "x", encoding="utf-8") as handle:  # "x": never replaces a file
                 table_frame.to_csv(handle, index=False)
         except OSError as exc:
-            _fail(f"{csv}: cannot be written ({exc.strerror or exc}); choose another --csv")
+            fail(f"{csv}: cannot be written ({exc.strerror or exc}); choose another --csv")
         console.print(f"Written to {csv}")
 
 
@@ -185,23 +185,23 @@ def explain(
     **options,
 ) -> None:
     """PNGs of the gates, cell states and forecasts over recent days: the LSTM, opened up."""
-    from .models.lstm_inspect import look_inside
-    from .reports.explain import plot_inside
+    from ..models.lstm_inspect import look_inside
+    from ..reports.explain import plot_inside
 
     fitted = _load_model(model)
-    prices = _read_or_exit(data, None, options)
+    prices = read_or_exit(data, None, options)
     name = fitted.tickers_[0]
     if tickers:
-        from .data import DataError
-        from .data.reader import match_tickers
+        from ..data import DataError
+        from ..data.reader import match_tickers
 
-        wanted = _split(tickers) or []
+        wanted = split_names(tickers) or []
         if len(wanted) != 1:
-            _fail("--tickers: explain opens up one ticker at a time; name one")
+            fail("--tickers: explain opens up one ticker at a time; name one")
         try:
             name = match_tickers(wanted, list(prices.columns), "--tickers")[0]
         except DataError as exc:
-            _fail(exc)
+            fail(exc)
     lookback = fitted.lookback
     if days > lookback:
         console.print(
@@ -212,6 +212,6 @@ def explain(
     try:
         inside = look_inside(fitted, prices, name, days)
     except ValueError as exc:
-        _fail(exc)
+        fail(exc)
     for path in plot_inside(inside, out):
         console.print(f"Written {path}")

@@ -1,50 +1,16 @@
-"""The ``lstm-forecast`` command line: parses arguments, calls the library, prints with rich.
-
-Heavy libraries (NumPy, matplotlib, torch) are imported inside the commands so that
-``lstm-forecast --help`` answers at once.
-"""
+"""``lstm-forecast demo ...`` and ``lstm-forecast data ...``: how an LSTM works, and the
+embedded datasets."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from . import __version__
-from .cli_options import READ_OPTIONS, ThreadsOpt, TickersOpt, pick, with_options
-
-app = typer.Typer(
-    help="Forecast asset prices with LSTM networks, and find out honestly whether it works.",
-    no_args_is_help=True,
-    add_completion=False,
-    rich_markup_mode="rich",
-)
-demo_app = typer.Typer(help="Demos that show how an LSTM works.", no_args_is_help=True)
-app.add_typer(demo_app, name="demo")
-data_app = typer.Typer(help="The embedded real datasets.", no_args_is_help=True)
-app.add_typer(data_app, name="data")
-console = Console()
-
-
-def _version(value: bool) -> None:
-    if value:
-        console.print(f"lstm-forecast {__version__}")
-        raise typer.Exit()
-
-
-@app.callback()
-def root(
-    version: Annotated[
-        bool,
-        typer.Option(
-            "--version", help="Print the version and exit.", callback=_version, is_eager=True
-        ),
-    ] = False,
-) -> None:
-    """Forecast asset prices with LSTM networks, and find out honestly whether it works."""
+from .common import console, data_app, demo_app, fail, read_or_exit, set_threads
+from .options import READ_OPTIONS, ThreadsOpt, TickersOpt, with_options
 
 
 def _memory_table(title: str, days) -> Table:
@@ -87,12 +53,12 @@ def demo_memory(
     Day 1 is the only difference between the companies, and Day 5 repeats Day 1: the unit
     must carry Day 1 in its long-term memory (the cell state) to predict Day 5.
     """
-    from .demos.worked_example import COMPANIES, run_unit, seed_unit, train_unit
+    from ..demos.worked_example import COMPANIES, run_unit, seed_unit, train_unit
 
     layers = seed_unit()
     source = "the seed's weights"
     if train:
-        _threads(threads)
+        set_threads(threads)
         layers, losses = train_unit(seed=seed)
         source = f"weights learned from scratch (seed {seed}, {len(losses)} Adam steps)"
     console.print(f"One LSTM unit with {source}; memories start at 0.\n")
@@ -125,7 +91,7 @@ def demo_gradients(
     seed: Annotated[int, typer.Option(help="Seed of weights and data.")] = 0,
 ) -> None:
     """Vanishing and exploding gradients: 2^50, 0.5^50, then a tanh RNN against an LSTM."""
-    from .demos.gradients import gradient_table, linear_rnn_gradient, plot_gradients
+    from ..demos.gradients import gradient_table, linear_rnn_gradient, plot_gradients
 
     table = Table(
         title="Linear RNN h_t = w x_t + w h_(t-1), unrolled 50 steps", title_justify="left"
@@ -165,9 +131,9 @@ def demo_adding(
     threads: ThreadsOpt = None,
 ) -> None:
     """Long memory measured: the adding problem (Hochreiter & Schmidhuber 1997), LSTM vs RNN."""
-    from .demos.adding import BASELINE_MSE, plot_adding, run_adding
+    from ..demos.adding import BASELINE_MSE, plot_adding, run_adding
 
-    _threads(threads)
+    set_threads(threads)
 
     console.print(
         f"Adding problem, T = {steps}: predict the sum of two marked values. "
@@ -206,7 +172,7 @@ def demo_adding(
 @data_app.command("list")
 def data_list() -> None:
     """List the datasets shipped inside the package."""
-    from .data.datasets import DATASETS, DEFAULT_DATASET
+    from ..data.datasets import DATASETS, DEFAULT_DATASET
 
     table = Table(
         title="Embedded datasets (use the name wherever a --data path goes)", title_justify="left"
@@ -228,9 +194,9 @@ def data_show(
     **options,
 ) -> None:
     """Summarise a dataset: date range, tickers, rows, annualised return and volatility."""
-    from .data.summary import plot_prices, summarize
+    from ..data.summary import plot_prices, summarize
 
-    prices = _read_or_exit(name, tickers, options)
+    prices = read_or_exit(name, tickers, options)
     summary = summarize(prices)
     table = Table(
         title=f"{name}: {len(prices)} dates, {len(summary)} ticker(s), "
@@ -253,7 +219,7 @@ def data_show(
         )
     console.print(table)
     if out is not None:
-        from .reports.rundir import safe_name
+        from ..reports.rundir import safe_name
 
         path = out / f"{safe_name(Path(name).name.split('.')[0])}.png"
         _write_plot(path, lambda target: plot_prices(prices, target, name))
@@ -262,88 +228,9 @@ def data_show(
 def _write_plot(path: Path, plot) -> None:
     """``plot(path)`` into a new file only: an existing file (or a link) is never replaced."""
     if path.exists() or path.is_symlink():
-        _fail(f"{path}: exists; choose another --out, nothing is overwritten")
+        fail(f"{path}: exists; choose another --out, nothing is overwritten")
     try:
         plot(path)
     except OSError as exc:
-        _fail(f"{path}: cannot be written ({exc.strerror or exc}); choose another --out")
+        fail(f"{path}: cannot be written ({exc.strerror or exc}); choose another --out")
     console.print(f"Plot written to {path}")
-
-
-def _split(names: str | None) -> list[str] | None:
-    return [n.strip() for n in names.split(",") if n.strip()] if names else None
-
-
-def _read_or_exit(source: str, tickers: str | None = None, options: dict | None = None):
-    """read_prices with the reading options among ``options`` (:data:`READ_OPTIONS`); a
-    DataError ends the command through _fail."""
-    from .data import DataError, read_prices
-
-    reading = pick(options, READ_OPTIONS) if options else {}
-    try:
-        return read_prices(source, tickers=_split(tickers), **reading)
-    except DataError as exc:
-        _fail(exc)
-
-
-def _fail(exc: Exception | str) -> NoReturn:
-    """End the command: the error as one red line, exit code 2, no traceback."""
-    console.print(f"[red]error:[/red] {exc}", markup=True, highlight=False, soft_wrap=True)
-    raise typer.Exit(2)
-
-
-def _threads(threads: int | None) -> int:
-    """Set torch's CPU threads deliberately: ``--threads``, else ``$OMP_NUM_THREADS``, else 1.
-
-    torch's own default is one thread per core. On a shared, loaded 2-core machine that made
-    a demo 47x slower than one thread (threads spinning against other processes); the small
-    LSTMs here gain little from a second thread even on an idle machine (README, "Threads").
-    """
-    import os
-
-    import torch
-
-    if threads is None:
-        env = os.environ.get("OMP_NUM_THREADS", "")
-        threads = int(env) if env.isdigit() and int(env) > 0 else 1
-    torch.set_num_threads(threads)
-    return threads
-
-
-def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
-    """Warnings as one yellow line of their text, not 'src/.../cli.py:270: DataWarning:'."""
-    console.print(f"[yellow]warning:[/yellow] {message}", highlight=False, soft_wrap=True)
-
-
-def main() -> None:
-    """Entry point of the ``lstm-forecast`` console script: usage errors (a bad flag value, an
-    unknown option) as one line like every other error, warnings as their text."""
-    import sys
-    import warnings
-
-    warnings.showwarning = _show_warning
-    try:
-        code = app(standalone_mode=False)
-    except typer.Abort:
-        console.print("aborted")
-        sys.exit(1)
-    except typer.TyperException as exc:
-        context = getattr(exc, "ctx", None)
-        if type(exc).__name__ == "NoArgsIsHelpError" and context is not None:
-            console.print(context.get_help(), markup=False, highlight=False)
-            sys.exit(2)
-        message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
-        command = f" {context.command_path}" if context is not None else ""
-        console.print(
-            f"[red]error:[/red] {message} (see{command} --help)", highlight=False, soft_wrap=True
-        )
-        sys.exit(getattr(exc, "exit_code", 2))
-    sys.exit(code if isinstance(code, int) else 0)
-
-
-from . import cli_backtest, cli_models  # noqa: E402, F401  (register their commands)
-
-if __name__ == "__main__":  # run as the package's module, so the commands above register
-    from lstm_forecast.cli import main as package_main
-
-    package_main()

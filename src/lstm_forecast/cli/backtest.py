@@ -12,8 +12,8 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from .cli import _fail, _read_or_exit, _split, _threads, app, console
-from .cli_options import (
+from .common import app, console, fail, read_or_exit, set_threads, split_names
+from .options import (
     LSTM_OPTIONS,
     READ_OPTIONS,
     ConfigOpt,
@@ -55,46 +55,46 @@ def backtest(
 ) -> None:
     """Walk-forward backtest of every model against the random walk, with a report."""
     run_settings = resolved(locals())
-    from .data import DataError
-    from .evaluation.backtest import BacktestSettings, run_backtest
-    from .evaluation.luck import luck_table
-    from .evaluation.splits import walk_forward_splits
-    from .evaluation.summary import metrics_table
-    from .models import MODELS
-    from .reports.outputs import write_outputs
-    from .reports.rundir import OutputError, RunDirectory
+    from ..data import DataError
+    from ..evaluation.backtest import BacktestSettings, run_backtest
+    from ..evaluation.luck import luck_table
+    from ..evaluation.splits import walk_forward_splits
+    from ..evaluation.summary import metrics_table
+    from ..models import MODELS
+    from ..reports.outputs import write_outputs
+    from ..reports.rundir import OutputError, RunDirectory
 
     started = time.perf_counter()
-    chosen = [m.lower() for m in _split(models) or []]
+    chosen = [m.lower() for m in split_names(models) or []]
     if not chosen:
-        _fail(f"--models is empty; name at least one of {', '.join(MODELS)}")
+        fail(f"--models is empty; name at least one of {', '.join(MODELS)}")
     unknown = [m for m in chosen if m not in MODELS]
     if unknown:
-        _fail(f"--models: unknown {', '.join(unknown)}; choose from {', '.join(MODELS)}")
+        fail(f"--models: unknown {', '.join(unknown)}; choose from {', '.join(MODELS)}")
     if not math.isfinite(cost_bps) or cost_bps < 0:
-        _fail(f"--cost-bps must be a number of basis points >= 0, got {cost_bps}")
+        fail(f"--cost-bps must be a number of basis points >= 0, got {cost_bps}")
     if window not in ("expanding", "rolling"):
-        _fail(f"--window must be expanding or rolling, got {window!r}")
+        fail(f"--window must be expanding or rolling, got {window!r}")
     windows = test_days // horizon
     if windows < MIN_TEST_WINDOWS:
-        _fail(
+        fail(
             f"--horizon {horizon} with --test-days {test_days} leaves {windows} non-overlapping "
             f"test windows; the tests need at least {MIN_TEST_WINDOWS}. Raise --test-days to "
             f"{MIN_TEST_WINDOWS * horizon} or shorten --horizon"
         )
     lstm = lstm_settings(options)
     if "lstm" in chosen:
-        from .models import LSTMForecaster
+        from ..models import LSTMForecaster
 
         try:
             LSTMForecaster(**lstm, horizon=horizon)  # checks every setting, tuning included
         except ValueError as exc:
-            _fail(exc)
-    _threads(threads)
+            fail(exc)
+    set_threads(threads)
     run_dir = RunDirectory(out) if out is not None else contextlib.nullcontext()
     try:
         with run_dir as run:
-            prices = _read_or_exit(data, tickers, options)
+            prices = read_or_exit(data, tickers, options)
             settings = BacktestSettings(
                 tuple(chosen),
                 test_days,
@@ -133,7 +133,7 @@ def backtest(
     except typer.Exit:
         raise
     except (DataError, OutputError, ValueError, RuntimeError) as exc:
-        _fail(exc)
+        fail(exc)
     if out is not None:
         console.print(
             f"Wrote predictions.csv, metrics.csv, metrics.json and {report.name} to {out}"
@@ -188,6 +188,6 @@ def _print_ranking(table, result, source: str, luck) -> None:
         "every model and ticker tested. Sharpe: long/flat on the forecast sign, net of costs; "
         "DSR: its Deflated Sharpe Ratio (above 0.95: more than the luck of that many tries)."
     )
-    from .evaluation.luck import plain_words
+    from ..evaluation.luck import plain_words
 
     console.print(plain_words(luck, table))

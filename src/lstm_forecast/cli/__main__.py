@@ -1,0 +1,5 @@
+"""``python -m lstm_forecast.cli``."""
+
+from . import main
+
+main()

@@ -1,0 +1,83 @@
+"""What every command shares: the typer apps, the console, and the helpers that end a
+command with one clear line. The command modules import from here, never from the package
+that registers them."""
+
+from __future__ import annotations
+
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+
+from .. import __version__
+from .options import READ_OPTIONS, pick
+
+app = typer.Typer(
+    help="Forecast asset prices with LSTM networks, and find out honestly whether it works.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="rich",
+)
+demo_app = typer.Typer(help="Demos that show how an LSTM works.", no_args_is_help=True)
+app.add_typer(demo_app, name="demo")
+data_app = typer.Typer(help="The embedded real datasets.", no_args_is_help=True)
+app.add_typer(data_app, name="data")
+console = Console()
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"lstm-forecast {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", help="Print the version and exit.", callback=_version, is_eager=True
+        ),
+    ] = False,
+) -> None:
+    """Forecast asset prices with LSTM networks, and find out honestly whether it works."""
+
+
+def split_names(names: str | None) -> list[str] | None:
+    return [n.strip() for n in names.split(",") if n.strip()] if names else None
+
+
+def read_or_exit(source: str, tickers: str | None = None, options: dict | None = None):
+    """read_prices with the reading options among ``options`` (:data:`READ_OPTIONS`); a
+    DataError ends the command through fail."""
+    from ..data import DataError, read_prices
+
+    reading = pick(options, READ_OPTIONS) if options else {}
+    try:
+        return read_prices(source, tickers=split_names(tickers), **reading)
+    except DataError as exc:
+        fail(exc)
+
+
+def fail(exc: Exception | str) -> NoReturn:
+    """End the command: the error as one red line, exit code 2, no traceback."""
+    console.print(f"[red]error:[/red] {exc}", markup=True, highlight=False, soft_wrap=True)
+    raise typer.Exit(2)
+
+
+def set_threads(threads: int | None) -> int:
+    """Set torch's CPU threads deliberately: ``--threads``, else ``$OMP_NUM_THREADS``, else 1.
+
+    torch's own default is one thread per core. On a shared, loaded 2-core machine that made
+    a demo 47x slower than one thread (threads spinning against other processes); the small
+    LSTMs here gain little from a second thread even on an idle machine (README, "Threads").
+    """
+    import os
+
+    import torch
+
+    if threads is None:
+        env = os.environ.get("OMP_NUM_THREADS", "")
+        threads = int(env) if env.isdigit() and int(env) > 0 else 1
+    torch.set_num_threads(threads)
+    return threads
