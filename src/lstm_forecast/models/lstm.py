@@ -21,6 +21,8 @@ import torch
 from torch import nn
 
 from ..features import StandardScaler, log_returns, sliding_windows
+from ..features.inputs import DEFAULT as DEFAULT_FEATURES
+from ..features.inputs import check_features, feature_names, input_panel
 from .base import BaseForecaster
 from .lstm_settings import SETTINGS, check_lstm_settings
 
@@ -68,13 +70,17 @@ class EnsembleNet(nn.Module):
 
 
 class ForecastNet(nn.Module):
-    """Recurrent stack, then a linear head on the last hidden state: (B, L, 1) -> (B, h)."""
+    """Recurrent stack, then a linear head on the last hidden state: (B, L, F) -> (B, h)."""
 
-    def __init__(self, hidden_size, num_layers, variant, dropout, horizon, path, device):
+    def __init__(
+        self, hidden_size, num_layers, variant, dropout, horizon, path, device, input_size=1
+    ):
         super().__init__()
         from ..nn.engine import RecurrentEngine
 
-        self.rnn = RecurrentEngine(1, hidden_size, num_layers, variant, dropout, path, device)
+        self.rnn = RecurrentEngine(
+            input_size, hidden_size, num_layers, variant, dropout, path, device
+        )
         self.head = nn.Linear(hidden_size, horizon, device=self.rnn.device)
 
     def forward(self, x: torch.Tensor, return_states: bool = False):
@@ -114,6 +120,7 @@ class LSTMForecaster(BaseForecaster):
         warmup: float = 0.05,
         weight_decay: float = 0.0,
         ensemble: int = 1,
+        features: tuple[str, ...] | list[str] | str = DEFAULT_FEATURES,
         ensemble_batched: bool = False,
         tune: int = 0,
         tune_seconds: float | None = None,
@@ -133,6 +140,7 @@ class LSTMForecaster(BaseForecaster):
         self.warmup, self.weight_decay = warmup, weight_decay
         self.tune, self.tune_seconds, self.ensemble = tune, tune_seconds, ensemble
         self.ensemble_batched = ensemble_batched
+        self.features = check_features(features)
         check_lstm_settings(self.settings())
         if not isinstance(tune, int) or isinstance(tune, bool) or not 0 <= tune <= 10_000:
             raise ValueError(f"lstm: tune (--tune) must be a number of trials >= 0, got {tune!r}")
@@ -152,31 +160,66 @@ class LSTMForecaster(BaseForecaster):
 
     def settings(self) -> dict:
         """The settings that define the model (what ``config.json`` records)."""
-        return {name: getattr(self, name) for name in SETTINGS}
+        settings = {name: getattr(self, name) for name in SETTINGS}
+        settings["features"] = list(self.features)
+        return settings
 
     # -- data -------------------------------------------------------------------------------
 
     def _standardized(self, prices: pd.DataFrame) -> np.ndarray:
+        """Standardised log returns (T, N): the target's units."""
         returns = log_returns(prices)
         return self.scaler_.transform(returns).to_numpy(np.float32)  # (T, N)
 
-    def _samples(self, z: np.ndarray):
-        """Windows (S, L, 1), targets (S, h) and origin row of every complete sample."""
+    def _fit_scalers(self, prices: pd.DataFrame) -> None:
+        """Scaling from the training rows only: returns per ticker, other inputs pooled."""
+        self.scaler_ = StandardScaler().fit(log_returns(prices))
+        names = feature_names(self.features)
+        extra = [k for k, n in enumerate(names) if n != "return"]
+        self.feature_scaler_ = None
+        if extra:
+            values = input_panel(prices, self.features)[:, :, extra].reshape(-1, len(extra))
+            columns = [names[k] for k in extra]
+            self.feature_scaler_ = StandardScaler().fit(pd.DataFrame(values, columns=columns))
+
+    def _inputs(self, prices: pd.DataFrame) -> np.ndarray:
+        """The network's inputs (T, N, F), each feature standardised with training statistics."""
+        names = feature_names(self.features)
+        if names == ["return"]:
+            return self._standardized(prices)[:, :, None]
+        x = input_panel(prices, self.features)
+        out = np.empty(x.shape, np.float32)
+        scaler = self.feature_scaler_
+        for k, name in enumerate(names):
+            if name == "return":
+                out[:, :, k] = self._standardized(prices)
+            else:
+                out[:, :, k] = (x[:, :, k] - scaler.mean_[name]) / scaler.std_[name]
+        return out
+
+    def _samples(self, x: np.ndarray, z: np.ndarray):
+        """Windows (S, L, F) of inputs ``x`` (T, N, F), targets (S, h) of standardised returns
+        ``z`` (T, N) and origin row of every complete sample."""
         windows, targets, origins = [], [], []
         lookback, horizon = self.lookback, self.horizon
-        for column in z.T:
+        for n, column in enumerate(z.T):
             if len(column) < lookback + horizon + 1:
                 continue
-            view = sliding_windows(column, lookback)  # (T-L+1, L, 1), zero-copy
+            view = sliding_windows(x[:, n, :], lookback)  # (T-L+1, L, F), zero-copy
             ahead = sliding_windows(column[lookback:], horizon)[:, :, 0]  # rows t+1..t+h
-            n = len(ahead)
-            ok = np.isfinite(view[:n]).all(axis=(1, 2)) & np.isfinite(ahead).all(axis=1)
+            m = len(ahead)
+            ok = np.isfinite(view[:m]).all(axis=(1, 2)) & np.isfinite(ahead).all(axis=1)
             idx = np.flatnonzero(ok)
             windows.append(view[idx])
             targets.append(ahead[idx])
             origins.append(idx + lookback - 1)
         if not windows:
-            return np.empty((0, lookback, 1), np.float32), np.empty((0, horizon)), np.empty(0, int)
+            width = x.shape[2]
+            return (
+                np.empty((0, lookback, width), np.float32),
+                np.empty((0, horizon)),
+                np.empty(0, int),
+            )
         return np.concatenate(windows), np.concatenate(targets), np.concatenate(origins)
 
     def _split(self, origins: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -226,8 +269,8 @@ class LSTMForecaster(BaseForecaster):
             and hasattr(self, "net_")
             and list(prices.columns) == getattr(self, "tickers_", None)
         )
-        self.scaler_ = StandardScaler().fit(log_returns(prices))
-        x, y, origins = self._samples(self._standardized(prices))
+        self._fit_scalers(prices)
+        x, y, origins = self._samples(self._inputs(prices), self._standardized(prices))
         train_idx, val_idx = self._split(origins)
         if not reuse:
             self.net_ = self.new_net()
@@ -272,6 +315,7 @@ class LSTMForecaster(BaseForecaster):
             self.horizon,
             self.path,
             self.device,
+            input_size=len(feature_names(self.features)),
         )
 
     def _member_nets(self) -> list[ForecastNet]:
@@ -307,7 +351,7 @@ class LSTMForecaster(BaseForecaster):
         return digest.hexdigest()
 
     def predict_standardized(self, z_windows: np.ndarray) -> np.ndarray:
-        """Network output (S, h) for standardised windows (S, L, 1), in batches."""
+        """Network output (S, h) for standardised windows (S, L, F), in batches."""
         self.net_.eval()
         out = []
         with torch.no_grad():
@@ -324,14 +368,14 @@ class LSTMForecaster(BaseForecaster):
         return np.concatenate(out) if out else np.empty((0, self.horizon), np.float32)
 
     def _predict(self, history: pd.DataFrame) -> pd.DataFrame:
-        z = self._standardized(history)
-        result = np.full(z.shape, np.nan)
+        x = self._inputs(history)
+        result = np.full(x.shape[:2], np.nan)
         mean = self.scaler_.mean_[history.columns].to_numpy()
         std = self.scaler_.std_[history.columns].to_numpy()
-        for n, column in enumerate(z.T):
-            if len(column) < self.lookback:
+        for n in range(x.shape[1]):
+            if len(x) < self.lookback:
                 continue
-            windows = sliding_windows(column, self.lookback)  # window k ends at row k + L - 1
+            windows = sliding_windows(x[:, n, :], self.lookback)  # k ends at row k + L - 1
             ok = np.flatnonzero(np.isfinite(windows).all(axis=(1, 2)))
             if len(ok):
                 z_hat = self.predict_standardized(windows[ok]).astype(np.float64)  # (S, h)

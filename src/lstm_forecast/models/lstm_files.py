@@ -27,6 +27,7 @@ import torch
 
 from .. import __version__
 from ..features import StandardScaler
+from ..features.inputs import feature_names
 from ..training.files import (
     ModelFileError,
     read_json,
@@ -83,6 +84,9 @@ def _write_pair(model: Any, weights: Path, config_path: Path) -> None:
         "format_version": VERSION,
         "settings": model.settings(),
         "scaler": model.scaler_.to_dict(),
+        "feature_scaler": (
+            None if model.feature_scaler_ is None else model.feature_scaler_.to_dict()
+        ),
         "tickers": model.tickers_,
         "train_start": model.train_start_.isoformat(),
         "train_end": model.train_end_.isoformat(),
@@ -172,6 +176,7 @@ def load_model(
             "damaged after saving (settings, scaler or tickers), so the model cannot be trusted"
         )
     settings, tickers, scaler, train_range, expected_hash = _checked_config(config, where)
+    feature_scaler = _checked_feature_scaler(config, settings["features"], where)
     if device is not None:
         check_lstm_settings({"device": device})
         settings["device"] = device
@@ -205,6 +210,7 @@ def load_model(
     net.load_state_dict(tensors)
     net.eval()
     model.net_, model.scaler_, model.tickers_ = net, scaler, tickers
+    model.feature_scaler_ = feature_scaler
     model.train_start_, model.train_end_ = train_range
     model.history_ = TrainResult(config.get("history", []), config.get("best_epoch", 0))
     return model
@@ -212,6 +218,30 @@ def load_model(
 
 MAX_CONFIG_BYTES = 20_000_000
 MAX_TICKERS = 100_000
+
+
+def _checked_feature_scaler(config: dict, features, where: Path) -> StandardScaler | None:
+    """The scaler of the inputs other than returns: present exactly when the features need
+    one, with a finite mean and positive deviation for each of their columns."""
+    names = [n for n in feature_names(features) if n != "return"]
+    stats = config.get("feature_scaler")
+    if not names:
+        if stats is not None:
+            raise ModelFileError(f"{where}: field 'feature_scaler' is set but no feature needs it")
+        return None
+    try:
+        scaler = StandardScaler.from_dict(stats)
+        mean, std = scaler.mean_, scaler.std_
+        ok = set(mean.index) == set(names) == set(std.index)
+        ok = ok and bool(np.isfinite(mean).all() and np.isfinite(std).all() and (std > 0).all())
+    except (KeyError, TypeError, ValueError, AttributeError):
+        ok = False
+    if not ok:
+        raise ModelFileError(
+            f"{where}: field 'feature_scaler' must hold a finite mean and a positive standard "
+            f"deviation for each of {names}"
+        )
+    return scaler
 
 
 def _field(config: dict, name: str, where: Path):

@@ -14,9 +14,9 @@ from .lstm import LSTMForecaster
 
 
 def _last_window(model: LSTMForecaster, prices: pd.DataFrame, ticker: str) -> tuple:
-    z = model._standardized(prices[model.tickers_])
-    column = z[:, model.tickers_.index(ticker)]
-    window = column[-model.lookback :]
+    """The latest standardised input window (L, F) of ``ticker`` and its dates."""
+    x = model._inputs(prices[model.tickers_])
+    window = x[-model.lookback :, model.tickers_.index(ticker), :]
     if len(window) < model.lookback or not np.isfinite(window).all():
         raise DataError(
             f"{ticker!r} has fewer than {model.lookback} returns before "
@@ -45,7 +45,7 @@ def forecast_path(model: LSTMForecaster, prices: pd.DataFrame, steps: int | None
     origin = prices.index[-1]
     for ticker in model.tickers_:
         window, _ = _last_window(model, prices, ticker)
-        z_hat = model.predict_standardized(window.reshape(1, -1, 1))[0].astype(np.float64)
+        z_hat = model.predict_standardized(window[None])[0].astype(np.float64)
         returns = model.scaler_.mean_[ticker] + model.scaler_.std_[ticker] * z_hat
         cumulative = np.cumsum(returns)
         last = prices[ticker].iloc[-1]
@@ -82,9 +82,7 @@ def look_inside(model: LSTMForecaster, prices: pd.DataFrame, ticker: str, days: 
         raise DataError(f"ticker {ticker!r} was not in training; the model knows {model.tickers_}")
     days = min(days, model.lookback)
     window, dates = _last_window(model, prices, ticker)
-    x = torch.as_tensor(
-        np.array(window, dtype=np.float32).reshape(1, -1, 1), device=model.net_.rnn.device
-    )
+    x = torch.as_tensor(np.array(window, dtype=np.float32)[None], device=model.net_.rnn.device)
     with torch.no_grad():
         _, states = model.net_(x, return_states=True)
     gates = {name: v[-1, 0, -days:].cpu().numpy() for name, v in states.gates.items()}

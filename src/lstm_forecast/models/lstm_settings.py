@@ -32,6 +32,7 @@ SETTINGS = (
     "warmup",
     "weight_decay",
     "ensemble",
+    "features",
 )
 # settings added after format version 1 was first written: a file without them gets these
 LATER_SETTINGS = {
@@ -41,6 +42,7 @@ LATER_SETTINGS = {
     "warmup": 0.05,
     "weight_decay": 0.0,
     "ensemble": 1,
+    "features": ["returns"],
 }
 
 VARIANTS = ("standard", "peephole", "coupled", "gru", "rnn")
@@ -98,6 +100,10 @@ def check_lstm_settings(settings: dict) -> None:
             )
     if settings.get("ensemble", 1) > 1 and settings.get("variant", "standard") != "standard":
         raise ValueError("lstm: --ensemble runs the standard LSTM only; use --variant standard")
+    if "features" in settings:
+        from ..features.inputs import check_features
+
+        check_features(settings["features"])  # names --features in its message
     if "device" in settings:
         device = settings["device"]
         if not isinstance(device, str) or device.split(":")[0] not in DEVICES:

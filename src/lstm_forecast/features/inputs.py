@@ -1,0 +1,104 @@
+r"""What a model reads at each origin besides its ticker's own return: feature groups, each
+known at the origin's close.
+
+For ticker :math:`i` on day :math:`t`, with :math:`r_{i,t} = \log(P_{i,t}/P_{i,t-1})`:
+
+* ``returns``: :math:`r_{i,t}` (the default, and the only input before feature groups);
+* ``market`` (panels of at least two tickers): the equal-weighted return
+  :math:`\bar r_t = \frac1N\sum_j r_{j,t}`, the ticker's return minus the cross-sectional
+  median :math:`r_{i,t} - \mathrm{med}_j\, r_{j,t}`, and its cross-sectional rank scaled to
+  :math:`[-\tfrac12, \tfrac12]`;
+* ``calendar``: the day of the week as :math:`\sin, \cos(2\pi d/5)`, and the business days
+  left in the month after :math:`t` divided by 21. Both come from the date alone (a business-day
+  calendar, not the rows of the data), so a forecast on the last day of the data sees what it
+  would have seen with more data after it.
+
+:func:`input_panel` returns a ``(T, N, F)`` array; row :math:`t` uses prices up to :math:`t`
+only (a test changes every later price and checks the rows up to :math:`t` stay bit-identical).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from .returns import log_returns
+
+GROUPS: dict[str, tuple[str, ...]] = {
+    "returns": ("return",),
+    "market": ("market", "excess", "rank"),
+    "calendar": ("weekday_sin", "weekday_cos", "to_month_end"),
+}
+DEFAULT = ("returns",)
+
+
+def check_features(features: Sequence[str] | str) -> tuple[str, ...]:
+    """The feature groups in canonical order; a ``ValueError`` naming ``--features`` for an
+    unknown, repeated or empty list. A string is split on commas."""
+    if isinstance(features, str):
+        features = [f.strip() for f in features.split(",") if f.strip()]
+    if not isinstance(features, (list, tuple)) or not features:
+        raise ValueError(f"--features must name at least one of {', '.join(GROUPS)}")
+    unknown = [f for f in features if f not in GROUPS]
+    if unknown:
+        raise ValueError(
+            f"--features: unknown feature group {str(unknown[0])[:40]!r}; "
+            f"choose from {', '.join(GROUPS)}"
+        )
+    if len(set(features)) != len(features):
+        raise ValueError("--features: each feature group may be named once")
+    return tuple(g for g in GROUPS if g in features)
+
+
+def feature_names(features: Sequence[str]) -> list[str]:
+    """The input columns of ``features``, in the order of :func:`input_panel`."""
+    return [name for group in check_features(features) for name in GROUPS[group]]
+
+
+def input_panel(prices: pd.DataFrame, features: Sequence[str]) -> np.ndarray:
+    """``(T, N, F)`` inputs for every date and ticker of ``prices`` (columns of
+    :func:`feature_names`); NaN where a value is not known (the first row's return)."""
+    groups = check_features(features)
+    returns = log_returns(prices).to_numpy(np.float64)  # (T, N)
+    parts = []
+    for group in groups:
+        if group == "returns":
+            parts.append(returns[:, :, None])
+        elif group == "market":
+            parts.append(_market(returns, prices.columns))
+        else:
+            parts.append(_calendar(prices.index, returns.shape[1]))
+    return np.concatenate(parts, axis=2)
+
+
+def _market(returns: np.ndarray, tickers: pd.Index) -> np.ndarray:
+    if returns.shape[1] < 2:
+        raise ValueError(
+            f"feature 'market' needs a panel of at least two tickers; the data has "
+            f"{returns.shape[1]} ({', '.join(map(str, tickers))}). Leave it out of --features "
+            "or add tickers"
+        )
+    known = np.isfinite(returns)
+    count = known.sum(axis=1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(count > 0, np.nansum(returns, axis=1, keepdims=True) / count, np.nan)
+        median = np.full_like(mean, np.nan)
+        rows = count[:, 0] > 0
+        median[rows, 0] = np.nanmedian(returns[rows], axis=1)
+        order = pd.DataFrame(returns).rank(axis=1).to_numpy()  # 1..count, NaN stays NaN
+        rank = np.where(count > 1, (order - 1) / (count - 1) - 0.5, 0.0)
+    rank = np.where(known, rank, np.nan)
+    market = np.broadcast_to(mean, returns.shape)
+    return np.stack([market, returns - median, rank], axis=2)
+
+
+def _calendar(index: pd.DatetimeIndex, tickers: int) -> np.ndarray:
+    weekday = index.day_of_week.to_numpy()
+    angle = 2 * np.pi * weekday / 5
+    days = index.values.astype("datetime64[D]")
+    month_end = (index + pd.offsets.MonthEnd(0)).values.astype("datetime64[D]")
+    left = np.busday_count(days + 1, month_end + 1) / 21
+    columns = np.stack([np.sin(angle), np.cos(angle), left], axis=1)  # (T, 3)
+    return np.broadcast_to(columns[:, None, :], (len(index), tickers, 3))

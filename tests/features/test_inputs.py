@@ -1,0 +1,64 @@
+"""Feature groups: values worked by hand, causality, and clear refusals."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lstm_forecast.features.inputs import check_features, feature_names, input_panel
+
+
+def _prices(days=40, tickers=("A", "B", "C"), seed=0):
+    rng = np.random.default_rng(seed)
+    index = pd.bdate_range("2024-01-01", periods=days)
+    steps = rng.normal(0, 0.01, (days, len(tickers)))
+    return pd.DataFrame(100 * np.exp(np.cumsum(steps, 0)), index=index, columns=list(tickers))
+
+
+def test_market_features_by_hand():
+    prices = pd.DataFrame(
+        {"A": [100.0, 110.0], "B": [100.0, 100.0], "C": [100.0, 90.0]},
+        index=pd.bdate_range("2024-01-01", periods=2),
+    )
+    x = input_panel(prices, ["returns", "market"])
+    r = np.log([1.1, 1.0, 0.9])
+    np.testing.assert_allclose(x[1, :, 0], r)
+    np.testing.assert_allclose(x[1, :, 1], r.mean())  # equal-weighted return
+    np.testing.assert_allclose(x[1, :, 2], r - 0.0)  # minus the median (B's 0)
+    np.testing.assert_allclose(x[1, :, 3], [0.5, 0.0, -0.5])  # A highest, C lowest
+    assert np.isnan(x[0, :, :]).all()  # no return on the first day
+
+
+def test_calendar_by_hand():
+    # Wednesday 2024-01-31 is the month's last business day; Friday 2024-01-26 has 3 left
+    prices = pd.DataFrame({"A": [1.0, 1.0]}, index=pd.DatetimeIndex(["2024-01-26", "2024-01-31"]))
+    x = input_panel(prices, ["calendar"])
+    np.testing.assert_allclose(x[:, 0, 0], np.sin(2 * np.pi * np.array([4, 2]) / 5))
+    np.testing.assert_allclose(x[:, 0, 1], np.cos(2 * np.pi * np.array([4, 2]) / 5))
+    np.testing.assert_allclose(x[:, 0, 2], [3 / 21, 0.0])
+
+
+def test_every_feature_is_causal():
+    prices = _prices()
+    features = ["returns", "market", "calendar"]
+    full = input_panel(prices, features)
+    for cut in (5, 20, 38):
+        changed = prices.copy()
+        changed.iloc[cut + 1 :] *= np.random.default_rng(cut).uniform(
+            0.5, 2, changed.iloc[cut + 1 :].shape
+        )
+        np.testing.assert_array_equal(input_panel(changed, features)[: cut + 1], full[: cut + 1])
+        # and a panel that simply ends at the cut agrees too (the calendar is not the rows)
+        np.testing.assert_array_equal(
+            input_panel(prices.iloc[: cut + 1], features), full[: cut + 1]
+        )
+
+
+def test_refusals_name_the_flag():
+    assert check_features("calendar, returns") == ("returns", "calendar")
+    assert feature_names(["market"]) == ["market", "excess", "rank"]
+    with pytest.raises(ValueError, match="--features: unknown feature group 'volume'"):
+        check_features(["returns", "volume"])
+    with pytest.raises(ValueError, match="each feature group may be named once"):
+        check_features(["returns", "returns"])
+    with pytest.raises(ValueError, match="needs a panel of at least two tickers"):
+        input_panel(_prices(tickers=("A",)), ["market"])

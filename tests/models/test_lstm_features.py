@@ -1,0 +1,75 @@
+"""The LSTM with more inputs than its own returns: the contract and causality, model files,
+and a planted lead-lag that only the cross-section reveals."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lstm_forecast.data import read_prices
+from lstm_forecast.models import LSTMForecaster, check_forecaster
+from lstm_forecast.training import ModelFileError
+
+FAST = dict(lookback=20, hidden_size=8, epochs=3)
+ALL = ("returns", "market", "calendar")
+
+
+@pytest.fixture(scope="module")
+def prices():
+    return read_prices("sp500-stocks", tickers=["AAPL", "KO", "PG"]).iloc[-600:]
+
+
+def test_contract_and_causality_with_every_feature(prices):
+    out = check_forecaster(lambda: LSTMForecaster(**FAST, features=ALL), prices)
+    assert out.shape[1] == 3
+
+
+def test_files_round_trip_and_refuse_a_missing_feature(prices, tmp_path):
+    model = LSTMForecaster(**FAST, features="calendar,market,returns").fit(prices.iloc[:400])
+    assert model.features == ALL and model.net_.rnn.input_size == 7
+    loaded = LSTMForecaster.load(model.save(tmp_path / "m"))
+    assert loaded.features == ALL
+    origins = prices.index[-50:]
+    pd.testing.assert_frame_equal(loaded.predict(prices, origins), model.predict(prices, origins))
+    with pytest.raises(ValueError, match="feature 'market' needs a panel of at least two"):
+        LSTMForecaster(**FAST, features=ALL).fit(prices[["KO"]])
+    config = tmp_path / "m" / "config.json"
+    text = config.read_text().replace('"feature_scaler": {', '"feature_scaler_x": {')
+    config.write_text(text)
+    with pytest.raises(ModelFileError, match="model_sha256|feature_scaler"):
+        LSTMForecaster.load(tmp_path / "m")
+
+
+def test_old_files_read_as_returns_only(prices, tmp_path):
+    model = LSTMForecaster(**FAST).fit(prices.iloc[:400])
+    assert model.settings()["features"] == ["returns"] and model.feature_scaler_ is None
+    assert LSTMForecaster.load(model.save(tmp_path / "m")).features == ("returns",)
+
+
+def test_unknown_feature_is_refused_before_any_work():
+    with pytest.raises(ValueError, match="--features: unknown feature group 'volume'"):
+        LSTMForecaster(features=["returns", "volume"])
+
+
+@pytest.mark.slow
+def test_lead_lag_is_found_only_with_the_market_inputs():
+    """B's return is 0.5 x A's the day before: B's own past says nothing of it (A is a
+    random walk), the cross-section does."""
+    rng = np.random.default_rng(0)
+    n = 2500
+    a = rng.normal(0, 0.01, n)
+    b = np.r_[0.0, 0.5 * a[:-1]] + rng.normal(0, 0.01, n)
+    index = pd.bdate_range("2010-01-04", periods=n)
+    panel = pd.DataFrame({"A": 100 * np.exp(np.cumsum(a)), "B": 100 * np.exp(np.cumsum(b))}, index)
+    origins = index[2000:-1]
+    actual = np.log(panel["B"]).diff().shift(-1).loc[origins]
+    r2 = {}
+    for features in (("returns",), ("returns", "market")):
+        model = LSTMForecaster(
+            lookback=5, hidden_size=8, epochs=60, patience=15, learning_rate=3e-3, features=features
+        )
+        forecast = model.fit(panel.iloc[:2000]).predict(panel, origins)["B"]
+        r2[features] = 1 - ((actual - forecast) ** 2).sum() / (actual**2).sum()
+    best = pd.Series(0.5 * a, index).loc[origins]  # the rule's own forecast of B's next return
+    oracle = 1 - ((actual - best) ** 2).sum() / (actual**2).sum()
+    assert r2[("returns", "market")] > 0.5 * oracle, (r2, oracle)  # 73% measured
+    assert r2[("returns",)] < 0.02, r2
