@@ -73,3 +73,34 @@ def test_lead_lag_is_found_only_with_the_market_inputs():
     oracle = 1 - ((actual - best) ** 2).sum() / (actual**2).sum()
     assert r2[("returns", "market")] > 0.5 * oracle, (r2, oracle)  # 73% measured
     assert r2[("returns",)] < 0.02, r2
+
+
+def test_ols_reads_the_same_inputs(prices):
+    from lstm_forecast.models.ols import OLSForecaster
+
+    out = check_forecaster(lambda: OLSForecaster(lags=2, features=ALL), prices)
+    assert out.shape[1] == 3
+    model = OLSForecaster(lags=2, features=ALL).fit(prices.iloc[:400])
+    assert list(model.coef_.columns) == [
+        "const", "return(t)", "return(t-1)", "market(t)", "market(t-1)", "excess(t)",
+        "excess(t-1)", "rank(t)", "rank(t-1)", "weekday_sin(t)", "weekday_cos(t)",
+        "to_month_end(t)",
+    ]  # fmt: skip
+
+
+def test_ols_finds_the_linear_lead_lag_with_market_inputs():
+    from lstm_forecast.models.ols import OLSForecaster
+
+    rng = np.random.default_rng(1)
+    n = 1500
+    a = rng.normal(0, 0.01, n)
+    b = np.r_[0.0, 0.5 * a[:-1]] + rng.normal(0, 0.01, n)
+    index = pd.bdate_range("2010-01-04", periods=n)
+    panel = pd.DataFrame({"A": 100 * np.exp(np.cumsum(a)), "B": 100 * np.exp(np.cumsum(b))}, index)
+    origins = index[1000:-1]
+    actual = np.log(panel["B"]).diff().shift(-1).loc[origins]
+    r2 = {}
+    for features in ("returns", "returns,market"):
+        forecast = OLSForecaster(features=features).fit(panel.iloc[:1000]).predict(panel, origins)
+        r2[features] = 1 - ((actual - forecast["B"]) ** 2).sum() / (actual**2).sum()
+    assert r2["returns,market"] > 0.15 and r2["returns"] < 0.01, r2
