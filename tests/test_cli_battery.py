@@ -412,3 +412,23 @@ def test_train_and_backtest_ensemble(csv, tmp_path):
     refits = json.loads((out / "metrics.json").read_text())["refits"]
     assert all(len(json.loads(r["member_val_losses"])) == 3 for r in refits if r["model"] == "lstm")
     refused(invoke([*args, "--variant", "gru"]), "--ensemble runs the standard LSTM only")
+
+
+def test_features_reach_the_lstm_and_ols_and_the_model_file(tmp_path):
+    args = ["--data", "sp500-stocks", "--tickers", "KO,PG", "--epochs", "1", "--lookback", "5"]
+    result = invoke(
+        ["backtest", *args, "--models", "ols,lstm", "--test-days", "60", "--refit-every", "30",
+         "--features", "returns,market,calendar", "--out", tmp_path / "bt"]
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    settings = json.loads((tmp_path / "bt" / "metrics.json").read_text())["settings"]
+    assert settings["model_settings"]["ols"]["features"] == "returns,market,calendar"
+    result = invoke(["train", *args, "--features", "calendar,returns", "--out", tmp_path / "m"])
+    assert result.exit_code == 0, result.output
+    config = json.loads((tmp_path / "m" / "config.json").read_text())
+    assert config["settings"]["features"] == ["returns", "calendar"]
+    result = invoke(["predict", "--model", tmp_path / "m", "--data", "sp500-stocks"])
+    assert result.exit_code == 0, result.output
+    for bad, fragment in (("volume", "unknown feature group 'volume'"), ("market", "two tickers")):
+        result = invoke(["backtest", "--data", "sp500", "--models", "ols", "--features", bad])
+        assert result.exit_code == 2 and fragment in text(result), result.output

@@ -83,6 +83,12 @@ def backtest(
             f"{MIN_TEST_WINDOWS * horizon} or shorten --horizon"
         )
     lstm = lstm_settings(options)
+    from ..features.inputs import check_features
+
+    try:
+        check_features(lstm["features"])
+    except ValueError as exc:
+        fail(exc)
     if "lstm" in chosen:
         from ..models import LSTMForecaster
 
@@ -105,7 +111,7 @@ def backtest(
                 warm_start,
                 cost_bps,
                 jobs,
-                {"lstm": lstm},
+                {"lstm": lstm, "ols": {"features": lstm["features"]}},
             )
             folds = walk_forward_splits(
                 prices.index, test_days, refit_every, horizon, window, train_days

@@ -88,6 +88,15 @@ EnsembleBatchedOpt = Annotated[
         "products) instead of member by member; slower on the machines measured so far."
     ),
 ]
+FeaturesOpt = Annotated[
+    str,
+    typer.Option(
+        "--features",
+        help="What the LSTM reads, comma-separated: returns (its own), "
+        "market (panels: equal-weighted return, return minus the median, rank), calendar "
+        "(weekday, business days to month end). backtest gives OLS the same inputs.",
+    ),
+]
 TuneSecondsOpt = Annotated[
     float | None, typer.Option(min=1, help="Stop tuning after this many seconds per fit.")
 ]
@@ -121,6 +130,7 @@ LSTM_OPTIONS: dict[str, tuple[Any, Any]] = {
     "tune_seconds": (TuneSecondsOpt, None),
     "ensemble": (EnsembleOpt, 1),
     "ensemble_batched": (EnsembleBatchedOpt, False),
+    "features": (FeaturesOpt, "returns"),
 }
 _SETTING_NAMES = {"layers": "num_layers"}  # CLI name -> LSTMForecaster name, where they differ
 
