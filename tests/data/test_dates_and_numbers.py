@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from lstm_forecast.data import DataError, DataWarning, read_prices
+from lstm_forecast.data.ohlcv import ohlcv_of
 
 DAYS = ["2020-12-29", "2020-12-30", "2020-12-31", "2021-01-04", "2021-01-05"]
 
@@ -125,7 +126,7 @@ def test_ohlcv_of_a_holiday_row_is_dropped_too(tmp_path):
     )
     with pytest.warns(DataWarning, match="dropped 1"):
         frame = read_prices(write(tmp_path, text, "X.csv"))
-    assert len(frame.attrs["ohlcv"]) == 2 and list(frame.index) == list(frame.attrs["ohlcv"].index)
+    assert len(ohlcv_of(frame)) == 2 and list(frame.index) == list(ohlcv_of(frame).index)
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from lstm_forecast.data import DataError, DataWarning, check_history, read_prices
+from lstm_forecast.data.ohlcv import ohlcv_of
 
 
 def write(tmp_path, text, name="prices.csv"):
@@ -20,7 +21,7 @@ def test_embedded_sp500_is_ohlcv_with_adjusted_close():
     assert list(frame.columns) == ["SP500"] and len(frame) == 5031
     assert frame.index.is_monotonic_increasing and frame.index.is_unique
     assert frame.index[0] == pd.Timestamp("1999-01-04")
-    ohlcv = frame.attrs["ohlcv"]
+    ohlcv = ohlcv_of(frame)
     assert list(ohlcv.columns) == ["open", "high", "low", "close", "adj_close", "volume"]
     np.testing.assert_array_equal(frame["SP500"], ohlcv["adj_close"])
 
@@ -56,7 +57,7 @@ def test_single_ticker_download_prefers_adjusted_close(tmp_path):
     )
     frame = read_prices(path)
     assert list(frame.columns) == ["AAPL"] and list(frame["AAPL"]) == [1.4, 1.5]
-    assert frame.attrs["ohlcv"]["volume"].iloc[1] == 0
+    assert ohlcv_of(frame)["volume"].iloc[1] == 0
 
 
 def test_thousands_separators_and_semicolons(tmp_path):

@@ -62,3 +62,48 @@ def test_refusals_name_the_flag():
         check_features(["returns", "returns"])
     with pytest.raises(ValueError, match="needs a panel of at least two tickers"):
         input_panel(_prices(tickers=("A",)), ["market"])
+
+
+def _bars(days=80, seed=1):
+    from lstm_forecast.data.ohlcv import attach
+
+    rng = np.random.default_rng(seed)
+    index = pd.bdate_range("2024-01-01", periods=days)
+    close = 100 * np.exp(np.cumsum(rng.normal(0, 0.01, days)))
+    open_ = close * np.exp(rng.normal(0, 0.003, days))
+    high = np.maximum(open_, close) * 1.004
+    low = np.minimum(open_, close) * 0.996
+    volume = rng.integers(1_000, 5_000, days).astype(float)
+    table = pd.DataFrame(
+        {"open": open_, "high": high, "low": low, "close": close, "volume": volume}, index=index
+    )
+    prices = pd.DataFrame({"X": close}, index=index)
+    attach(prices, table)
+    return prices, table
+
+
+def test_ohlc_by_hand_and_causal():
+    prices, bars = _bars()
+    x = input_panel(prices, ["ohlc"])[:, 0, :]
+    t = 70
+    assert x[t, 0] == pytest.approx(np.log(bars["open"].iloc[t] / bars["close"].iloc[t - 1]))
+    assert x[t, 1] == pytest.approx(np.log(bars["close"].iloc[t] / bars["open"].iloc[t]))
+    assert x[t, 2] == pytest.approx(np.log(bars["high"].iloc[t] / bars["low"].iloc[t]))
+    logv = np.log1p(bars["volume"].to_numpy()[t - 59 : t + 1])
+    assert x[t, 3] == pytest.approx((logv[-1] - logv.mean()) / logv.std(ddof=1))
+    assert np.isnan(x[18, 3]) and np.isfinite(x[19, 3])  # 20 days of volume at least
+    # a later bar changed (every field), or the data cut at t: rows up to t unchanged
+    from lstm_forecast.data.ohlcv import attach
+
+    changed = bars.copy()
+    changed.iloc[t + 1 :] *= 1.5
+    other = prices.copy()
+    other.iloc[t + 1 :] *= 1.5
+    attach(other, changed)
+    np.testing.assert_array_equal(input_panel(other, ["ohlc"])[: t + 1, 0], x[: t + 1])
+    np.testing.assert_array_equal(input_panel(prices.iloc[: t + 1], ["ohlc"])[:, 0], x[: t + 1])
+
+
+def test_ohlc_needs_bars():
+    with pytest.raises(ValueError, match="feature 'ohlc' needs open, high, low and volume"):
+        input_panel(_prices(tickers=("A",)), ["returns", "ohlc"])

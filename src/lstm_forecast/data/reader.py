@@ -3,7 +3,8 @@
 Three layouts are recognised, with column names matched case-insensitively:
 
 * single ticker, the usual download: Date, Open, High, Low, Close, Adj Close, Volume
-  (the adjusted close is preferred; the OHLCV columns are kept in ``frame.attrs["ohlcv"]``);
+  (the adjusted close is preferred; the OHLCV bars are kept beside the closes:
+  :func:`~lstm_forecast.data.ohlcv.ohlcv_of`);
 * long: date, ticker, close (one row per date and ticker);
 * wide: date plus one column of prices per ticker.
 
@@ -21,6 +22,7 @@ import pandas as pd
 
 from .datasets import DATASETS, load_raw
 from .errors import DataError
+from .ohlcv import attach, ohlcv_of
 from .validate import to_dates, to_prices
 
 DATE_NAMES = ("date", "datetime", "timestamp", "time", "day")
@@ -229,7 +231,7 @@ def _from_single(raw, dates, line, label, ticker, decimal) -> pd.DataFrame:
             for key, col in named.items()
         }
     )
-    frame.attrs["ohlcv"] = _index(ohlcv, dates)
+    attach(frame, _index(ohlcv, dates))
     return frame
 
 
@@ -317,10 +319,10 @@ def match_tickers(wanted: Sequence[str], present: Sequence[str], label: str) -> 
 
 def _select(frame: pd.DataFrame, tickers: list[str], label: str) -> pd.DataFrame:
     names = match_tickers(tickers, [str(c) for c in frame.columns], label)
-    ohlcv = frame.attrs.get("ohlcv")
+    bars = ohlcv_of(frame)
     out = frame[names].copy()
-    if ohlcv is not None:
-        out.attrs["ohlcv"] = ohlcv
+    if bars is not None and list(out.columns) == list(frame.columns):
+        attach(out, bars)
     return out
 
 
@@ -333,10 +335,10 @@ def _drop_no_trading_days(frame: pd.DataFrame, label: str) -> pd.DataFrame:
     if not empty.any():
         return frame
     dates = frame.index[empty]
+    bars = ohlcv_of(frame)
     kept = frame.loc[~empty].copy()
-    ohlcv = frame.attrs.get("ohlcv")
-    if ohlcv is not None:
-        kept.attrs["ohlcv"] = ohlcv.loc[~empty]
+    if bars is not None:
+        attach(kept, bars.loc[~empty])
     if kept.empty:
         raise DataError(f"{label}: no prices at all (every price cell is empty)")
     listed = ", ".join(f"{d:%Y-%m-%d}" for d in dates[:3]) + (" ..." if len(dates) > 3 else "")

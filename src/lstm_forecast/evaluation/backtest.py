@@ -144,10 +144,6 @@ def run_backtest(
     """Run the walk-forward backtest; ``on_progress(model, folds_done)`` after each task."""
     settings = settings or BacktestSettings()
     validate_prices(prices, "prices")
-    # The reader's OHLCV table rides in ``attrs``; pandas compares attrs when it concatenates
-    # frames derived from ``prices``, and a DataFrame there makes that comparison raise.
-    prices = prices.copy(deep=False)
-    prices.attrs = {}
     models = list(dict.fromkeys(["naive", *settings.models]))  # the random walk is always in
     settings.models = tuple(models)
     unknown = [m for m in models if m not in _known_models()]

@@ -8,6 +8,10 @@ For ticker :math:`i` on day :math:`t`, with :math:`r_{i,t} = \log(P_{i,t}/P_{i,t
   :math:`\bar r_t = \frac1N\sum_j r_{j,t}`, the ticker's return minus the cross-sectional
   median :math:`r_{i,t} - \mathrm{med}_j\, r_{j,t}`, and its cross-sectional rank scaled to
   :math:`[-\tfrac12, \tfrac12]`;
+* ``ohlc`` (a single-ticker file with open, high, low and volume columns): the overnight gap
+  :math:`\log(O_t/C_{t-1})`, the intraday return :math:`\log(C_t/O_t)`, the range
+  :math:`\log(H_t/L_t)`, and the log volume as a z-score against its own trailing 60 days
+  (today included, at least 20 of them);
 * ``calendar``: the day of the week as :math:`\sin, \cos(2\pi d/5)`, and the business days
   left in the month after :math:`t` divided by 21. Both come from the date alone (a business-day
   calendar, not the rows of the data), so a forecast on the last day of the data sees what it
@@ -24,11 +28,13 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from ..data.ohlcv import ohlcv_of
 from .returns import log_returns
 
 GROUPS: dict[str, tuple[str, ...]] = {
     "returns": ("return",),
     "market": ("market", "excess", "rank"),
+    "ohlc": ("gap", "intraday", "range", "volume_z"),
     "calendar": ("weekday_sin", "weekday_cos", "to_month_end"),
 }
 DEFAULT = ("returns",)
@@ -68,6 +74,8 @@ def input_panel(prices: pd.DataFrame, features: Sequence[str]) -> np.ndarray:
             parts.append(returns[:, :, None])
         elif group == "market":
             parts.append(_market(returns, prices.columns))
+        elif group == "ohlc":
+            parts.append(_ohlc(prices))
         else:
             parts.append(_calendar(prices.index, returns.shape[1]))
     return np.concatenate(parts, axis=2)
@@ -92,6 +100,31 @@ def _market(returns: np.ndarray, tickers: pd.Index) -> np.ndarray:
     rank = np.where(known, rank, np.nan)
     market = np.broadcast_to(mean, returns.shape)
     return np.stack([market, returns - median, rank], axis=2)
+
+
+VOLUME_DAYS, VOLUME_MIN_DAYS = 60, 20
+
+
+def _ohlc(prices: pd.DataFrame) -> np.ndarray:
+    bars = ohlcv_of(prices)
+    needed = {"open", "high", "low", "volume"}
+    if bars is None or not needed <= set(bars.columns):
+        raise ValueError(
+            "feature 'ohlc' needs open, high, low and volume columns for the ticker; this data "
+            "has closes only (they come from a single-ticker file with Open, High, Low, Close "
+            "and Volume columns). Leave 'ohlc' out of --features"
+        )
+    close = bars["close"] if "close" in bars else bars["adj_close"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        gap = np.log(bars["open"] / close.shift(1))
+        intraday = np.log(close / bars["open"])
+        spread = np.log(bars["high"] / bars["low"])
+        volume = np.log1p(bars["volume"])
+        trailing = volume.rolling(VOLUME_DAYS, min_periods=VOLUME_MIN_DAYS)
+        z = (volume - trailing.mean()) / trailing.std()
+    columns = np.stack([c.to_numpy(np.float64) for c in (gap, intraday, spread, z)], axis=1)
+    columns[~np.isfinite(columns)] = np.nan
+    return columns[:, None, :]
 
 
 def _calendar(index: pd.DatetimeIndex, tickers: int) -> np.ndarray:
