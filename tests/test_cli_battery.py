@@ -432,3 +432,28 @@ def test_features_reach_the_lstm_and_ols_and_the_model_file(tmp_path):
     for bad, fragment in (("volume", "unknown feature group 'volume'"), ("market", "two tickers")):
         result = invoke(["backtest", "--data", "sp500", "--models", "ols", "--features", bad])
         assert result.exit_code == 2 and fragment in text(result), result.output
+
+
+def test_covariates_from_a_file_reach_the_models(tmp_path):
+    dates = pd.bdate_range("1998-12-01", "2019-01-31")
+    series = np.random.default_rng(0).normal(0, 1, len(dates))
+    path = tmp_path / "macro.csv"
+    pd.DataFrame({"date": dates.strftime("%Y-%m-%d"), "sentiment": series}).to_csv(
+        path, index=False
+    )
+    args = ["--data", "sp500", "--covariates", path, "--covariate-lag", "1"]
+    result = invoke(
+        ["backtest", *args, "--models", "ols", "--test-days", "60", "--refit-every", "30",
+         "--features", "returns,covariates,ohlc"]
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    lstm = ["--epochs", "1", "--lookback", "5", "--features", "returns,covariates"]
+    result = invoke(["train", *args, *lstm, "--out", tmp_path / "m"])
+    assert result.exit_code == 0, result.output
+    result = invoke(["predict", "--model", tmp_path / "m", *args])
+    assert result.exit_code == 0, result.output
+    result = invoke(["predict", "--model", tmp_path / "m", "--data", "sp500"])
+    assert result.exit_code == 2 and "pass --covariates FILE" in text(result), result.output
+    path.write_text("date,sentiment\n2001-01-02,high\n")
+    result = invoke(["backtest", *args, "--models", "ols", "--features", "returns,covariates"])
+    assert result.exit_code == 2 and "'sentiment', line 2: 'high': not a number" in text(result)

@@ -164,3 +164,63 @@ def test_volume_shock_is_found_only_with_the_ohlc_inputs():
         r2[features] = 1 - ((actual - forecast) ** 2).sum() / (actual**2).sum()
     # measured: 45% of the oracle here; 54-59% with 16 units and up to 200 epochs
     assert r2["returns,ohlc"] > 0.3 * best and r2["returns"] < 0.02, (r2, best)
+
+
+def _covariate_drift(n=2500, seed=0):
+    """A user's series c (published with the close; independent from day to day, so the
+    returns alone say nothing of it) sets tomorrow's drift: r_{t+1} = 0.5 c_t + noise."""
+    from lstm_forecast.data.covariates import attach_covariates
+
+    rng = np.random.default_rng(seed)
+    c = rng.normal(0, 0.01, n)
+    r = np.r_[0.0, 0.5 * c[:-1]] + rng.normal(0, 0.01, n)
+    index = pd.bdate_range("2010-01-04", periods=n)
+    prices = pd.DataFrame({"X": 100 * np.exp(np.cumsum(r))}, index=index)
+    table = pd.DataFrame({"sentiment": c}, index=index)
+    return attach_covariates(prices, table), table, pd.Series(0.5 * c, index)
+
+
+def test_covariates_are_causal_and_named_in_the_model_file(tmp_path):
+    from lstm_forecast.data.covariates import attach_covariates
+
+    prices, table, _ = _covariate_drift(700)
+    model = LSTMForecaster(**FAST, features="returns,covariates").fit(prices.iloc[:500])
+    origins = prices.index[500:]
+    base = model.predict(prices, origins)
+    changed = table.copy()
+    changed.iloc[601:] += 1.0  # every value after 600 changed
+    moved = model.predict(attach_covariates(prices, changed), origins)
+    pd.testing.assert_frame_equal(moved.iloc[:101], base.iloc[:101])
+    assert not moved.iloc[101:].equals(base.iloc[101:])
+    loaded = LSTMForecaster.load(model.save(tmp_path / "m"))
+    assert loaded.covariates_ == ["sentiment"]
+    pd.testing.assert_frame_equal(loaded.predict(prices, origins), base)
+    bare = prices.copy()
+    bare.attrs = {}
+    with pytest.raises(ValueError, match="feature 'covariates' needs your series"):
+        loaded.predict(bare, origins)
+    other = attach_covariates(bare, table.rename(columns={"sentiment": "vix"}))
+    with pytest.raises(ValueError, match="reads covariate 'sentiment', which the data lacks"):
+        loaded.predict(other, origins)
+
+
+@pytest.mark.slow
+def test_covariate_drift_is_found_by_lstm_and_ols_only_with_the_covariate():
+    from lstm_forecast.models.ols import OLSForecaster
+
+    prices, _, oracle = _covariate_drift()
+    origins = prices.index[2000:-1]
+    actual = np.log(prices["X"]).diff().shift(-1).loc[origins]
+    best = 1 - ((actual - oracle.loc[origins]) ** 2).sum() / (actual**2).sum()
+    r2 = {}
+    for features in ("returns", "returns,covariates"):
+        for name, model in (
+            ("lstm", LSTMForecaster(lookback=5, hidden_size=8, epochs=60, patience=15,
+                                    learning_rate=3e-3, features=features)),
+            ("ols", OLSForecaster(lags=1, features=features)),
+        ):  # fmt: skip
+            forecast = model.fit(prices.iloc[:2000]).predict(prices, origins)["X"]
+            r2[name, features] = 1 - ((actual - forecast) ** 2).sum() / (actual**2).sum()
+    assert r2["ols", "returns,covariates"] > 0.8 * best, (r2, best)
+    assert r2["lstm", "returns,covariates"] > 0.5 * best, (r2, best)
+    assert r2["lstm", "returns"] < 0.02 and r2["ols", "returns"] < 0.02, (r2, best)

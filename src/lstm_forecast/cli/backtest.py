@@ -14,6 +14,7 @@ from rich.table import Table
 
 from .common import app, console, fail, read_or_exit, set_threads, split_names
 from .options import (
+    COVARIATE_OPTIONS,
     LSTM_OPTIONS,
     READ_OPTIONS,
     ConfigOpt,
@@ -29,7 +30,7 @@ MIN_TEST_WINDOWS = 30
 
 
 @app.command()
-@with_options(LSTM_OPTIONS, READ_OPTIONS)
+@with_options(LSTM_OPTIONS, READ_OPTIONS, COVARIATE_OPTIONS)
 def backtest(
     data: DataOpt = "sp500",
     tickers: TickersOpt = None,

@@ -48,13 +48,26 @@ def split_names(names: str | None) -> list[str] | None:
 
 
 def read_or_exit(source: str, tickers: str | None = None, options: dict | None = None):
-    """read_prices with the reading options among ``options`` (:data:`READ_OPTIONS`); a
-    DataError ends the command through fail."""
+    """read_prices with the reading options among ``options`` (:data:`READ_OPTIONS`), and the
+    user's covariates attached when ``--covariates`` names a file; a DataError ends the
+    command through fail."""
     from ..data import DataError, read_prices
 
     reading = pick(options, READ_OPTIONS) if options else {}
     try:
-        return read_prices(source, tickers=split_names(tickers), **reading)
+        prices = read_prices(source, tickers=split_names(tickers), **reading)
+        if options and options.get("covariates"):
+            from ..data.covariates import attach_covariates
+            from ..data.reader import read_covariates
+
+            table = read_covariates(
+                options["covariates"],
+                lag=options.get("covariate_lag", 0),
+                date_format=reading.get("date_format"),
+                decimal=reading.get("decimal", "."),
+            )
+            prices = attach_covariates(prices, table)
+        return prices
     except DataError as exc:
         fail(exc)
 

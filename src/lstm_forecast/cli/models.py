@@ -10,6 +10,7 @@ from rich.table import Table
 
 from .common import app, console, fail, read_or_exit, set_threads, split_names
 from .options import (
+    COVARIATE_OPTIONS,
     LSTM_OPTIONS,
     READ_OPTIONS,
     ConfigOpt,
@@ -44,7 +45,7 @@ def _parse_date(value: str | None, flag: str):
 
 
 @app.command()
-@with_options(LSTM_OPTIONS, READ_OPTIONS)
+@with_options(LSTM_OPTIONS, READ_OPTIONS, COVARIATE_OPTIONS)
 def train(
     out: Annotated[Path, typer.Option(help="Directory to save the model in.")],
     data: DataOpt = "sp500",
@@ -127,7 +128,7 @@ def train(
 
 
 @app.command()
-@with_options(READ_OPTIONS)
+@with_options(READ_OPTIONS, COVARIATE_OPTIONS)
 def predict(
     model: Annotated[Path, typer.Option(help="A directory written by 'train'.")],
     data: DataOpt = "sp500",
@@ -171,7 +172,7 @@ def predict(
 
 
 @app.command()
-@with_options(READ_OPTIONS)
+@with_options(READ_OPTIONS, COVARIATE_OPTIONS)
 def explain(
     model: Annotated[Path, typer.Option(help="A directory written by 'train'.")],
     out: Annotated[Path, typer.Option(help="Directory for the PNGs.")],

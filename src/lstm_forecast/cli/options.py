@@ -92,13 +92,31 @@ FeaturesOpt = Annotated[
     str,
     typer.Option(
         "--features",
-        help="What the LSTM reads, comma-separated: returns (its own), "
+        help="What the LSTM reads, comma-separated: returns (its own), ohlc (single-ticker "
+        "files with bars: gap, intraday, range, volume z-score), covariates (--covariates), "
         "market (panels: equal-weighted return, return minus the median, rank), calendar "
         "(weekday, business days to month end). backtest gives OLS the same inputs.",
     ),
 ]
 TuneSecondsOpt = Annotated[
     float | None, typer.Option(min=1, help="Stop tuning after this many seconds per fit.")
+]
+
+CovariatesOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="Your own daily series as inputs (a file with a date column and one column per "
+        "series, any sign); the models read them with --features ...,covariates."
+    ),
+]
+CovariateLagOpt = Annotated[
+    int,
+    typer.Option(
+        min=0,
+        max=260,
+        help="Business days after its date that a covariate value becomes known (for series "
+        "published after the close).",
+    ),
 ]
 
 # CLI parameter name -> LSTMForecaster setting
@@ -111,6 +129,10 @@ READ_OPTIONS: dict[str, tuple[Any, Any]] = {
     "decimal": (DecimalOpt, "."),
     "ticker": (TickerOpt, None),
     "max_gap": (MaxGapOpt, 5),
+}
+COVARIATE_OPTIONS: dict[str, tuple[Any, Any]] = {
+    "covariates": (CovariatesOpt, None),
+    "covariate_lag": (CovariateLagOpt, 0),
 }
 LSTM_OPTIONS: dict[str, tuple[Any, Any]] = {
     "lookback": (LookbackOpt, 60),

@@ -51,6 +51,38 @@ OHLCV_NAMES = {
 }
 
 
+def read_covariates(
+    source: str | Path,
+    *,
+    lag: int = 0,
+    date_col: str | None = None,
+    date_format: str | None = None,
+    decimal: str = ".",
+) -> pd.DataFrame:
+    """Read a user's own daily series (rates, an index level, sentiment) to feed the models.
+
+    The same layouts, parsing and errors as :func:`read_prices` (wide: a date column and one
+    column per series; long: date, name, value), but values may be zero or negative. ``lag``
+    business days (``--covariate-lag``): a value dated d is first known on d + lag, for series
+    published after the close. Returns the series indexed by the date each value becomes
+    known; :func:`~lstm_forecast.data.covariates.attach_covariates` aligns them to prices.
+    """
+    if decimal not in (".", ","):
+        raise DataError(f"decimal must be '.' or ',', got {decimal!r} (--decimal)")
+    if not isinstance(lag, int) or isinstance(lag, bool) or not 0 <= lag <= 260:
+        raise DataError(f"--covariate-lag must be a whole number of days in [0, 260], got {lag!r}")
+    raw, label, default = _load(source)
+    parse = {"date_format": date_format, "decimal": decimal, "positive": False}
+    frame = _to_wide(raw, label, default, date_col, None, None, parse)
+    frame = frame.dropna(how="all")
+    empty = [c for c in frame.columns if frame[c].isna().all()]
+    if frame.empty or empty:
+        raise DataError(f"{label}: covariate {(empty or ['?'])[0]!r} has no values at all")
+    if lag:
+        frame.index = frame.index + pd.offsets.BDay(lag)
+    return frame
+
+
 def read_prices(
     source: str | Path,
     *,
@@ -193,10 +225,12 @@ def _to_wide(raw, label, default_ticker, date_col, price_col, ticker_col, parse)
         if ticker_col
         else _find(columns, TICKER_NAMES)
     )
+    positive = parse.get("positive", True)
     if ticker is not None:
-        return _from_long(raw, dates, line, label, ticker, price_col, decimal)
+        return _from_long(raw, dates, line, label, ticker, price_col, decimal, positive)
     lower = {str(c).strip().lower() for c in columns}
-    if price_col is None and ({"close", "adj close", "adj_close", "adjclose"} & lower):
+    closes = {"close", "adj close", "adj_close", "adjclose"} & lower
+    if positive and price_col is None and closes:
         return _from_single(raw, dates, line, label, default_ticker, decimal)
     value_cols = (
         [_require(columns, price_col, "price", label)]
@@ -208,7 +242,9 @@ def _to_wide(raw, label, default_ticker, date_col, price_col, ticker_col, parse)
     _check_unique(dates, line, label)
     frame = pd.DataFrame(
         {
-            str(c).strip(): to_prices(raw[c], label, str(c), line, decimal=decimal)
+            str(c).strip(): to_prices(
+                raw[c], label, str(c), line, decimal=decimal, positive=positive
+            )
             for c in value_cols
         }
     )
@@ -235,7 +271,7 @@ def _from_single(raw, dates, line, label, ticker, decimal) -> pd.DataFrame:
     return frame
 
 
-def _from_long(raw, dates, line, label, ticker, price_col, decimal) -> pd.DataFrame:
+def _from_long(raw, dates, line, label, ticker, price_col, decimal, positive=True) -> pd.DataFrame:
     price = (
         _require(raw.columns, price_col, "price", label)
         if price_col
@@ -254,7 +290,9 @@ def _from_long(raw, dates, line, label, ticker, price_col, decimal) -> pd.DataFr
         {
             "date": dates.values,
             "ticker": names.values,
-            "price": to_prices(raw[price], label, str(price), line, decimal=decimal).values,
+            "price": to_prices(
+                raw[price], label, str(price), line, decimal=decimal, positive=positive
+            ).values,
             "line": line.values,
         }
     )

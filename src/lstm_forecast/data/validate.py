@@ -25,11 +25,14 @@ def to_prices(
     line: pd.Series,
     allow_zero: bool = False,
     decimal: str = ".",
+    positive: bool = True,
 ) -> pd.Series:
     """Parse a price column exactly; missing cells become NaN, bad ones are errors.
 
     Numbers are plain ASCII (``1234.5``, ``1,234.5``, ``1.2e3``; with ``decimal=","``
     ``1234,5`` and ``1.234,5``); ``1_000``, non-ASCII digits and words are refused.
+    ``positive=False`` reads any finite value (a covariate: a rate, a spread, a sentiment
+    score), not a price.
     """
     text = values.astype(str).str.strip()
     grouped = text.str.match(THOUSANDS[decimal])
@@ -48,7 +51,9 @@ def to_prices(
     numbers = pd.Series(np.asarray(cleaned.to_numpy(), dtype=np.float64), index=values.index)
     inf = np.isinf(numbers)
     if inf.any():
-        raise DataError(located(label, column, line, values, inf) + ": infinite price")
+        raise DataError(located(label, column, line, values, inf) + ": infinite value")
+    if not positive:
+        return numbers
     nonpositive = (numbers < 0) if allow_zero else (numbers <= 0)
     if nonpositive.any():
         what = "negative" if allow_zero else "zero or negative"

@@ -12,6 +12,8 @@ For ticker :math:`i` on day :math:`t`, with :math:`r_{i,t} = \log(P_{i,t}/P_{i,t
   :math:`\log(O_t/C_{t-1})`, the intraday return :math:`\log(C_t/O_t)`, the range
   :math:`\log(H_t/L_t)`, and the log volume as a z-score against its own trailing 60 days
   (today included, at least 20 of them);
+* ``covariates``: the user's own series (``--covariates FILE``), each date holding the latest
+  value known by then (:mod:`lstm_forecast.data.covariates`), the same for every ticker;
 * ``calendar``: the day of the week as :math:`\sin, \cos(2\pi d/5)`, and the business days
   left in the month after :math:`t` divided by 21. Both come from the date alone (a business-day
   calendar, not the rows of the data), so a forecast on the last day of the data sees what it
@@ -28,6 +30,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from ..data.covariates import covariates_of
 from ..data.ohlcv import ohlcv_of
 from .returns import log_returns
 
@@ -36,7 +39,9 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "market": ("market", "excess", "rank"),
     "ohlc": ("gap", "intraday", "range", "volume_z"),
     "calendar": ("weekday_sin", "weekday_cos", "to_month_end"),
+    "covariates": (),  # one input per series of the user's file, named "covariate:<name>"
 }
+COVARIATE = "covariate:"
 DEFAULT = ("returns",)
 
 
@@ -58,14 +63,37 @@ def check_features(features: Sequence[str] | str) -> tuple[str, ...]:
     return tuple(g for g in GROUPS if g in features)
 
 
-def feature_names(features: Sequence[str]) -> list[str]:
-    """The input columns of ``features``, in the order of :func:`input_panel`."""
-    return [name for group in check_features(features) for name in GROUPS[group]]
+def feature_names(features: Sequence[str], covariates: Sequence[str] = ()) -> list[str]:
+    """The input columns of ``features`` (with these covariate series), in the order of
+    :func:`input_panel`."""
+    names = []
+    for group in check_features(features):
+        if group == "covariates":
+            names += [COVARIATE + str(c) for c in covariates]
+        else:
+            names += GROUPS[group]
+    return names
 
 
-def input_panel(prices: pd.DataFrame, features: Sequence[str]) -> np.ndarray:
+def covariate_names(prices: pd.DataFrame, features: Sequence[str]) -> list[str]:
+    """The covariate series ``prices`` carries, if ``features`` asks for them (else [])."""
+    if "covariates" not in check_features(features):
+        return []
+    table = covariates_of(prices)
+    if table is None:
+        raise ValueError(
+            "feature 'covariates' needs your series: pass --covariates FILE (a date column "
+            "and one column per series), or leave 'covariates' out of --features"
+        )
+    return [str(c) for c in table.columns]
+
+
+def input_panel(
+    prices: pd.DataFrame, features: Sequence[str], covariates: Sequence[str] | None = None
+) -> np.ndarray:
     """``(T, N, F)`` inputs for every date and ticker of ``prices`` (columns of
-    :func:`feature_names`); NaN where a value is not known (the first row's return)."""
+    :func:`feature_names`); NaN where a value is not known (the first row's return).
+    ``covariates``: the series to use, in order (a fitted model's); default all carried."""
     groups = check_features(features)
     returns = log_returns(prices).to_numpy(np.float64)  # (T, N)
     parts = []
@@ -76,6 +104,8 @@ def input_panel(prices: pd.DataFrame, features: Sequence[str]) -> np.ndarray:
             parts.append(_market(returns, prices.columns))
         elif group == "ohlc":
             parts.append(_ohlc(prices))
+        elif group == "covariates":
+            parts.append(_covariates(prices, features, covariates))
         else:
             parts.append(_calendar(prices.index, returns.shape[1]))
     return np.concatenate(parts, axis=2)
@@ -125,6 +155,19 @@ def _ohlc(prices: pd.DataFrame) -> np.ndarray:
     columns = np.stack([c.to_numpy(np.float64) for c in (gap, intraday, spread, z)], axis=1)
     columns[~np.isfinite(columns)] = np.nan
     return columns[:, None, :]
+
+
+def _covariates(prices, features, wanted) -> np.ndarray:
+    present = covariate_names(prices, features)
+    wanted = present if wanted is None else list(wanted)
+    missing = [c for c in wanted if c not in present]
+    if missing:
+        raise ValueError(
+            f"the model reads covariate {missing[0]!r}, which the data lacks; pass "
+            f"--covariates with a file that has it (found: {present or 'none'})"
+        )
+    values = covariates_of(prices)[wanted].to_numpy(np.float64)  # (T, C)
+    return np.broadcast_to(values[:, None, :], (len(prices), prices.shape[1], len(wanted)))
 
 
 def _calendar(index: pd.DatetimeIndex, tickers: int) -> np.ndarray:

@@ -22,7 +22,7 @@ from torch import nn
 
 from ..features import StandardScaler, log_returns, sliding_windows
 from ..features.inputs import DEFAULT as DEFAULT_FEATURES
-from ..features.inputs import check_features, feature_names, input_panel
+from ..features.inputs import check_features, covariate_names, feature_names, input_panel
 from .base import BaseForecaster
 from .lstm_settings import SETTINGS, check_lstm_settings
 
@@ -174,20 +174,25 @@ class LSTMForecaster(BaseForecaster):
     def _fit_scalers(self, prices: pd.DataFrame) -> None:
         """Scaling from the training rows only: returns per ticker, other inputs pooled."""
         self.scaler_ = StandardScaler().fit(log_returns(prices))
-        names = feature_names(self.features)
+        self.covariates_ = covariate_names(prices, self.features)
+        names = self._input_names()
         extra = [k for k, n in enumerate(names) if n != "return"]
         self.feature_scaler_ = None
         if extra:
-            values = input_panel(prices, self.features)[:, :, extra].reshape(-1, len(extra))
+            x = input_panel(prices, self.features, self.covariates_)
+            values = x[:, :, extra].reshape(-1, len(extra))
             columns = [names[k] for k in extra]
             self.feature_scaler_ = StandardScaler().fit(pd.DataFrame(values, columns=columns))
 
+    def _input_names(self) -> list[str]:
+        return feature_names(self.features, getattr(self, "covariates_", []))
+
     def _inputs(self, prices: pd.DataFrame) -> np.ndarray:
         """The network's inputs (T, N, F), each feature standardised with training statistics."""
-        names = feature_names(self.features)
+        names = self._input_names()
         if names == ["return"]:
             return self._standardized(prices)[:, :, None]
-        x = input_panel(prices, self.features)
+        x = input_panel(prices, self.features, self.covariates_)
         out = np.empty(x.shape, np.float32)
         scaler = self.feature_scaler_
         for k, name in enumerate(names):
@@ -268,6 +273,7 @@ class LSTMForecaster(BaseForecaster):
             and not self.tune
             and hasattr(self, "net_")
             and list(prices.columns) == getattr(self, "tickers_", None)
+            and covariate_names(prices, self.features) == getattr(self, "covariates_", [])
         )
         self._fit_scalers(prices)
         x, y, origins = self._samples(self._inputs(prices), self._standardized(prices))
@@ -315,7 +321,7 @@ class LSTMForecaster(BaseForecaster):
             self.horizon,
             self.path,
             self.device,
-            input_size=len(feature_names(self.features)),
+            input_size=len(self._input_names()),
         )
 
     def _member_nets(self) -> list[ForecastNet]:

@@ -88,6 +88,7 @@ def _write_pair(model: Any, weights: Path, config_path: Path) -> None:
             None if model.feature_scaler_ is None else model.feature_scaler_.to_dict()
         ),
         "tickers": model.tickers_,
+        "covariates": list(getattr(model, "covariates_", [])),
         "train_start": model.train_start_.isoformat(),
         "train_end": model.train_end_.isoformat(),
         "history": model.history_.history,
@@ -176,7 +177,12 @@ def load_model(
             "damaged after saving (settings, scaler or tickers), so the model cannot be trusted"
         )
     settings, tickers, scaler, train_range, expected_hash = _checked_config(config, where)
-    feature_scaler = _checked_feature_scaler(config, settings["features"], where)
+    covariates = config.get("covariates", [])
+    if not isinstance(covariates, list) or not all(
+        isinstance(c, str) and 0 < len(c) <= 200 for c in covariates
+    ):
+        raise ModelFileError(f"{where}: field 'covariates' must be a list of series names")
+    feature_scaler = _checked_feature_scaler(config, settings["features"], covariates, where)
     if device is not None:
         check_lstm_settings({"device": device})
         settings["device"] = device
@@ -192,6 +198,7 @@ def load_model(
         for k, v in read_tensors(directory / WEIGHTS, expected_hash).items()
     }
     model = build(**settings)
+    model.covariates_ = covariates
     net = model.new_net()
     expected = {k: tuple(v.shape) for k, v in net.state_dict().items()}
     found = {k: tuple(v.shape) for k, v in tensors.items()}
@@ -220,10 +227,12 @@ MAX_CONFIG_BYTES = 20_000_000
 MAX_TICKERS = 100_000
 
 
-def _checked_feature_scaler(config: dict, features, where: Path) -> StandardScaler | None:
+def _checked_feature_scaler(
+    config: dict, features, covariates: list[str], where: Path
+) -> StandardScaler | None:
     """The scaler of the inputs other than returns: present exactly when the features need
     one, with a finite mean and positive deviation for each of their columns."""
-    names = [n for n in feature_names(features) if n != "return"]
+    names = [n for n in feature_names(features, covariates) if n != "return"]
     stats = config.get("feature_scaler")
     if not names:
         if stats is not None:

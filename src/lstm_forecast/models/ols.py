@@ -19,7 +19,14 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from ..features.inputs import DEFAULT, GROUPS, check_features, feature_names, input_panel
+from ..features.inputs import (
+    DEFAULT,
+    GROUPS,
+    check_features,
+    covariate_names,
+    feature_names,
+    input_panel,
+)
 from .base import BaseForecaster
 
 CALENDAR = GROUPS["calendar"]
@@ -85,7 +92,9 @@ class OLSForecaster(BaseForecaster):
                 )
                 for t in prices.columns
             }
-        inputs, names = input_panel(prices, self.features), feature_names(self.features)
+        covariates = self.covariates_
+        inputs = input_panel(prices, self.features, covariates)
+        names = feature_names(self.features, covariates)
         return {
             t: feature_design(
                 inputs[:, j, :], names, np.log(prices[t].to_numpy()), self.lags, self.horizon
@@ -100,6 +109,7 @@ class OLSForecaster(BaseForecaster):
         if not isinstance(self.lags, int) or self.lags < 1:
             raise ValueError(f"ols: lags must be a positive integer, got {self.lags!r}")
         self.results_, coef, tvalues = {}, {}, {}
+        self.covariates_ = covariate_names(prices, self.features)
         design = self._design(prices)
         names = next(iter(design.values()))[2]
         for ticker, (x, y, _) in design.items():

@@ -1,0 +1,44 @@
+"""A user's own series: read like prices but any sign, shifted by the publication lag, aligned
+from the past only, and refused with one clear line."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lstm_forecast.data import DataError
+from lstm_forecast.data.covariates import attach_covariates, covariates_of
+from lstm_forecast.data.reader import read_covariates
+
+
+def _prices(days=10):
+    index = pd.bdate_range("2024-01-01", periods=days)
+    return pd.DataFrame({"X": np.linspace(100, 110, days)}, index=index)
+
+
+def test_any_sign_lag_and_past_only_alignment(tmp_path):
+    path = tmp_path / "macro.csv"
+    path.write_text("date,rate,spread\n2024-01-01,-0.5,0\n2024-01-03,-0.25,1.5\n2024-01-08,0,2\n")
+    table = read_covariates(path)
+    assert list(table.columns) == ["rate", "spread"] and table["rate"].iloc[0] == -0.5
+    aligned = covariates_of(attach_covariates(_prices(), table))
+    # Jan 2 holds Jan 1's value; Jan 4-5 hold Jan 3's; Jan 8 its own
+    np.testing.assert_allclose(aligned["rate"].iloc[:6], [-0.5, -0.5, -0.25, -0.25, -0.25, 0.0])
+    late = read_covariates(path, lag=1)  # published the next business day
+    assert late.index[0] == pd.Timestamp("2024-01-02")
+    aligned = covariates_of(attach_covariates(_prices(), late))
+    assert np.isnan(aligned["rate"].iloc[0]) and aligned["rate"].iloc[1] == -0.5
+
+
+def test_bad_covariate_files_are_one_line(tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text("date,rate\n2024-01-01,abc\n")
+    with pytest.raises(DataError, match=r"bad.csv: column 'rate', line 2: 'abc': not a number"):
+        read_covariates(path)
+    path.write_text("date,X\n2024-01-01,1\n")
+    with pytest.raises(DataError, match="covariate 'X' has the name of a ticker"):
+        attach_covariates(_prices(), read_covariates(path))
+    path.write_text("date,rate\n2030-01-01,1\n")
+    with pytest.raises(DataError, match="covariate 'rate' has no value dated on or before"):
+        attach_covariates(_prices(), read_covariates(path))
+    with pytest.raises(DataError, match="--covariate-lag must be"):
+        read_covariates(path, lag=-1)
