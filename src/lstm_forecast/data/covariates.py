@@ -12,23 +12,18 @@ from __future__ import annotations
 import pandas as pd
 
 from .errors import DataError
+from .ohlcv import Attached
 
 KEY = "covariates"
 
 
-class Covariates:
+class Covariates(Attached):
     """A read-only holder of covariate series (date index, one column per series)."""
 
     __slots__ = ("table",)
 
     def __init__(self, table: pd.DataFrame) -> None:
         self.table = table
-
-    def __eq__(self, other: object) -> bool:
-        return self is other
-
-    def __hash__(self) -> int:
-        return id(self)
 
     def __repr__(self) -> str:
         return f"Covariates({list(self.table.columns)}, {len(self.table)} rows)"

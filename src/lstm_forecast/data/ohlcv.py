@@ -14,7 +14,20 @@ import pandas as pd
 KEY = "ohlcv"
 
 
-class OHLCV:
+class Attached:
+    """Base of what rides in a price frame's ``attrs``: equal only to itself, so pandas'
+    comparison of ``attrs`` never compares tables."""
+
+    __slots__ = ()
+
+    def __eq__(self, other: object) -> bool:
+        return self is other
+
+    def __hash__(self) -> int:
+        return id(self)
+
+
+class OHLCV(Attached):
     """A read-only holder of one ticker's OHLCV table (date index; open, high, low, close,
     volume and adj_close where the file had them)."""
 
@@ -22,12 +35,6 @@ class OHLCV:
 
     def __init__(self, table: pd.DataFrame, ticker: str) -> None:
         self.table, self.ticker = table, ticker
-
-    def __eq__(self, other: object) -> bool:
-        return self is other
-
-    def __hash__(self) -> int:
-        return id(self)
 
     def __repr__(self) -> str:
         return f"OHLCV({self.ticker!r}, {len(self.table)} rows, {list(self.table.columns)})"
