@@ -452,6 +452,9 @@ def test_covariates_from_a_file_reach_the_models(tmp_path):
     assert result.exit_code == 0, result.output
     result = invoke(["predict", "--model", tmp_path / "m", *args])
     assert result.exit_code == 0, result.output
+    result = invoke(["explain", "--model", tmp_path / "m", *args, "--out", tmp_path / "ex"])
+    assert result.exit_code == 0 and "What each input is worth" in text(result), result.output
+    assert "covariates" in result.output
     result = invoke(["predict", "--model", tmp_path / "m", "--data", "sp500"])
     assert result.exit_code == 2 and "pass --covariates FILE" in text(result), result.output
     path.write_text("date,sentiment\n2001-01-02,high\n")

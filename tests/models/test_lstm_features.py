@@ -224,3 +224,24 @@ def test_covariate_drift_is_found_by_lstm_and_ols_only_with_the_covariate():
     assert r2["ols", "returns,covariates"] > 0.8 * best, (r2, best)
     assert r2["lstm", "returns,covariates"] > 0.5 * best, (r2, best)
     assert r2["lstm", "returns"] < 0.02 and r2["ols", "returns"] < 0.02, (r2, best)
+
+
+@pytest.mark.slow
+def test_backtest_importance_finds_the_covariate():
+    from lstm_forecast.evaluation.backtest import BacktestSettings, run_backtest
+    from lstm_forecast.evaluation.importance import backtest_importance
+
+    prices, _, _ = _covariate_drift(1500)
+    lstm = dict(lookback=5, hidden_size=8, epochs=40, patience=10, learning_rate=3e-3)
+    settings = BacktestSettings(
+        models=("lstm",),
+        test_days=250,
+        refit_every=125,
+        model_settings={"lstm": {**lstm, "features": "returns,covariates,calendar"}},
+    )
+    worth = backtest_importance(run_backtest(prices, settings)).set_index("input")
+    assert worth.index[0].startswith("covariates") and worth.loc["covariates", "low"] > 0
+    assert worth.loc["covariates", "share"] > 0.1
+    for other in ("returns", "calendar"):  # worth nothing here: intervals reach down to 0
+        assert worth.loc[other, "low"] < 0 < worth.loc["covariates", "low"], worth
+    assert (worth["n"] == 250).all()

@@ -64,6 +64,7 @@ def test_report_asks_whether_it_could_be_luck(report):
     rows = re.findall(r"<tr", luck.split('id="luck"')[1].split("</table>")[0])
     assert len(rows) == 1 + 3  # header + KO, PG, ALL
     assert "p (DM, unadjusted)" in page and "p (DM, Holm)" in page
+    assert 'id="importance"' in page and (report.parent / "importance.csv").stat().st_size
     document = json.loads((report.parent / "metrics.json").read_text())
     groups = document["could_this_be_luck"]["groups"]
     assert [g["ticker"] for g in groups] == ["KO", "PG", "ALL"]

@@ -216,3 +216,43 @@ def explain(
         fail(exc)
     for path in plot_inside(inside, out):
         console.print(f"Written {path}")
+    _print_worth(fitted, prices)
+
+
+WORTH_DAYS = 250
+
+
+def _print_worth(fitted, prices) -> None:
+    """Permutation importance of each input over the last dates whose outcome is known (after
+    the model's training data where there are enough of them)."""
+    from ..evaluation.importance import importance_table, permuted_losses
+    from ..features import horizon_target
+
+    data = prices[fitted.tickers_]
+    known = data.index[: len(data) - fitted.horizon]
+    after = known[known > fitted.train_end_]
+    origins = after if len(after) >= 30 else known[-WORTH_DAYS:]
+    origins = origins[-WORTH_DAYS:]
+    try:
+        losses = permuted_losses(fitted, prices, origins, horizon_target(data, fitted.horizon), 0)
+    except ValueError as exc:
+        fail(exc)
+    worth = importance_table(losses, fitted.horizon)
+    if worth.empty:
+        return
+    where = "after training" if len(after) >= 30 else "inside the training data: optimistic"
+    table = Table(
+        title=f"What each input is worth: rise in MSE when shuffled, {len(origins)} dates "
+        f"to {origins[-1]:%Y-%m-%d} ({where})",
+        title_justify="left",
+    )
+    for column in ("input", "rise in MSE", "95% interval", "share of MSE"):
+        table.add_column(column, justify="left" if column == "input" else "right")
+    for row in worth.itertuples():
+        table.add_row(
+            row.input,
+            f"{row.delta_mse:+.3g}",
+            f"{row.low:+.3g} to {row.high:+.3g}",
+            f"{row.share:+.2%}",
+        )
+    console.print(table)

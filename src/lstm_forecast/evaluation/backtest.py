@@ -52,6 +52,7 @@ class BacktestResult:
     settings: BacktestSettings
     seconds: float
     refits: pd.DataFrame = field(default_factory=pd.DataFrame)
+    importance: pd.DataFrame = field(default_factory=pd.DataFrame)  # see .importance
 
     def settings_dict(self) -> dict:
         return asdict(self.settings)
@@ -66,29 +67,38 @@ def _model(name: str, settings: BacktestSettings):
 
 def _run_task(
     name: str, settings: BacktestSettings, prices: pd.DataFrame, folds: list[Fold]
-) -> tuple[str, list[dict], pd.DataFrame]:
+) -> tuple[str, list[dict], pd.DataFrame, pd.DataFrame]:
     """Fit ``name`` fold by fold (one model object, so the LSTM can warm-start).
 
     Torch runs on one thread here, in the main process and in workers alike: a float sum
     split over a different number of threads rounds differently, and results must not depend
     on ``jobs``. Returns the model's name, one record per refit (what training did) and the
-    forecasts.
+    forecasts, and for models that expose their inputs (the LSTM) the squared errors with each
+    input permuted (:mod:`.importance`).
     """
     import torch
+
+    from ..features import horizon_target
+    from .importance import permuted_losses
 
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
         model = _model(name, settings)
-        frames, refits = [], []
+        frames, refits, permuted = [], [], []
+        target = horizon_target(prices, settings.horizon)
         for fold in folds:
             model.fit(prices.loc[fold.train_start : fold.train_end])
             history = prices.loc[: fold.origins[-1]]
             frames.append(model.predict(history, fold.origins))
             refits.append(_refit_record(name, fold, model))
+            if hasattr(model, "input_windows"):
+                origins = pd.DatetimeIndex(fold.origins)
+                permuted.append(permuted_losses(model, history, origins, target, fold.index))
     finally:
         torch.set_num_threads(threads)
-    return name, refits, pd.concat(frames)
+    importance = pd.concat(permuted, ignore_index=True) if permuted else pd.DataFrame()
+    return name, refits, pd.concat(frames), importance.assign(model=name)
 
 
 def _refit_record(name: str, fold: Fold, model) -> dict:
@@ -182,10 +192,11 @@ def run_backtest(
             if on_progress:
                 on_progress(name, len(task_folds))
     predictions = _long_format(prices, results, settings.horizon, folds)
-    refits = pd.DataFrame([r for _, records, _ in results for r in records])
+    refits = pd.DataFrame([r for _, records, _, _ in results for r in records])
+    importance = pd.concat([r[3] for r in results if len(r[3])] or [pd.DataFrame()])
     refits = refits.sort_values(["fold", "model"], kind="stable").reset_index(drop=True)
     seconds = time.perf_counter() - start
-    return BacktestResult(predictions, prices, folds, settings, seconds, refits)
+    return BacktestResult(predictions, prices, folds, settings, seconds, refits, importance)
 
 
 def _known_models() -> list[str]:
@@ -199,7 +210,7 @@ def _long_format(prices: pd.DataFrame, results, horizon: int, folds: list[Fold])
     index = prices.index
     position = pd.Series(np.arange(len(index)), index=index)
     rows = []
-    for name, _, forecast in results:
+    for name, _, forecast, _ in results:
         stacked = forecast.stack(future_stack=True).rename("forecast").reset_index()
         stacked.columns = ["origin", "ticker", "forecast"]
         stacked["model"] = name

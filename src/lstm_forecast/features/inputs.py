@@ -42,6 +42,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "covariates": (),  # one input per series of the user's file, named "covariate:<name>"
 }
 COVARIATE = "covariate:"
+GROUP_OF = {name: group for group, names in GROUPS.items() for name in names}
 DEFAULT = ("returns",)
 
 

@@ -21,8 +21,15 @@ import torch
 from torch import nn
 
 from ..features import StandardScaler, log_returns, sliding_windows
+from ..features.inputs import (
+    COVARIATE,
+    GROUP_OF,
+    check_features,
+    covariate_names,
+    feature_names,
+    input_panel,
+)
 from ..features.inputs import DEFAULT as DEFAULT_FEATURES
-from ..features.inputs import check_features, covariate_names, feature_names, input_panel
 from .base import BaseForecaster
 from .lstm_settings import SETTINGS, check_lstm_settings
 
@@ -372,6 +379,43 @@ class LSTMForecaster(BaseForecaster):
                     pred = pred.mean(0)
                 out.append(pred.cpu().numpy())
         return np.concatenate(out) if out else np.empty((0, self.horizon), np.float32)
+
+    def input_groups(self) -> dict[str, list[int]]:
+        """Feature group -> the input columns it fills (for permutation importance)."""
+        groups: dict[str, list[int]] = {}
+        for k, name in enumerate(self._input_names()):
+            group = "covariates" if name.startswith(COVARIATE) else GROUP_OF[name]
+            groups.setdefault(group, []).append(k)
+        return groups
+
+    def input_windows(
+        self, prices: pd.DataFrame, origins: pd.DatetimeIndex
+    ) -> tuple[np.ndarray, pd.DataFrame]:
+        """The standardised input windows (S, L, F) the model reads at ``origins``, one per
+        origin and ticker with a complete window, and their (origin, ticker) keys."""
+        history = prices.loc[: origins.max(), self.tickers_]
+        x = self._inputs(history)
+        ends = history.index.get_indexer(origins)
+        windows, keys = [], []
+        for n, ticker in enumerate(self.tickers_):
+            if len(x) < self.lookback:
+                continue
+            view = sliding_windows(x[:, n, :], self.lookback)
+            starts = ends - (self.lookback - 1)
+            ok = starts >= 0
+            ok[ok] = np.isfinite(view[starts[ok]]).all(axis=(1, 2))
+            windows.append(view[starts[ok]])
+            keys.append(pd.DataFrame({"origin": origins[ok], "ticker": ticker}))
+        if not windows:
+            return np.empty((0, self.lookback, x.shape[2]), np.float32), pd.DataFrame()
+        return np.concatenate(windows), pd.concat(keys, ignore_index=True)
+
+    def forecast_windows(self, windows: np.ndarray, tickers: pd.Series) -> np.ndarray:
+        """Forecast log returns (S,) from standardised windows, ``tickers`` naming each."""
+        z_hat = self.predict_standardized(windows).astype(np.float64)  # (S, h)
+        mean = self.scaler_.mean_[tickers].to_numpy()[:, None]
+        std = self.scaler_.std_[tickers].to_numpy()[:, None]
+        return (mean + std * z_hat).sum(axis=1)
 
     def _predict(self, history: pd.DataFrame) -> pd.DataFrame:
         x = self._inputs(history)

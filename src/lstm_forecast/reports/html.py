@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..evaluation.backtest import BacktestResult
+from ..evaluation.importance import backtest_importance
 from ..evaluation.luck import luck_table, plain_words
 from ..evaluation.summary import (
     buy_and_hold,
@@ -79,7 +80,7 @@ def _cell(value, fmt: str) -> str:
     return html.escape(fmt.format(value))
 
 
-LEFT = {"model", "ticker", "verdict", "tuned", "stepm", "confidence_set", "best_strategy"}
+LEFT = {"model", "ticker", "verdict", "tuned", "stepm", "confidence_set", "best_strategy", "input"}
 
 
 def html_table(frame: pd.DataFrame, columns, table_id: str, row_class=lambda record: "") -> str:
@@ -101,6 +102,29 @@ def _verdict_class(record: dict) -> str:
     if record["verdict"].startswith("beats"):
         return "good"
     return "bad" if record["verdict"].startswith("significantly worse") else ""
+
+
+WORTH_COLUMNS = [
+    ("input", "input (lags counted back from the origin)", "{}"),
+    ("delta_mse", "rise in MSE when shuffled", "{:+.3g}"),
+    ("low", "95% interval from", "{:+.3g}"),
+    ("high", "to", "{:+.3g}"),
+    ("share", "as a share of the LSTM's MSE", "{:+.2%}"),
+    ("n", "test dates", "{}"),
+]
+
+
+def _worth_section(worth: pd.DataFrame) -> str:
+    if worth is None or not len(worth):
+        return ""
+    return f"""<h2>What each input is worth to the LSTM (out of sample)</h2>
+<p class="note">Permutation importance: at every test origin the LSTM's input windows are
+forecast again with one input shuffled across the windows (a feature group, or one block of
+its lags), which breaks that input's link to the outcome and keeps everything else. The rise
+in mean squared error is what the input was worth; an interval that straddles 0 says the
+model does not rely on it (95%, stationary bootstrap over test dates). Also in
+importance.csv.</p>
+{html_table(worth, WORTH_COLUMNS, "importance")}"""
 
 
 def metrics_html(table: pd.DataFrame) -> str:
@@ -132,11 +156,14 @@ def write_report(
     run: RunDirectory,
     source: str,
     luck: pd.DataFrame | None = None,
+    worth: pd.DataFrame | None = None,
 ) -> Path:
     """Write the PNGs and ``report.html`` (images embedded) into ``run``; return the HTML's
     final path."""
     if luck is None:
         luck = luck_table(result, table)
+    if worth is None:
+        worth = backtest_importance(result)
     tests = int((table["model"] != "naive").sum())
     images = figures(result)
     for name, data in images.items():
@@ -201,6 +228,7 @@ skill-less strategies would show by luck; N counts every model, tuning trial, lo
 long/short rule and ticker this run tried. PBO (Bailey et al. 2017, 16 blocks): how often the
 strategy that looks best on half the test period is below the median on the other half.</p>
 {html_table(luck, LUCK_COLUMNS, "luck")}
+{_worth_section(worth)}
 <h2>When did each model gain or lose against the random walk? ({h}-day)</h2>
 <p class="note">Goyal & Welch (2008): the running sum of the random walk's squared error minus
 the model's. A line that rises is beating the random walk over that stretch; one that ends

@@ -13,6 +13,7 @@ import pandas as pd
 
 from .. import __version__
 from ..evaluation.backtest import BacktestResult
+from ..evaluation.importance import backtest_importance
 from ..evaluation.luck import luck_table, plain_words
 from ..evaluation.summary import buy_and_hold
 from .rundir import RunDirectory
@@ -41,6 +42,7 @@ def write_outputs(
 
     if luck is None:
         luck = luck_table(result, table)
+    worth = backtest_importance(result)
     if not isinstance(out, RunDirectory):
         with RunDirectory(out) as run:
             report = write_outputs(result, table, run, source, command, luck)
@@ -68,10 +70,13 @@ def write_outputs(
             "summary": plain_words(luck, table),
             "groups": [{k: _clean(v) for k, v in row.items()} for row in luck.to_dict("records")],
         },
+        "importance": [{k: _clean(v) for k, v in row.items()} for row in worth.to_dict("records")],
         "buy_and_hold": [
             {k: _clean(v) for k, v in row.items()}
             for row in buy_and_hold(result).to_dict("records")
         ],
     }
     run.write("metrics.json", json.dumps(document, indent=2, default=str))
-    return write_report(result, table, run, source, luck)
+    if len(worth):
+        run.write("importance.csv", worth.to_csv(index=False))
+    return write_report(result, table, run, source, luck, worth)
