@@ -12,6 +12,7 @@ the loss on the last 15% of training), as in the issue that asked for this bench
 
     python benchmarks/power.py [--seeds 5] [--kinds ar1,threshold,...] [--models lstm,ols,mlp]
                                [--lstm '{"steps": 3000}']   # settings over the defaults
+    python benchmarks/power.py --inputs [--seeds 5]   # planted inputs: lead-lag, volume, covariate
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import pandas as pd
 import torch
 from torch import nn
 
-from lstm_forecast.data.simulate import KINDS, SIGNALS, simulate
+from lstm_forecast.data.simulate import INPUT_KINDS, KINDS, SIGNALS, simulate, simulate_inputs
 from lstm_forecast.evaluation import BacktestSettings, metrics_table, run_backtest
 from lstm_forecast.models import MODELS
 from lstm_forecast.models.base import BaseForecaster
@@ -107,18 +108,74 @@ def one_run(kind: str, seed: int, models: list[str], lstm: dict) -> dict:
     return out
 
 
+def input_run(kind: str, seed: int, features: str, lstm: dict) -> dict:
+    """One planted-input series: the backtest with LSTM and OLS reading ``features``; R² of
+    each (all tickers pooled) against the random walk, DM p-value, and the oracle's R²."""
+    prices, oracle = simulate_inputs(kind, 4000, seed)
+    settings = BacktestSettings(
+        models=("lstm", "ols"),
+        test_days=500,
+        refit_every=63,
+        model_settings={"lstm": {**lstm, "features": features}, "ols": {"features": features}},
+    )
+    start = time.perf_counter()
+    result = run_backtest(prices, settings)
+    seconds = time.perf_counter() - start
+    table = metrics_table(result)
+    pooled = "ALL" if prices.shape[1] > 1 else prices.columns[0]
+    naive = result.predictions[result.predictions["model"] == "naive"]
+    best = oracle.stack().reindex(list(zip(naive["origin"], naive["ticker"], strict=True)))
+    actual = naive["actual"].to_numpy()
+    out = {"oracle_r2": 1 - ((actual - best.to_numpy()) ** 2).sum() / (actual**2).sum()}
+    out["seconds"] = seconds
+    for row in table[table["ticker"] == pooled].itertuples():
+        out[row.model] = (row.r2_vs_zero, row.dm_p)
+    return out
+
+
+def inputs_table(seeds: int, lstm: dict) -> None:
+    """The planted-input kinds: LSTM and OLS with the revealing features and without."""
+    print(f"\n## Planted inputs, {seeds} seeds (R² as a share of the oracle's; DM<5%)\n")
+    print(
+        "| kind | oracle R² | features | lstm R²/oracle | lstm DM<5% | ols R²/oracle | "
+        "ols DM<5% | seconds per run |"
+    )
+    print("|---|---:|---|---:|---:|---:|---:|---:|")
+    for kind, group in INPUT_KINDS.items():
+        for features in ("returns", f"returns,{group}"):
+            runs = [input_run(kind, seed, features, lstm) for seed in range(seeds)]
+            oracle = statistics.mean(r["oracle_r2"] for r in runs)
+            cells = []
+            for m in ("lstm", "ols"):
+                share = statistics.mean(r[m][0] for r in runs) / oracle
+                cells += [f"{share:.0%}", f"{sum(r[m][1] < 0.05 for r in runs)}/{len(runs)}"]
+            seconds = statistics.mean(r["seconds"] for r in runs)
+            print(
+                f"| {kind} | {oracle:.3f} | {features} | "
+                + " | ".join(cells)
+                + f" | {seconds:.0f} |",
+                flush=True,
+            )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--kinds", default=",".join(KINDS))
     parser.add_argument("--models", default="lstm,ols,mlp")
     parser.add_argument("--lstm", default="{}", help="JSON settings over the LSTM defaults")
+    parser.add_argument(
+        "--inputs", action="store_true", help="the planted-input kinds (leadlag, volume, covariate)"
+    )
     args = parser.parse_args()
     torch.set_num_threads(1)
     MODELS["mlp"] = MLPForecaster
     models = args.models.split(",")
     lstm = json.loads(args.lstm)
     print(f"LSTM settings over the defaults: {lstm or 'none'}; {args.seeds} seeds\n")
+    if args.inputs:
+        inputs_table(args.seeds, lstm)
+        return
     head = " | ".join(f"{m} R²/oracle | {m} DM<5%" for m in models)
     print(f"| kind | oracle R² | {head} | seconds per run |")
     print("|---|---:|" + "---:|" * (2 * len(models)) + "---:|")

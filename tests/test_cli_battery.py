@@ -460,3 +460,24 @@ def test_covariates_from_a_file_reach_the_models(tmp_path):
     path.write_text("date,sentiment\n2001-01-02,high\n")
     result = invoke(["backtest", *args, "--models", "ols", "--features", "returns,covariates"])
     assert result.exit_code == 2 and "'sentiment', line 2: 'high': not a number" in text(result)
+
+
+def test_relative_target_reports_the_cross_section(tmp_path):
+    args = ["backtest", "--data", "sp500-stocks", "--tickers", "KO,PG,XOM,AAPL", "--models"]
+    result = invoke(
+        [*args, "ols,drift", "--test-days", "60", "--refit-every", "30", "--target", "relative",
+         "--out", tmp_path / "rel"]
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "does each model rank the tickers" in text(result)
+    document = json.loads((tmp_path / "rel" / "metrics.json").read_text())
+    assert {row["model"] for row in document["cross_section"]} == {"ols", "drift"}
+    assert document["settings"]["target"] == "relative"
+    assert 'id="cross_section"' in (tmp_path / "rel" / "report.html").read_text()
+    for bad, fragment in (
+        (["--data", "sp500"], "--target relative needs a panel of at least 3 tickers"),
+        (["--data", "sp500", "--target", "excess"], "--target must be return or relative"),
+    ):
+        extra = ["--target", "relative"] if "--target" not in bad else []
+        result = invoke(["backtest", *bad, *extra, "--models", "ols"])
+        assert result.exit_code == 2 and fragment in text(result), result.output

@@ -49,6 +49,13 @@ def backtest(
     warm_start: Annotated[bool, typer.Option(help="LSTM starts each refit from the last.")] = True,
     jobs: Annotated[int, typer.Option(min=1, help="Processes for independent work.")] = 1,
     cost_bps: Annotated[float, typer.Option(help="Trading cost per unit turnover, bp.")] = 5.0,
+    target: Annotated[
+        str,
+        typer.Option(
+            help="return | relative: the ticker's return minus the cross-sectional median "
+            "(panels of 3+ tickers), scored by rank IC and a top-minus-bottom portfolio."
+        ),
+    ] = "return",
     threads: ThreadsOpt = None,
     out: Annotated[Path | None, typer.Option(help="Directory for CSV/JSON/HTML outputs.")] = None,
     config: ConfigOpt = None,
@@ -83,6 +90,8 @@ def backtest(
             f"test windows; the tests need at least {MIN_TEST_WINDOWS}. Raise --test-days to "
             f"{MIN_TEST_WINDOWS * horizon} or shorten --horizon"
         )
+    if target not in ("return", "relative"):
+        fail(f"--target must be return or relative, got {target[:40]!r}")
     lstm = lstm_settings(options)
     from ..features.inputs import check_features
 
@@ -113,6 +122,7 @@ def backtest(
                 cost_bps,
                 jobs,
                 {"lstm": lstm, "ols": {"features": lstm["features"]}},
+                target,
             )
             folds = walk_forward_splits(
                 prices.index, test_days, refit_every, horizon, window, train_days
@@ -134,6 +144,8 @@ def backtest(
             table = metrics_table(result)
             luck = luck_table(result, table)
             _print_ranking(table, result, data, luck)
+            if target == "relative":
+                _print_cross_section(result)
             if run is not None:
                 report = write_outputs(result, table, run, data, run_settings, luck)
                 run.commit()
@@ -161,6 +173,28 @@ SHORT = {
 
 def _fmt(value: float, spec: str) -> str:
     return "-" if value != value else spec.format(value)
+
+
+def _print_cross_section(result) -> None:
+    from ..evaluation.crosssection import backtest_cross_section
+
+    table = Table(
+        title="The cross-section: does each model rank the tickers? (relative returns)",
+        title_justify="left",
+    )
+    for column in ("model", "mean rank IC", "t", "p", "IC > 0", "top-bottom return", "Sharpe"):
+        table.add_column(column, justify="left" if column == "model" else "right")
+    for row in backtest_cross_section(result).itertuples():
+        table.add_row(
+            row.model,
+            _fmt(row.ic_mean, "{:+.3f}"),
+            _fmt(row.ic_t, "{:+.2f}"),
+            _fmt(row.ic_p, "{:.3f}"),
+            _fmt(row.ic_hit, "{:.1%}"),
+            _fmt(row.tmb_ann_return, "{:+.1%}"),
+            _fmt(row.tmb_sharpe, "{:.2f}"),
+        )
+    console.print(table)
 
 
 def _print_ranking(table, result, source: str, luck) -> None:

@@ -112,3 +112,66 @@ _RULES = {
     "null": _null,
     "garch": _garch,
 }
+
+
+# -- planted inputs: a signal that only an input beyond the ticker's own returns reveals ----
+
+INPUT_KINDS = {"leadlag": "market", "volume": "ohlc", "covariate": "covariates"}
+
+
+def simulate_inputs(
+    kind: str, days: int = 4000, seed: int = 0
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``(prices, oracle)`` for one of :data:`INPUT_KINDS`, each revealed only by the feature
+    group it maps to; ``oracle`` (dates x tickers) is the rule's forecast of the next return.
+
+    * ``leadlag``: two tickers; B's return is half of A's the day before (A a random walk):
+      :math:`r^B_{t+1} = 0.5\\,r^A_t + e_{t+1}`.
+    * ``volume``: one ticker with daily bars; on 10% of days the volume is five times its
+      usual level, and the next day's return then follows the sign of that day's intraday
+      move with a drift of :math:`\\sigma`.
+    * ``covariate``: one ticker and a user's series :math:`c`, independent from day to day,
+      published with the close: :math:`r_{t+1} = 0.5\\,c_t + e_{t+1}`.
+    """
+    from .covariates import attach_covariates
+    from .ohlcv import attach
+
+    if kind not in INPUT_KINDS:
+        raise ValueError(f"unknown kind {kind!r}; choose from {', '.join(INPUT_KINDS)}")
+    rng = np.random.default_rng(seed)
+    index = pd.DatetimeIndex(pd.bdate_range("2000-01-03", periods=days), name="date")
+    e = rng.normal(0.0, SIGMA, days)
+    if kind == "leadlag":
+        a = rng.normal(0.0, SIGMA, days)
+        mean_b = np.r_[0.0, 0.5 * a[:-1]]
+        b = mean_b + e
+        prices = pd.DataFrame(
+            {"A": 100 * np.exp(np.cumsum(a)), "B": 100 * np.exp(np.cumsum(b))}, index=index
+        )
+        oracle = pd.DataFrame({"A": 0.0, "B": np.r_[mean_b[1:], 0.0]}, index=index)
+        return prices, oracle
+    if kind == "covariate":
+        c = rng.normal(0.0, SIGMA, days)
+        mean = np.r_[0.0, 0.5 * c[:-1]]
+        prices = pd.DataFrame({"X": 100 * np.exp(np.cumsum(mean + e))}, index=index)
+        prices = attach_covariates(prices, pd.DataFrame({"signal": c}, index=index))
+        return prices, pd.DataFrame({"X": np.r_[mean[1:], 0.0]}, index=index)
+    shock = rng.random(days) < 0.1
+    intraday = rng.normal(0.0, SIGMA / 2, days)
+    gap = rng.normal(0.0, SIGMA / 2, days)
+    mean = np.r_[0.0, SIGMA * np.sign(intraday[:-1]) * shock[:-1]]
+    close = 100 * np.exp(np.cumsum(gap + intraday + mean))
+    open_ = close * np.exp(-intraday)
+    bars = pd.DataFrame(
+        {
+            "open": open_,
+            "high": np.maximum(open_, close) * 1.002,
+            "low": np.minimum(open_, close) * 0.998,
+            "close": close,
+            "volume": np.where(shock, 5.0, 1.0) * rng.uniform(0.8, 1.2, days) * 1e6,
+        },
+        index=index,
+    )
+    prices = pd.DataFrame({"X": close}, index=index)
+    attach(prices, bars)
+    return prices, pd.DataFrame({"X": np.r_[mean[1:], 0.0]}, index=index)

@@ -20,6 +20,7 @@ import pandas as pd
 
 from ..data.errors import DataError
 from ..data.validate import check_history
+from ..features.returns import relative_prices
 from ..models import make_forecaster, validate_prices
 from .splits import Fold, walk_forward_splits
 
@@ -40,6 +41,7 @@ class BacktestSettings:
     cost_bps: float = 5.0
     jobs: int = 1
     model_settings: dict[str, dict] = field(default_factory=dict)
+    target: str = "return"  # or "relative": return minus the cross-sectional median
 
 
 @dataclass
@@ -154,6 +156,10 @@ def run_backtest(
     """Run the walk-forward backtest; ``on_progress(model, folds_done)`` after each task."""
     settings = settings or BacktestSettings()
     validate_prices(prices, "prices")
+    if settings.target not in TARGETS:
+        raise ValueError(f"--target must be one of {', '.join(TARGETS)}, got {settings.target!r}")
+    if settings.target == "relative":
+        prices = _relative(prices)
     models = list(dict.fromkeys(["naive", *settings.models]))  # the random walk is always in
     settings.models = tuple(models)
     unknown = [m for m in models if m not in _known_models()]
@@ -197,6 +203,26 @@ def run_backtest(
     refits = refits.sort_values(["fold", "model"], kind="stable").reset_index(drop=True)
     seconds = time.perf_counter() - start
     return BacktestResult(predictions, prices, folds, settings, seconds, refits, importance)
+
+
+TARGETS = ("return", "relative")
+MIN_RELATIVE_TICKERS = 3
+
+
+def _relative(prices: pd.DataFrame) -> pd.DataFrame:
+    """The panel as relative prices (:func:`~lstm_forecast.features.returns.relative_prices`);
+    the user's covariates ride along, a single ticker's bars do not apply."""
+    from ..data.covariates import KEY
+
+    if prices.shape[1] < MIN_RELATIVE_TICKERS:
+        raise DataError(
+            f"--target relative needs a panel of at least {MIN_RELATIVE_TICKERS} tickers (a "
+            f"return minus the cross-sectional median); the data has {prices.shape[1]}"
+        )
+    relative = relative_prices(prices)
+    if KEY in prices.attrs:
+        relative.attrs[KEY] = prices.attrs[KEY]
+    return relative
 
 
 def _known_models() -> list[str]:

@@ -81,10 +81,16 @@ def plain_words(luck: pd.DataFrame, table: pd.DataFrame) -> str:
             f"still beat it at the 5% family-wise level: {where}."
         )
     else:
-        p = luck["spa_p"].min()
+        row = luck.loc[luck["spa_p"].fillna(np.inf).idxmin()]
+        where = (
+            f"smallest SPA p-value {row['spa_p']:.2f}"
+            if len(luck) == 1
+            else f"smallest SPA p-value {row['spa_p']:.2f}, on {row['ticker']}: one of "
+            f"{len(luck)} groups tested"
+        )
         first = (
             f"After counting all {tests} comparisons with the random walk, no model beats it "
-            f"(smallest SPA p-value {p:.2f})."
+            f"({where})."
         )
     if lucky:
         first += (

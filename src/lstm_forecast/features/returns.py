@@ -29,3 +29,16 @@ def horizon_target(prices: pd.DataFrame, horizon: int = 1) -> pd.DataFrame:
 def to_price(origin_price: np.ndarray | pd.DataFrame, log_return: np.ndarray | pd.DataFrame):
     """Price forecast ``P[t] * exp(y_hat)`` from a forecast log return."""
     return origin_price * np.exp(log_return)
+
+
+def relative_prices(prices: pd.DataFrame) -> pd.DataFrame:
+    r"""Prices whose one-day log returns are each ticker's return minus the cross-sectional
+    median that day, :math:`r_{i,t} - \mathrm{med}_j\, r_{j,t}` (the target of Fischer &
+    Krauss 2018), starting at 1. Row t uses prices up to t only. For an h-day horizon the
+    target is the sum of h such days: the return against a portfolio rebalanced to the
+    median every day."""
+    returns = log_returns(prices)
+    relative = returns.sub(returns.median(axis=1), axis=0)
+    started = prices.notna()
+    out = np.exp(relative.fillna(0.0).cumsum()).where(started)
+    return out

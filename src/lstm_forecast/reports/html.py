@@ -114,6 +114,32 @@ WORTH_COLUMNS = [
 ]
 
 
+CROSS_COLUMNS = [
+    ("model", "model", "{}"),
+    ("ic_mean", "mean rank IC", "{:+.3f}"),
+    ("ic_t", "t", "{:+.2f}"),
+    ("ic_p", "p (one-sided)", "{:.3f}"),
+    ("ic_hit", "dates with IC > 0", "{:.1%}"),
+    ("tmb_ann_return", "top-minus-bottom return", "{:+.1%}"),
+    ("tmb_sharpe", "its Sharpe", "{:.2f}"),
+    ("tmb_turnover", "turnover", "{:.0f}"),
+    ("dates", "dates", "{}"),
+]
+
+
+def _cross_section(cross: pd.DataFrame | None, h: int, cost: float) -> str:
+    if cross is None or not len(cross):
+        return ""
+    return f"""<h2>The cross-section: does each model rank the tickers?</h2>
+<p class="note">The target is each ticker's {h}-day return minus the cross-sectional median
+(Fischer & Krauss 2018), so every figure above is on that relative return and the random walk
+forecasts 0 for all. Rank IC: Spearman's correlation across tickers of forecast and outcome,
+each date; its t statistic allows for overlapping {h}-day outcomes. Top-minus-bottom: long
+the fifth of tickers with the highest forecast and short the lowest fifth, rebalanced daily,
+net of {cost:g} bp per unit of turnover (annualised).</p>
+{html_table(cross, CROSS_COLUMNS, "cross_section")}"""
+
+
 def _worth_section(worth: pd.DataFrame) -> str:
     if worth is None or not len(worth):
         return ""
@@ -157,6 +183,7 @@ def write_report(
     source: str,
     luck: pd.DataFrame | None = None,
     worth: pd.DataFrame | None = None,
+    cross: pd.DataFrame | None = None,
 ) -> Path:
     """Write the PNGs and ``report.html`` (images embedded) into ``run``; return the HTML's
     final path."""
@@ -228,6 +255,7 @@ skill-less strategies would show by luck; N counts every model, tuning trial, lo
 long/short rule and ticker this run tried. PBO (Bailey et al. 2017, 16 blocks): how often the
 strategy that looks best on half the test period is below the median on the other half.</p>
 {html_table(luck, LUCK_COLUMNS, "luck")}
+{_cross_section(cross, s.horizon, s.cost_bps)}
 {_worth_section(worth)}
 <h2>When did each model gain or lose against the random walk? ({h}-day)</h2>
 <p class="note">Goyal & Welch (2008): the running sum of the random walk's squared error minus

@@ -13,6 +13,7 @@ import pandas as pd
 
 from .. import __version__
 from ..evaluation.backtest import BacktestResult
+from ..evaluation.crosssection import backtest_cross_section
 from ..evaluation.importance import backtest_importance
 from ..evaluation.luck import luck_table, plain_words
 from ..evaluation.summary import buy_and_hold
@@ -43,6 +44,8 @@ def write_outputs(
     if luck is None:
         luck = luck_table(result, table)
     worth = backtest_importance(result)
+    relative = result.settings.target == "relative"
+    cross = backtest_cross_section(result) if relative else None
     if not isinstance(out, RunDirectory):
         with RunDirectory(out) as run:
             report = write_outputs(result, table, run, source, command, luck)
@@ -70,6 +73,11 @@ def write_outputs(
             "summary": plain_words(luck, table),
             "groups": [{k: _clean(v) for k, v in row.items()} for row in luck.to_dict("records")],
         },
+        "cross_section": (
+            [{k: _clean(v) for k, v in r.items()} for r in cross.to_dict("records")]
+            if cross is not None
+            else None
+        ),
         "importance": [{k: _clean(v) for k, v in row.items()} for row in worth.to_dict("records")],
         "buy_and_hold": [
             {k: _clean(v) for k, v in row.items()}
@@ -79,4 +87,4 @@ def write_outputs(
     run.write("metrics.json", json.dumps(document, indent=2, default=str))
     if len(worth):
         run.write("importance.csv", worth.to_csv(index=False))
-    return write_report(result, table, run, source, luck, worth)
+    return write_report(result, table, run, source, luck, worth, cross)
