@@ -107,28 +107,12 @@ def test_ols_finds_the_linear_lead_lag_with_market_inputs():
 
 
 def _volume_shock_bars(n=2500, seed=0):
-    """On 10% of days the volume jumps fivefold; the next day's return then follows the sign
-    of that day's intraday move (drift 1%, as large as the noise)."""
-    from lstm_forecast.data.ohlcv import attach
+    """``simulate_inputs("volume")``: prices, their bars, and the rule's forecasts."""
+    from lstm_forecast.data.ohlcv import ohlcv_of
+    from lstm_forecast.data.simulate import simulate_inputs
 
-    rng = np.random.default_rng(seed)
-    shock = rng.random(n) < 0.1
-    intraday = rng.normal(0, 0.005, n)
-    mean = np.r_[0.0, 0.01 * np.sign(intraday[:-1]) * shock[:-1]]
-    gap = rng.normal(0, 0.005, n)
-    close = 100 * np.exp(np.cumsum(gap + intraday + mean))
-    open_ = close * np.exp(-intraday)
-    volume = np.where(shock, 5.0, 1.0) * rng.uniform(0.8, 1.2, n) * 1e6
-    index = pd.bdate_range("2010-01-04", periods=n)
-    table = pd.DataFrame(
-        {"open": open_, "high": np.maximum(open_, close) * 1.002,
-         "low": np.minimum(open_, close) * 0.998, "close": close, "volume": volume},
-        index=index,
-    )  # fmt: skip
-    prices = pd.DataFrame({"X": close}, index=index)
-    attach(prices, table)
-    oracle = pd.Series(np.r_[mean[1:], 0.0], index)  # forecast at t of the return t -> t+1
-    return prices, table, oracle
+    prices, oracle = simulate_inputs("volume", n, seed)
+    return prices, ohlcv_of(prices), oracle["X"]
 
 
 def test_lstm_with_ohlc_is_causal_in_every_bar_field():
@@ -167,17 +151,13 @@ def test_volume_shock_is_found_only_with_the_ohlc_inputs():
 
 
 def _covariate_drift(n=2500, seed=0):
-    """A user's series c (published with the close; independent from day to day, so the
-    returns alone say nothing of it) sets tomorrow's drift: r_{t+1} = 0.5 c_t + noise."""
-    from lstm_forecast.data.covariates import attach_covariates
+    """``simulate_inputs("covariate")``: prices with the series attached, the series, and
+    the rule's forecasts."""
+    from lstm_forecast.data.covariates import covariates_of
+    from lstm_forecast.data.simulate import simulate_inputs
 
-    rng = np.random.default_rng(seed)
-    c = rng.normal(0, 0.01, n)
-    r = np.r_[0.0, 0.5 * c[:-1]] + rng.normal(0, 0.01, n)
-    index = pd.bdate_range("2010-01-04", periods=n)
-    prices = pd.DataFrame({"X": 100 * np.exp(np.cumsum(r))}, index=index)
-    table = pd.DataFrame({"sentiment": c}, index=index)
-    return attach_covariates(prices, table), table, pd.Series(0.5 * c, index)
+    prices, oracle = simulate_inputs("covariate", n, seed)
+    return prices, covariates_of(prices), oracle["X"]
 
 
 def test_covariates_are_causal_and_named_in_the_model_file(tmp_path):
@@ -193,14 +173,14 @@ def test_covariates_are_causal_and_named_in_the_model_file(tmp_path):
     pd.testing.assert_frame_equal(moved.iloc[:101], base.iloc[:101])
     assert not moved.iloc[101:].equals(base.iloc[101:])
     loaded = LSTMForecaster.load(model.save(tmp_path / "m"))
-    assert loaded.covariates_ == ["sentiment"]
+    assert loaded.covariates_ == ["signal"]
     pd.testing.assert_frame_equal(loaded.predict(prices, origins), base)
     bare = prices.copy()
     bare.attrs = {}
     with pytest.raises(ValueError, match="feature 'covariates' needs your series"):
         loaded.predict(bare, origins)
-    other = attach_covariates(bare, table.rename(columns={"sentiment": "vix"}))
-    with pytest.raises(ValueError, match="reads covariate 'sentiment', which the data lacks"):
+    other = attach_covariates(bare, table.rename(columns={"signal": "vix"}))
+    with pytest.raises(ValueError, match="reads covariate .signal., which the data lacks"):
         loaded.predict(other, origins)
 
 
