@@ -429,6 +429,10 @@ def test_features_reach_the_lstm_and_ols_and_the_model_file(tmp_path):
     assert config["settings"]["features"] == ["returns", "calendar"]
     result = invoke(["predict", "--model", tmp_path / "m", "--data", "sp500-stocks"])
     assert result.exit_code == 0, result.output
+    check = ["predict", "--model", tmp_path / "m", "--data", "sp500-stocks", "--features"]
+    assert invoke([*check, "returns,calendar"]).exit_code == 0
+    result = invoke([*check, "returns"])
+    assert result.exit_code == 2 and "the model reads returns,calendar" in text(result)
     for bad, fragment in (("volume", "unknown feature group 'volume'"), ("market", "two tickers")):
         result = invoke(["backtest", "--data", "sp500", "--models", "ols", "--features", bad])
         assert result.exit_code == 2 and fragment in text(result), result.output

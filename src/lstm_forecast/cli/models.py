@@ -22,15 +22,33 @@ from .options import (
 )
 
 
-def _load_model(model: Path):
-    """A saved model; a damaged or missing one ends the command with one line."""
+def _load_model(model: Path, features: str | None = None):
+    """A saved model; a damaged or missing one ends the command with one line, and so does
+    ``--features`` naming other inputs than the model reads."""
+    from ..features.inputs import check_features
     from ..models import LSTMForecaster
     from ..training import ModelFileError
 
     try:
-        return LSTMForecaster.load(model)
-    except ModelFileError as exc:
+        fitted = LSTMForecaster.load(model)
+        if features is not None and check_features(features) != fitted.features:
+            fail(
+                f"--features {features}: the model reads {','.join(fitted.features)} (its "
+                "config.json); drop the flag or train a model with these inputs"
+            )
+        return fitted
+    except (ModelFileError, ValueError) as exc:
         fail(exc)
+
+
+CheckFeaturesOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--features",
+        help="The inputs you expect the model to read; refused if its config.json says "
+        "otherwise (default: whatever it was trained with).",
+    ),
+]
 
 
 def _parse_date(value: str | None, flag: str):
@@ -137,6 +155,7 @@ def predict(
         int | None, typer.Option(min=1, help="Steps to show (<= the model's).")
     ] = None,
     csv: Annotated[Path | None, typer.Option(help="Also write the table to this CSV.")] = None,
+    features: CheckFeaturesOpt = None,
     **options,
 ) -> None:
     """The next forecasts (log return and price) per ticker, from the last date of --data."""
@@ -144,7 +163,7 @@ def predict(
 
     if csv is not None and (csv.exists() or csv.is_symlink()):
         fail(f"{csv} exists; choose another file name for --csv, nothing is overwritten")
-    fitted = _load_model(model)
+    fitted = _load_model(model, features)
     prices = read_or_exit(data, tickers, options)
     try:
         table_frame = forecast_path(fitted, prices, horizon)
@@ -183,13 +202,14 @@ def explain(
     days: Annotated[
         int, typer.Option(min=2, help="Recent days to show (at most the model's lookback).")
     ] = 60,
+    features: CheckFeaturesOpt = None,
     **options,
 ) -> None:
     """PNGs of the gates, cell states and forecasts over recent days: the LSTM, opened up."""
     from ..models.lstm_inspect import look_inside
     from ..reports.explain import plot_inside
 
-    fitted = _load_model(model)
+    fitted = _load_model(model, features)
     prices = read_or_exit(data, None, options)
     name = fitted.tickers_[0]
     if tickers:

@@ -140,6 +140,18 @@ net of {cost:g} bp per unit of turnover (annualised).</p>
 {html_table(cross, CROSS_COLUMNS, "cross_section")}"""
 
 
+def _inputs_note(settings) -> str:
+    """What the models read, when more than their own returns."""
+    features = settings.model_settings.get("lstm", {}).get("features", "returns")
+    features = features if isinstance(features, str) else ",".join(features)
+    if features == "returns":
+        return ""
+    return (
+        f" Inputs: {html.escape(features)}; OLS reads the same, so the LSTM is compared with "
+        "a linear model on equal information."
+    )
+
+
 def _worth_section(worth: pd.DataFrame) -> str:
     if worth is None or not len(worth):
         return ""
@@ -223,7 +235,7 @@ def write_report(
 {prices.index[-1]:%Y-%m-%d}. Test origins {first:%Y-%m-%d} to {last:%Y-%m-%d}
 ({len(result.folds)} refits, every {s.refit_every} days, {s.window} window); forecasts of the
 {h}-day log return, each made from data up to its origin only. Run time
-{result.seconds:.1f} s.</p>
+{result.seconds:.1f} s.{_inputs_note(s)}</p>
 <h2>Does any model beat the random walk? ({h}-day forecasts)</h2>
 <p class="note">The random walk forecasts no change. "R² vs RW" is the out-of-sample R² against
 it (above 0 means smaller squared errors); the Diebold-Mariano test asks whether the
