@@ -238,7 +238,9 @@ def train(
         best_state, result, bad_epochs = _load_checkpoint(checkpoint, model, optimizer, fingerprint)
     total, per_round = config.plan(len(inputs))
     rounds = math.ceil(total / per_round)
-    batches = _Batches(len(inputs), config)
+    steps = _Steps(
+        model, optimizer, inputs, targets, loss_fn, config, _Batches(len(inputs), config), total
+    )
     done = len(result.history)
     model.train()
     from .progress import EpochProgress
@@ -249,20 +251,7 @@ def train(
                 break
             start = time.perf_counter()
             n_steps = min(per_round, total - result.steps)
-            loss = _run_round(
-                model,
-                optimizer,
-                inputs,
-                targets,
-                loss_fn,
-                config,
-                batches,
-                epoch,
-                result,
-                n_steps,
-                total,
-                best_state,
-            )
+            loss = steps.run(epoch, result, n_steps, best_state)
             val_loss = _evaluate(model, val_inputs, val_targets, loss_fn, config.batch_size)
             if not math.isfinite(val_loss):
                 model.load_state_dict(best_state)
@@ -319,48 +308,49 @@ def _record(result: TrainResult, row: dict, model, best_state, bad_epochs: int, 
     return best_state, bad_epochs + 1
 
 
-def _run_round(
-    model,
-    optimizer,
-    inputs,
-    targets,
-    loss_fn,
-    config,
-    batches,
-    epoch,
-    result,
-    n_steps,
-    total,
-    best_state,
-) -> float:
-    """``n_steps`` optimiser steps from ``result.steps`` on; the mean training loss."""
-    total_loss, seen = 0.0, 0
-    for _ in range(n_steps):
-        step = result.steps
-        index = batches(step)
-        for group in optimizer.param_groups:
-            group["lr"] = config.learning_rate * config.rate_factor(step, total)
-        optimizer.zero_grad(set_to_none=True)
-        loss = loss_fn(model(inputs[index]), targets[index])
-        if not torch.isfinite(loss):
-            model.load_state_dict(best_state)
-            raise TrainingError(
-                f"the loss became {loss.item()} at round {epoch}, step {step + 1}; lower the "
-                "learning rate, tighten gradient clipping (--clip-norm), or look for extreme "
-                "values in the prices. The model keeps its last good weights."
-            )
-        loss.backward()
-        limit = config.clip_norm if config.clip_norm else math.inf
-        norm = torch.nn.utils.clip_grad_norm_(model.parameters(), limit)
-        if not torch.isfinite(norm):
-            model.load_state_dict(best_state)
-            raise TrainingError(
-                f"the gradient became non-finite at round {epoch}, step {step + 1}; lower the "
-                "learning rate or tighten gradient clipping (--clip-norm). The model keeps "
-                "its last good weights."
-            )
-        optimizer.step()
-        result.steps += 1
-        total_loss += loss.item() * len(index)
-        seen += len(index)
-    return total_loss / max(seen, 1)
+@dataclass
+class _Steps:
+    """What every optimiser step of one training run uses, fixed for the run."""
+
+    model: nn.Module
+    optimizer: torch.optim.Optimizer
+    inputs: torch.Tensor
+    targets: torch.Tensor
+    loss_fn: Callable
+    config: TrainConfig
+    batches: _Batches
+    total: int
+
+    def run(self, epoch: int, result: TrainResult, n_steps: int, best_state: dict) -> float:
+        """``n_steps`` optimiser steps from ``result.steps`` on; the mean training loss."""
+        model, optimizer, config = self.model, self.optimizer, self.config
+        total_loss, seen = 0.0, 0
+        for _ in range(n_steps):
+            step = result.steps
+            index = self.batches(step)
+            for group in optimizer.param_groups:
+                group["lr"] = config.learning_rate * config.rate_factor(step, self.total)
+            optimizer.zero_grad(set_to_none=True)
+            loss = self.loss_fn(model(self.inputs[index]), self.targets[index])
+            if not torch.isfinite(loss):
+                model.load_state_dict(best_state)
+                raise TrainingError(
+                    f"the loss became {loss.item()} at round {epoch}, step {step + 1}; lower the "
+                    "learning rate, tighten gradient clipping (--clip-norm), or look for extreme "
+                    "values in the prices. The model keeps its last good weights."
+                )
+            loss.backward()
+            limit = config.clip_norm if config.clip_norm else math.inf
+            norm = torch.nn.utils.clip_grad_norm_(model.parameters(), limit)
+            if not torch.isfinite(norm):
+                model.load_state_dict(best_state)
+                raise TrainingError(
+                    f"the gradient became non-finite at round {epoch}, step {step + 1}; lower the "
+                    "learning rate or tighten gradient clipping (--clip-norm). The model keeps "
+                    "its last good weights."
+                )
+            optimizer.step()
+            result.steps += 1
+            total_loss += loss.item() * len(index)
+            seen += len(index)
+        return total_loss / max(seen, 1)
