@@ -50,17 +50,19 @@ def test_unknown_feature_is_refused_before_any_work():
         LSTMForecaster(features=["returns", "volume"])
 
 
+def _lead_lag(n: int, seed: int):
+    """``simulate_inputs("leadlag")``: A a random walk, B's return half of A's the day before."""
+    from lstm_forecast.data.simulate import simulate_inputs
+
+    return simulate_inputs("leadlag", n, seed)
+
+
 @pytest.mark.slow
 def test_lead_lag_is_found_only_with_the_market_inputs():
     """B's return is 0.5 x A's the day before: B's own past says nothing of it (A is a
     random walk), the cross-section does."""
-    rng = np.random.default_rng(0)
-    n = 2500
-    a = rng.normal(0, 0.01, n)
-    b = np.r_[0.0, 0.5 * a[:-1]] + rng.normal(0, 0.01, n)
-    index = pd.bdate_range("2010-01-04", periods=n)
-    panel = pd.DataFrame({"A": 100 * np.exp(np.cumsum(a)), "B": 100 * np.exp(np.cumsum(b))}, index)
-    origins = index[2000:-1]
+    panel, oracle_forecast = _lead_lag(2500, seed=0)
+    origins = panel.index[2000:-1]
     actual = np.log(panel["B"]).diff().shift(-1).loc[origins]
     r2 = {}
     for features in (("returns",), ("returns", "market")):
@@ -69,7 +71,7 @@ def test_lead_lag_is_found_only_with_the_market_inputs():
         )
         forecast = model.fit(panel.iloc[:2000]).predict(panel, origins)["B"]
         r2[features] = 1 - ((actual - forecast) ** 2).sum() / (actual**2).sum()
-    best = pd.Series(0.5 * a, index).loc[origins]  # the rule's own forecast of B's next return
+    best = oracle_forecast["B"].loc[origins]  # the rule's own forecast of B's next return
     oracle = 1 - ((actual - best) ** 2).sum() / (actual**2).sum()
     assert r2[("returns", "market")] > 0.5 * oracle, (r2, oracle)  # 73% measured
     assert r2[("returns",)] < 0.02, r2
@@ -91,13 +93,8 @@ def test_ols_reads_the_same_inputs(prices):
 def test_ols_finds_the_linear_lead_lag_with_market_inputs():
     from lstm_forecast.models.ols import OLSForecaster
 
-    rng = np.random.default_rng(1)
-    n = 1500
-    a = rng.normal(0, 0.01, n)
-    b = np.r_[0.0, 0.5 * a[:-1]] + rng.normal(0, 0.01, n)
-    index = pd.bdate_range("2010-01-04", periods=n)
-    panel = pd.DataFrame({"A": 100 * np.exp(np.cumsum(a)), "B": 100 * np.exp(np.cumsum(b))}, index)
-    origins = index[1000:-1]
+    panel, _ = _lead_lag(1500, seed=1)
+    origins = panel.index[1000:-1]
     actual = np.log(panel["B"]).diff().shift(-1).loc[origins]
     r2 = {}
     for features in ("returns", "returns,market"):

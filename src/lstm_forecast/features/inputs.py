@@ -80,13 +80,19 @@ def covariate_names(prices: pd.DataFrame, features: Sequence[str]) -> list[str]:
     """The covariate series ``prices`` carries, if ``features`` asks for them (else [])."""
     if "covariates" not in check_features(features):
         return []
+    return [str(c) for c in _carried(prices).columns]
+
+
+def _carried(prices: pd.DataFrame) -> pd.DataFrame:
+    """The covariates ``prices`` carries, on its dates; a clear error when there are none."""
     table = covariates_of(prices)
     if table is None:
         raise ValueError(
             "feature 'covariates' needs your series: pass --covariates FILE (a date column "
             "and one column per series), or leave 'covariates' out of --features"
         )
-    return [str(c) for c in table.columns]
+    table.columns = [str(c) for c in table.columns]
+    return table
 
 
 def input_panel(
@@ -106,7 +112,7 @@ def input_panel(
         elif group == "ohlc":
             parts.append(_ohlc(prices))
         elif group == "covariates":
-            parts.append(_covariates(prices, features, covariates))
+            parts.append(_covariates(prices, covariates))
         else:
             parts.append(_calendar(prices.index, returns.shape[1]))
     return np.concatenate(parts, axis=2)
@@ -158,8 +164,9 @@ def _ohlc(prices: pd.DataFrame) -> np.ndarray:
     return columns[:, None, :]
 
 
-def _covariates(prices, features, wanted) -> np.ndarray:
-    present = covariate_names(prices, features)
+def _covariates(prices: pd.DataFrame, wanted: Sequence[str] | None) -> np.ndarray:
+    table = _carried(prices)
+    present = list(table.columns)
     wanted = present if wanted is None else list(wanted)
     missing = [c for c in wanted if c not in present]
     if missing:
@@ -167,7 +174,7 @@ def _covariates(prices, features, wanted) -> np.ndarray:
             f"the model reads covariate {missing[0]!r}, which the data lacks; pass "
             f"--covariates with a file that has it (found: {present or 'none'})"
         )
-    values = covariates_of(prices)[wanted].to_numpy(np.float64)  # (T, C)
+    values = table[wanted].to_numpy(np.float64)  # (T, C)
     return np.broadcast_to(values[:, None, :], (len(prices), prices.shape[1], len(wanted)))
 
 

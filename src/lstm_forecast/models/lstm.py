@@ -178,33 +178,40 @@ class LSTMForecaster(BaseForecaster):
         returns = log_returns(prices)
         return self.scaler_.transform(returns).to_numpy(np.float32)  # (T, N)
 
-    def _fit_scalers(self, prices: pd.DataFrame) -> None:
-        """Scaling from the training rows only: returns per ticker, other inputs pooled."""
+    def _fit_scalers(self, prices: pd.DataFrame) -> np.ndarray | None:
+        """Scaling from the training rows only: returns per ticker, other inputs pooled.
+        Returns the unscaled inputs it was fitted on (None for returns alone)."""
         self.scaler_ = StandardScaler().fit(log_returns(prices))
         self.covariates_ = covariate_names(prices, self.features)
         names = self._input_names()
         extra = [k for k, n in enumerate(names) if n != "return"]
         self.feature_scaler_ = None
-        if extra:
-            x = input_panel(prices, self.features, self.covariates_)
-            values = x[:, :, extra].reshape(-1, len(extra))
-            columns = [names[k] for k in extra]
-            self.feature_scaler_ = StandardScaler().fit(pd.DataFrame(values, columns=columns))
+        if not extra:
+            return None
+        x = input_panel(prices, self.features, self.covariates_)
+        values = x[:, :, extra].reshape(-1, len(extra))
+        columns = [names[k] for k in extra]
+        self.feature_scaler_ = StandardScaler().fit(pd.DataFrame(values, columns=columns))
+        return x
 
     def _input_names(self) -> list[str]:
         return feature_names(self.features, getattr(self, "covariates_", []))
 
-    def _inputs(self, prices: pd.DataFrame) -> np.ndarray:
-        """The network's inputs (T, N, F), each feature standardised with training statistics."""
+    def _inputs(
+        self, prices: pd.DataFrame, raw: np.ndarray | None = None, z: np.ndarray | None = None
+    ) -> np.ndarray:
+        """The network's inputs (T, N, F), each feature standardised with training statistics
+        (``raw``: the unscaled inputs and ``z``: the standardised returns, if at hand)."""
+        z = self._standardized(prices) if z is None else z
         names = self._input_names()
         if names == ["return"]:
-            return self._standardized(prices)[:, :, None]
-        x = input_panel(prices, self.features, self.covariates_)
+            return z[:, :, None]
+        x = input_panel(prices, self.features, self.covariates_) if raw is None else raw
         out = np.empty(x.shape, np.float32)
         scaler = self.feature_scaler_
         for k, name in enumerate(names):
             if name == "return":
-                out[:, :, k] = self._standardized(prices)
+                out[:, :, k] = z
             else:
                 out[:, :, k] = (x[:, :, k] - scaler.mean_[name]) / scaler.std_[name]
         return out
@@ -282,8 +289,9 @@ class LSTMForecaster(BaseForecaster):
             and list(prices.columns) == getattr(self, "tickers_", None)
             and covariate_names(prices, self.features) == getattr(self, "covariates_", [])
         )
-        self._fit_scalers(prices)
-        x, y, origins = self._samples(self._inputs(prices), self._standardized(prices))
+        raw = self._fit_scalers(prices)
+        z = self._standardized(prices)
+        x, y, origins = self._samples(self._inputs(prices, raw, z), z)
         train_idx, val_idx = self._split(origins)
         if not reuse:
             self.net_ = self.new_net()
