@@ -95,6 +95,33 @@ class BaseForecaster:
         self, prices: pd.DataFrame, origins: pd.DatetimeIndex | None = None
     ) -> pd.DataFrame:
         """Forecast log returns at ``origins`` (default: every date of ``prices``)."""
+        history, origins = self._history(prices, origins)
+        forecast = self._predict(history)  # (dates of history) x tickers
+        return forecast.loc[origins]
+
+    #: True for a model that forecasts a distribution (``predict_distribution``)
+    distributional = False
+
+    def predict_distribution(
+        self, prices: pd.DataFrame, origins: pd.DatetimeIndex | None = None
+    ) -> dict[str, pd.DataFrame]:
+        """The forecast distribution of the h-day log return at ``origins``: frames (origins x
+        tickers) ``mean``, ``sd`` (standard deviation) and ``df`` (degrees of freedom of a
+        Student-t; ``inf`` for the normal). Only for a model whose ``distributional`` is True."""
+        if not self.distributional:
+            raise ValueError(
+                f"{self.name} forecasts a point, not a distribution; choose a volatility model "
+                "(garch, gjr, ewma, har, histvar) or an LSTM with --distribution normal or t"
+            )
+        history, origins = self._history(prices, origins)
+        mean, sd, df = self._predict_distribution(history)
+        return {"mean": mean.loc[origins], "sd": sd.loc[origins], "df": df.loc[origins]}
+
+    def _predict_distribution(self, history: pd.DataFrame):
+        raise NotImplementedError(f"{type(self).__name__} forecasts points only")
+
+    def _history(self, prices: pd.DataFrame, origins) -> tuple[pd.DataFrame, pd.DatetimeIndex]:
+        """Checked prices up to the last origin, and the origins (default: every date)."""
         if not hasattr(self, "tickers_"):
             raise NotFittedError(f"{self.name} is not fitted yet; call fit(training_prices)")
         validate_prices(prices, f"{self.name}: prices")
@@ -109,8 +136,7 @@ class BaseForecaster:
                 f"first {absent[0]:%Y-%m-%d}"
             )
         history = prices.loc[: origins.max(), self.tickers_] if len(origins) else prices
-        forecast = self._predict(history)  # (dates of history) x tickers
-        return forecast.loc[origins]
+        return history, origins
 
     def _fit(self, prices: pd.DataFrame) -> None:
         raise NotImplementedError(f"{type(self).__name__} must implement _fit(prices)")

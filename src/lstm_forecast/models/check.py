@@ -59,7 +59,8 @@ def check_forecaster(
     forecasts have one row per origin and one column per ticker, finite; a second model
     built the same way gives identical forecasts; changing every price after a date T
     changes no forecast with origin at or before T; bad training data (empty, NaN hole,
-    infinite, non-positive) raises ``DataError``/``ValueError``.
+    infinite, non-positive) raises ``DataError``/``ValueError``. A model that forecasts a
+    distribution passes the same rules for it (``predict_distribution``).
     """
     split = int(len(prices) * train_fraction)
     train, origins = prices.iloc[:split], prices.index[split:]
@@ -99,5 +100,31 @@ def check_forecaster(
         "changing later prices (look-ahead)",
     )
 
+    if getattr(model, "distributional", False):
+        _check_distribution(factory, model, train, prices, changed, origins, cut, name)
     _check_bad_training_data(factory, train, name)
     return forecast
+
+
+def _check_distribution(factory, model, train, prices, changed, origins, cut, name) -> None:
+    """A distributional model: finite means, positive standard deviations, degrees of
+    freedom above 2, the mean equal to the point forecast, and no look-ahead either."""
+    dist = model.predict_distribution(prices, origins)
+    assert set(dist) == {"mean", "sd", "df"}, f"{name}: distribution needs mean, sd and df"
+    for key, frame in dist.items():
+        assert frame.shape == (len(origins), prices.shape[1]), f"{name}: {key} shape"
+    assert np.isfinite(dist["mean"].to_numpy(float)).all(), f"{name}: non-finite means"
+    assert (dist["sd"].to_numpy(float) > 0).all(), f"{name}: standard deviations must be > 0"
+    assert (dist["df"].to_numpy(float) > 2).all(), f"{name}: degrees of freedom must be > 2"
+    pd.testing.assert_frame_equal(
+        dist["mean"], model.predict(prices, origins), obj=f"{name}: mean vs point forecast"
+    )
+    after = factory().fit(train).predict_distribution(changed, origins)
+    early = origins[origins <= cut]
+    for key in dist:
+        pd.testing.assert_frame_equal(
+            after[key].loc[early],
+            dist[key].loc[early],
+            check_exact=True,
+            obj=f"{name}: {key} at or before {cut:%Y-%m-%d} after changing later prices",
+        )

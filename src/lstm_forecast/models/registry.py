@@ -10,6 +10,7 @@ from .baselines import DriftForecaster, EMAForecaster, NaiveForecaster, SMAForec
 from .kalman import KalmanForecaster
 from .lstm import LSTMForecaster
 from .ols import OLSForecaster
+from .volatility import EWMAForecaster, GARCHForecaster, HARForecaster, HistoricalVarianceForecaster
 
 MODELS: dict[str, Callable[..., Forecaster]] = {
     "naive": NaiveForecaster,
@@ -20,7 +21,14 @@ MODELS: dict[str, Callable[..., Forecaster]] = {
     "kalman-trend": partial(KalmanForecaster, trend=True),
     "ols": OLSForecaster,
     "lstm": LSTMForecaster,
+    "histvar": HistoricalVarianceForecaster,
+    "ewma": EWMAForecaster,
+    "garch": GARCHForecaster,
+    "gjr": partial(GARCHForecaster, asymmetric=True),
+    "har": HARForecaster,
 }
+# the models that forecast a distribution of returns (their point forecast is zero)
+VOLATILITY_MODELS = ("histvar", "ewma", "garch", "gjr", "har")
 
 
 def make_forecaster(name: str, **settings) -> Forecaster:
