@@ -65,11 +65,15 @@ def test_checker_catches_nondeterminism(prices):
 def test_later_listing_gives_nan_until_first_price(prices):
     late = prices.copy()
     late.iloc[:400, 0] = np.nan  # AAPL "listed" on row 400
-    for name in MODELS:
-        model = make_forecaster(name, **SMALL.get(name, {})).fit(late.iloc[:500])
+    for name in MODELS:  # 200 training days after listing: volatility models need 100
+        model = make_forecaster(name, **SMALL.get(name, {})).fit(late.iloc[:600])
         out = model.predict(late)
         assert out.iloc[:400, 0].isna().all(), name
         assert np.isfinite(out.iloc[-150:].to_numpy()).all(), name
+        if model.distributional:
+            sd = model.predict_distribution(late)["sd"]
+            assert sd.iloc[:400, 0].isna().all(), name
+            assert (sd.iloc[-150:].to_numpy() > 0).all(), name
 
 
 def test_registry_errors():

@@ -31,6 +31,7 @@ from ..features.inputs import (
 )
 from ..features.inputs import DEFAULT as DEFAULT_FEATURES
 from .base import BaseForecaster
+from .lstm_heads import LOSSES, decode, head_kind, head_width, init_head
 from .lstm_settings import SETTINGS, check_lstm_settings
 
 
@@ -129,6 +130,8 @@ class LSTMForecaster(BaseForecaster):
         ensemble: int = 1,
         features: tuple[str, ...] | list[str] | str = DEFAULT_FEATURES,
         ensemble_batched: bool = False,
+        distribution: str = "none",
+        target: str = "return",
         tune: int = 0,
         tune_seconds: float | None = None,
         warm_start: bool = False,
@@ -147,10 +150,27 @@ class LSTMForecaster(BaseForecaster):
         self.warmup, self.weight_decay = warmup, weight_decay
         self.tune, self.tune_seconds, self.ensemble = tune, tune_seconds, ensemble
         self.ensemble_batched = ensemble_batched
+        self.distribution, self.target = distribution, target
         self.features = check_features(features)
         check_lstm_settings(self.settings())
         if not isinstance(tune, int) or isinstance(tune, bool) or not 0 <= tune <= 10_000:
             raise ValueError(f"lstm: tune (--tune) must be a number of trials >= 0, got {tune!r}")
+        if tune and self.head != "point":
+            raise ValueError(
+                "lstm: --tune scores point forecasts; leave it out with --distribution or "
+                "--target volatility"
+            )
+
+    @property
+    def head(self) -> str:
+        """What the network forecasts: ``point``, ``normal``, ``t`` or ``variance``
+        (:mod:`.lstm_heads`)."""
+        return head_kind(self.distribution, self.target)
+
+    @property
+    def distributional(self) -> bool:  # type: ignore[override]
+        """True when the model forecasts a distribution (``predict_distribution``)."""
+        return self.head != "point"
 
     def save(self, directory, overwrite: bool = False):
         """Write ``model.safetensors`` and ``config.json``; see :mod:`.lstm_files`."""
@@ -291,7 +311,7 @@ class LSTMForecaster(BaseForecaster):
         )
         raw = self._fit_scalers(prices)
         z = self._standardized(prices)
-        x, y, origins = self._samples(self._inputs(prices, raw, z), z)
+        x, y, origins = self._samples(self._inputs(prices, raw, z), self._targets(prices, z))
         train_idx, val_idx = self._split(origins)
         if not reuse:
             self.net_ = self.new_net()
@@ -324,20 +344,35 @@ class LSTMForecaster(BaseForecaster):
                 resume=self.resume,
                 fingerprint=self._fingerprint(prices),
                 progress=self.progress,
+                loss_fn=LOSSES[self.head],
             )
         self.train_start_, self.train_end_ = prices.index[0], prices.index[-1]
 
+    def _targets(self, prices: pd.DataFrame, z: np.ndarray) -> np.ndarray:
+        """What the network learns to forecast, per day (T, N): the standardised returns, or
+        for a variance target the daily variance proxy in squared standardised units (scaled
+        to the squared returns' mean over these rows, :mod:`~..features.volatility`)."""
+        if self.head != "variance":
+            return z
+        from ..features.volatility import proxy_scale, variance_proxy
+
+        proxy, _ = variance_proxy(prices)
+        scaled = proxy * proxy_scale(prices, proxy) / self.scaler_.std_[prices.columns] ** 2
+        return scaled.to_numpy(np.float32)
+
     def _blank_net(self) -> ForecastNet:
-        return ForecastNet(
+        net = ForecastNet(
             self.hidden_size,
             self.num_layers,
             self.variant,
             self.dropout,
-            self.horizon,
+            head_width(self.head, self.horizon),
             self.path,
             self.device,
             input_size=len(self._input_names()),
         )
+        init_head(net.head, self.head, self.horizon)
+        return net
 
     def _member_nets(self) -> list[ForecastNet]:
         return [self._blank_net() for _ in range(self.ensemble)]
@@ -420,14 +455,16 @@ class LSTMForecaster(BaseForecaster):
 
     def forecast_windows(self, windows: np.ndarray, tickers: pd.Series) -> np.ndarray:
         """Forecast log returns (S,) from standardised windows, ``tickers`` naming each."""
-        z_hat = self.predict_standardized(windows).astype(np.float64)  # (S, h)
-        mean = self.scaler_.mean_[tickers].to_numpy()[:, None]
-        std = self.scaler_.std_[tickers].to_numpy()[:, None]
-        return (mean + std * z_hat).sum(axis=1)
+        out = self.predict_standardized(windows)
+        mean = self.scaler_.mean_[tickers].to_numpy()
+        std = self.scaler_.std_[tickers].to_numpy()
+        return decode(self.head, out, mean, std, self.horizon)[0]
 
-    def _predict(self, history: pd.DataFrame) -> pd.DataFrame:
+    def _decoded(self, history: pd.DataFrame) -> list[np.ndarray]:
+        """Mean, sd and df (T, N) of the h-day log return at every row of ``history`` (NaN
+        without a complete window; sd and df NaN for a point forecaster)."""
         x = self._inputs(history)
-        result = np.full(x.shape[:2], np.nan)
+        frames = [np.full(x.shape[:2], np.nan) for _ in range(3)]
         mean = self.scaler_.mean_[history.columns].to_numpy()
         std = self.scaler_.std_[history.columns].to_numpy()
         for n in range(x.shape[1]):
@@ -436,6 +473,20 @@ class LSTMForecaster(BaseForecaster):
             windows = sliding_windows(x[:, n, :], self.lookback)  # k ends at row k + L - 1
             ok = np.flatnonzero(np.isfinite(windows).all(axis=(1, 2)))
             if len(ok):
-                z_hat = self.predict_standardized(windows[ok]).astype(np.float64)  # (S, h)
-                result[ok + self.lookback - 1, n] = (mean[n] + std[n] * z_hat).sum(axis=1)
-        return pd.DataFrame(result, index=history.index, columns=history.columns)
+                out = self.predict_standardized(windows[ok])  # (S, width)
+                rows = np.full(len(ok), 1.0)
+                parts = decode(self.head, out, mean[n] * rows, std[n] * rows, self.horizon)
+                for frame, part in zip(frames, parts, strict=True):
+                    if part is not None:
+                        frame[ok + self.lookback - 1, n] = part
+        return frames
+
+    def _predict(self, history: pd.DataFrame) -> pd.DataFrame:
+        mean = self._decoded(history)[0]
+        return pd.DataFrame(mean, index=history.index, columns=history.columns)
+
+    def _predict_distribution(self, history: pd.DataFrame):
+        return tuple(
+            pd.DataFrame(part, index=history.index, columns=history.columns)
+            for part in self._decoded(history)
+        )

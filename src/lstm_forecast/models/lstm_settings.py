@@ -33,6 +33,8 @@ SETTINGS = (
     "weight_decay",
     "ensemble",
     "features",
+    "distribution",
+    "target",
 )
 # settings added after format version 1 was first written: a file without them gets these
 LATER_SETTINGS = {
@@ -43,6 +45,8 @@ LATER_SETTINGS = {
     "weight_decay": 0.0,
     "ensemble": 1,
     "features": ["returns"],
+    "distribution": "none",
+    "target": "return",
 }
 
 VARIANTS = ("standard", "peephole", "coupled", "gru", "rnn")
@@ -72,6 +76,8 @@ CHOICES = {
     "variant": ("--variant", VARIANTS),
     "path": ("--path", PATHS),
     "schedule": ("--schedule", ("constant", "cosine")),
+    "distribution": ("--distribution", ("none", "normal", "t")),
+    "target": ("--target", ("return", "variance")),
 }
 OPTIONAL = {"clip_norm", "steps"}  # None means: no clipping / a budget in epochs
 
@@ -100,6 +106,21 @@ def check_lstm_settings(settings: dict) -> None:
             )
     if settings.get("ensemble", 1) > 1 and settings.get("variant", "standard") != "standard":
         raise ValueError("lstm: --ensemble runs the standard LSTM only; use --variant standard")
+    if settings.get("target", "return") == "variance" and settings.get(
+        "distribution", "none"
+    ) not in ("none", "normal"):
+        raise ValueError(
+            "lstm: --target volatility forecasts a variance with normal intervals; leave out "
+            "--distribution"
+        )
+    if settings.get("ensemble", 1) > 1 and (
+        settings.get("distribution", "none") != "none"
+        or settings.get("target", "return") != "return"
+    ):
+        raise ValueError(
+            "lstm: --ensemble averages point forecasts; use --ensemble 1 with --distribution or "
+            "--target volatility"
+        )
     if "features" in settings:
         from ..features.inputs import check_features
 

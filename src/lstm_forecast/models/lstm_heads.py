@@ -1,0 +1,113 @@
+r"""What the LSTM's linear head outputs, the loss it is trained on, and how to read it.
+
+In standardised units (each ticker's daily returns divided by their training standard
+deviation :math:`\sigma` after removing their mean :math:`\mu`), for the h-day sum
+:math:`Z = \sum_{k=1}^h z_{t+k}`:
+
+* ``point`` (``distribution="none"``): h outputs, the next h standardised returns, trained on
+  their mean squared error;
+* ``normal``: 2 outputs :math:`(m, \log s)`, trained on the Gaussian negative log-likelihood
+  :math:`\log s + \tfrac12 ((Z - m)/s)^2`;
+* ``t``: 3 outputs :math:`(m, \log s, u)`, :math:`\nu = 2 + \mathrm{softplus}(u)` (so the
+  variance exists), trained on the Student-t negative log-likelihood
+
+  .. math::
+      -\log\Gamma(\tfrac{\nu+1}{2}) + \log\Gamma(\tfrac{\nu}{2}) + \tfrac12\log(\nu\pi)
+      + \log s + \tfrac{\nu+1}{2}\log\left(1 + \tfrac{(Z-m)^2}{\nu s^2}\right)
+
+  with standard deviation :math:`s\sqrt{\nu/(\nu-2)}`;
+* ``variance`` (``target="variance"``): 1 output :math:`\ell`, the log of the h-day variance,
+  trained on QLIKE against the h-day variance proxy :math:`V` (in the same units):
+  :math:`V e^{-\ell} + \ell`, minimised by :math:`e^\ell = E[V]` (Patton 2011), so the noisy
+  proxy still teaches the conditional variance.
+
+In return units the h-day log return has mean :math:`h\mu + \sigma m` (0 for ``variance``:
+the random walk's) and standard deviation :math:`\sigma s` (:math:`\sigma e^{\ell/2}`).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+DISTRIBUTIONS = ("none", "normal", "t")
+TARGETS = ("return", "variance")
+NU_START = 8.0  # softplus(u) at initialisation: nu = 10, a mildly heavy tail
+
+
+def head_kind(distribution: str, target: str) -> str:
+    """``point``, ``normal``, ``t`` or ``variance``."""
+    if target == "variance":
+        return "variance"
+    return "point" if distribution == "none" else distribution
+
+
+def head_width(kind: str, horizon: int) -> int:
+    """Outputs of the linear head."""
+    return {"point": horizon, "normal": 2, "t": 3, "variance": 1}[kind]
+
+
+def init_head(head: torch.nn.Linear, kind: str, horizon: int) -> None:
+    """Start the scale near the training spread (the sum of h unit variances) and nu at 10."""
+    with torch.no_grad():
+        if kind in ("normal", "t"):
+            head.bias[1] = 0.5 * math.log(horizon)
+        if kind == "t":
+            head.bias[2] = math.log(math.expm1(NU_START))
+        if kind == "variance":
+            head.bias[0] = math.log(horizon)
+
+
+def _nu(raw: torch.Tensor) -> torch.Tensor:
+    return 2.0 + F.softplus(raw)
+
+
+def gaussian_nll(out: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Mean Gaussian NLL (without its constant) of the h-day sum of ``target`` (B, h)."""
+    total = target.sum(dim=1)
+    mean, log_scale = out[:, 0], out[:, 1]
+    return (log_scale + 0.5 * ((total - mean) * torch.exp(-log_scale)) ** 2).mean()
+
+
+def student_t_nll(out: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Mean Student-t NLL of the h-day sum of ``target`` (B, h)."""
+    total = target.sum(dim=1)
+    mean, log_scale, nu = out[:, 0], out[:, 1], _nu(out[:, 2])
+    u = (total - mean) * torch.exp(-log_scale)
+    return (
+        torch.lgamma(nu / 2)
+        - torch.lgamma((nu + 1) / 2)
+        + 0.5 * torch.log(nu * math.pi)
+        + log_scale
+        + 0.5 * (nu + 1) * torch.log1p(u * u / nu)
+    ).mean()
+
+
+def qlike_loss(out: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Mean QLIKE of the log variance ``out`` (B, 1) against the h-day proxy sum of
+    ``target`` (B, h)."""
+    total = target.sum(dim=1)
+    log_var = out[:, 0]
+    return (total * torch.exp(-log_var) + log_var).mean()
+
+
+LOSSES = {"point": F.mse_loss, "normal": gaussian_nll, "t": student_t_nll, "variance": qlike_loss}
+
+
+def decode(kind: str, out: np.ndarray, mean: np.ndarray, std: np.ndarray, horizon: int):
+    """Network outputs (S, width) to the h-day log return's (mean, sd, df), each (S,), given
+    each row's ticker training ``mean`` and ``std`` (S,)."""
+    out = np.asarray(out, dtype=np.float64)
+    if kind == "point":
+        return (mean[:, None] + std[:, None] * out).sum(axis=1), None, None
+    if kind == "variance":
+        return np.zeros(len(out)), std * np.exp(0.5 * out[:, 0]), np.full(len(out), np.inf)
+    loc = horizon * mean + std * out[:, 0]
+    scale = std * np.exp(out[:, 1])
+    if kind == "normal":
+        return loc, scale, np.full(len(out), np.inf)
+    nu = 2.0 + np.logaddexp(0.0, out[:, 2])  # softplus
+    return loc, scale * np.sqrt(nu / (nu - 2.0)), nu
