@@ -480,7 +480,10 @@ def test_relative_target_reports_the_cross_section(tmp_path):
     assert 'id="cross_section"' in (tmp_path / "rel" / "report.html").read_text()
     for bad, fragment in (
         (["--data", "sp500"], "--target relative needs a panel of at least 3 tickers"),
-        (["--data", "sp500", "--target", "excess"], "--target must be return or relative"),
+        (
+            ["--data", "sp500", "--target", "excess"],
+            "--target must be return, relative or volatility",
+        ),
     ):
         extra = ["--target", "relative"] if "--target" not in bad else []
         result = invoke(["backtest", *bad, *extra, "--models", "ols"])

@@ -27,6 +27,8 @@ from .options import (
 )
 
 MIN_TEST_WINDOWS = 30
+DEFAULT_MODELS = "lstm,naive,drift,sma,ema,kalman,ols"
+VOLATILITY_DEFAULT = "lstm,histvar,ewma,garch,gjr,har"
 
 
 @app.command()
@@ -38,9 +40,10 @@ def backtest(
         str,
         typer.Option(
             help="Comma-separated models: lstm, naive, drift, sma, ema, kalman, kalman-trend, "
-            "ols (naive, the random walk, is always in)."
+            "ols (naive, the random walk, is always in); the volatility models histvar, ewma, "
+            "garch, gjr, har (with --target volatility the default is lstm and all of these)."
         ),
-    ] = "lstm,naive,drift,sma,ema,kalman,ols",
+    ] = DEFAULT_MODELS,
     test_days: Annotated[int, typer.Option(min=1, help="Length of the test period.")] = 500,
     refit_every: Annotated[int, typer.Option(min=1, help="Refit every K origins.")] = 63,
     horizon: Annotated[int, typer.Option(min=1, help="Forecast the H-day log return.")] = 1,
@@ -53,7 +56,9 @@ def backtest(
         str,
         typer.Option(
             help="return | relative: the ticker's return minus the cross-sectional median "
-            "(panels of 3+ tickers), scored by rank IC and a top-minus-bottom portfolio."
+            "(panels of 3+ tickers), scored by rank IC and a top-minus-bottom portfolio | "
+            "volatility: the variance of the next H days, scored by QLIKE, MSE and interval "
+            "calibration against the naive variance."
         ),
     ] = "return",
     threads: ThreadsOpt = None,
@@ -73,6 +78,8 @@ def backtest(
     from ..reports.rundir import OutputError, RunDirectory
 
     started = time.perf_counter()
+    if target == "volatility" and models == DEFAULT_MODELS:
+        models = VOLATILITY_DEFAULT
     chosen = [m.lower() for m in split_names(models) or []]
     if not chosen:
         fail(f"--models is empty; name at least one of {', '.join(MODELS)}")
@@ -90,9 +97,24 @@ def backtest(
             f"test windows; the tests need at least {MIN_TEST_WINDOWS}. Raise --test-days to "
             f"{MIN_TEST_WINDOWS * horizon} or shorten --horizon"
         )
-    if target not in ("return", "relative"):
-        fail(f"--target must be return or relative, got {target[:40]!r}")
+    if target not in ("return", "relative", "volatility"):
+        fail(f"--target must be return, relative or volatility, got {target[:40]!r}")
     lstm = lstm_settings(options)
+    if target == "volatility":
+        from ..models.registry import VOLATILITY_MODELS
+
+        point = [m for m in chosen if m not in (*VOLATILITY_MODELS, "lstm", "naive")]
+        if point:
+            fail(
+                f"--models: {', '.join(point)} forecast a point, not a variance; with --target "
+                f"volatility choose from lstm, {', '.join(VOLATILITY_MODELS)}"
+            )
+        if lstm["distribution"] != "none":
+            fail(
+                "--distribution: with --target volatility the LSTM forecasts a variance; leave "
+                "--distribution out"
+            )
+        lstm["target"] = "variance"
     from ..features.inputs import check_features
 
     try:
@@ -127,7 +149,7 @@ def backtest(
             folds = walk_forward_splits(
                 prices.index, test_days, refit_every, horizon, window, train_days
             )
-            total = len(folds) * len(set([*settings.models, "naive"]))
+            total = len(folds) * len(_benchmarked(settings))
             columns = (
                 TextColumn("{task.description}"),
                 BarColumn(),
@@ -141,25 +163,39 @@ def backtest(
                     settings,
                     lambda name, done: bar.update(task, advance=done, description=f"{name} done"),
                 )
-            table = metrics_table(result)
-            luck = luck_table(result, table)
-            _print_ranking(table, result, data, luck)
-            if target == "relative":
-                _print_cross_section(result)
-            if run is not None:
-                report = write_outputs(result, table, run, data, run_settings, luck)
-                run.commit()
+            if target == "volatility":
+                from ..reports.distribution import write_volatility_outputs
+
+                _print_volatility(result, data)
+                if run is not None:
+                    report = write_volatility_outputs(result, run, data, run_settings)
+                    run.commit()
+            else:
+                table = metrics_table(result)
+                luck = luck_table(result, table)
+                _print_ranking(table, result, data, luck)
+                if target == "relative":
+                    _print_cross_section(result)
+                _print_volatility(result, data)
+                if run is not None:
+                    report = write_outputs(result, table, run, data, run_settings, luck)
+                    run.commit()
     except typer.Exit:
         raise
     except (DataError, OutputError, ValueError, RuntimeError) as exc:
         fail(exc)
     if out is not None:
-        console.print(
-            f"Wrote predictions.csv, metrics.csv, metrics.json and {report.name} to {out}"
-        )
+        tables = "volatility.csv, calibration.csv" if target == "volatility" else "metrics.csv"
+        console.print(f"Wrote predictions.csv, {tables}, metrics.json and {report.name} to {out}")
     else:
         console.print("Nothing written: pass --out DIR for the report, predictions and metrics.")
     console.print(f"Finished in {time.perf_counter() - started:.1f} s.")
+
+
+def _benchmarked(settings) -> list[str]:
+    from ..evaluation.backtest import models_to_run
+
+    return models_to_run(settings)
 
 
 SHORT = {
@@ -173,6 +209,43 @@ SHORT = {
 
 def _fmt(value: float, spec: str) -> str:
     return "-" if value != value else spec.format(value)
+
+
+def _print_volatility(result, source: str) -> None:
+    """The distribution models' scores (pooled over tickers where there are several)."""
+    from ..evaluation.calibration import NAIVE_VARIANCE, volatility_table
+
+    h = result.settings.horizon
+    vol = volatility_table(result.all_predictions(), h)
+    if not len(vol):
+        return
+    pooled = "ALL" if "ALL" in set(vol["ticker"]) else vol["ticker"].iloc[0]
+    rows = vol[vol["ticker"] == pooled]
+    table = Table(
+        title=f"{source}, {pooled}: {h}-day forecast distributions, ranked by QLIKE",
+        title_justify="left",
+    )
+    columns = ("model", "QLIKE", "p(DM)", "80%", "90%", "95%", "99%", "K99", "C99")
+    for column in columns:
+        table.add_column(column, justify="left" if column == "model" else "right", no_wrap=True)
+    for r in rows.itertuples():
+        table.add_row(
+            r.model,
+            f"{r.qlike:.3f}",
+            _fmt(r.qlike_dm_p, "{:.3f}"),
+            *(f"{getattr(r, f'cov{c}'):.1%}" for c in (80, 90, 95, 99)),
+            _fmt(r.kupiec_p99, "{:.3f}"),
+            _fmt(r.christoffersen_p99, "{:.3f}"),
+        )
+    console.print(table)
+    console.print(
+        f"QLIKE: loss of the variance forecast against the realised proxy (0 is perfect). "
+        f"p(DM): one-sided Diebold-Mariano test on QLIKE of beating the naive variance "
+        f"({NAIVE_VARIANCE}), unadjusted. 80%..99%: share of outcomes inside each central "
+        "interval. K99, C99: Kupiec and Christoffersen (conditional coverage) p-values of the "
+        "99% interval's misses: their number, and their number and clustering (below 0.05: "
+        "not calibrated)."
+    )
 
 
 def _print_cross_section(result) -> None:

@@ -78,6 +78,14 @@ def train(
     ] = None,
     resume: Annotated[bool, typer.Option(help="Continue from --checkpoint.")] = False,
     force: Annotated[bool, typer.Option(help="Replace a model saved in --out before.")] = False,
+    target: Annotated[
+        str,
+        typer.Option(
+            help="return | volatility: forecast the variance of the next H days (trained on "
+            "QLIKE against the Garman-Klass proxy where the data has OHLC, squared returns "
+            "otherwise); predict then shows 80% and 95% intervals."
+        ),
+    ] = "return",
     config: ConfigOpt = None,
     **options,
 ) -> None:
@@ -87,7 +95,11 @@ def train(
     from ..training import ModelFileError, TrainingError
     from ..training.loop import check_checkpoint_path
 
+    if target not in ("return", "volatility"):
+        fail(f"--target must be return or volatility, got {target[:40]!r}")
     settings = {**lstm_settings(options), "horizon": horizon}
+    if target == "volatility":
+        settings["target"] = "variance"
     end = _parse_date(train_end, "--train-end")
     if resume and checkpoint is None:
         fail("--resume needs --checkpoint FILE: the checkpoint to continue from")
@@ -165,6 +177,9 @@ def predict(
         fail(f"{csv} exists; choose another file name for --csv, nothing is overwritten")
     fitted = _load_model(model, features)
     prices = read_or_exit(data, tickers, options)
+    if fitted.distributional:
+        _predict_distribution(fitted, prices, csv)
+        return
     try:
         table_frame = forecast_path(fitted, prices, horizon)
     except ValueError as exc:
@@ -181,13 +196,62 @@ def predict(
             row.ticker, str(row.step), str(row.date), f"{row.log_return:+.4%}", f"{row.price:,.2f}"
         )
     console.print(table)
-    if csv is not None:
-        try:
-            with open(csv, "x", encoding="utf-8") as handle:  # "x": never replaces a file
-                table_frame.to_csv(handle, index=False)
-        except OSError as exc:
-            fail(f"{csv}: cannot be written ({exc.strerror or exc}); choose another --csv")
-        console.print(f"Written to {csv}")
+    _write_csv(table_frame, csv)
+
+
+def _write_csv(frame, csv: Path | None) -> None:
+    if csv is None:
+        return
+    try:
+        with open(csv, "x", encoding="utf-8") as handle:  # "x": never replaces a file
+            frame.to_csv(handle, index=False)
+    except OSError as exc:
+        fail(f"{csv}: cannot be written ({exc.strerror or exc}); choose another --csv")
+    console.print(f"Written to {csv}")
+
+
+def _predict_distribution(fitted, prices, csv: Path | None) -> None:
+    """The median and the 80% and 95% intervals of the h-day return and price."""
+    from ..models.lstm_inspect import forecast_distribution
+
+    try:
+        frame = forecast_distribution(fitted, prices)
+    except ValueError as exc:
+        fail(exc)
+    h = fitted.horizon
+    shape = "variance head, normal" if fitted.head == "variance" else fitted.distribution
+    table = Table(
+        title=f"{h}-day forecast distribution from {prices.index[-1]:%Y-%m-%d} ({shape}; model "
+        f"trained {fitted.train_start_:%Y-%m-%d} to {fitted.train_end_:%Y-%m-%d})",
+        title_justify="left",
+    )
+    for column in (
+        "ticker",
+        "to",
+        "median",
+        "80% interval",
+        "95% interval",
+        "sd",
+        "price",
+        "80% price interval",
+        "95% price interval",
+    ):
+        table.add_column(column, justify="right")
+    for r in frame.itertuples():
+        table.add_row(
+            r.ticker,
+            str(r.date),
+            f"{r.median:+.2%}",
+            f"{r.low80:+.2%} to {r.high80:+.2%}",
+            f"{r.low95:+.2%} to {r.high95:+.2%}",
+            f"{r.sd:.2%}",
+            f"{r.price_median:,.2f}",
+            f"{r.price_low80:,.2f} to {r.price_high80:,.2f}",
+            f"{r.price_low95:,.2f} to {r.price_high95:,.2f}",
+        )
+    console.print(table)
+    console.print("Log returns over the horizon; prices are the last close times exp(return).")
+    _write_csv(frame, csv)
 
 
 @app.command()

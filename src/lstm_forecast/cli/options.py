@@ -98,6 +98,15 @@ FeaturesOpt = Annotated[
         "(weekday, business days to month end). backtest gives OLS the same inputs.",
     ),
 ]
+DistributionOpt = Annotated[
+    str,
+    typer.Option(
+        "--distribution",
+        help="none | normal | t: forecast the distribution of the return (Gaussian or "
+        "Student-t with learned degrees of freedom, trained on the negative log-likelihood); "
+        "predict then shows the median and the 80% and 95% intervals.",
+    ),
+]
 TuneSecondsOpt = Annotated[
     float | None, typer.Option(min=1, help="Stop tuning after this many seconds per fit.")
 ]
@@ -153,6 +162,7 @@ LSTM_OPTIONS: dict[str, tuple[Any, Any]] = {
     "ensemble": (EnsembleOpt, 1),
     "ensemble_batched": (EnsembleBatchedOpt, False),
     "features": (FeaturesOpt, "returns"),
+    "distribution": (DistributionOpt, "none"),
 }
 _SETTING_NAMES = {"layers": "num_layers"}  # CLI name -> LSTMForecaster name, where they differ
 

@@ -41,7 +41,9 @@ class BacktestSettings:
     cost_bps: float = 5.0
     jobs: int = 1
     model_settings: dict[str, dict] = field(default_factory=dict)
-    target: str = "return"  # or "relative": return minus the cross-sectional median
+    # "relative": return minus the cross-sectional median; "volatility": the variance of the
+    # h-day return, forecast by the volatility models and the LSTM's variance head
+    target: str = "return"
 
 
 @dataclass
@@ -55,28 +57,40 @@ class BacktestResult:
     seconds: float
     refits: pd.DataFrame = field(default_factory=pd.DataFrame)
     importance: pd.DataFrame = field(default_factory=pd.DataFrame)  # see .importance
+    # rows of the volatility models in a return backtest: their point forecast is the random
+    # walk's, so they are kept out of the point comparisons and scored on their spread only
+    variance_only: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def settings_dict(self) -> dict:
         return asdict(self.settings)
+
+    def all_predictions(self) -> pd.DataFrame:
+        """Every model's rows, the volatility models' included (what predictions.csv holds)."""
+        if not len(self.variance_only):
+            return self.predictions
+        return pd.concat([self.predictions, self.variance_only], ignore_index=True)
 
 
 def _model(name: str, settings: BacktestSettings):
     extra = dict(settings.model_settings.get(name, {}))
     if name == "lstm":
         extra.setdefault("warm_start", settings.warm_start)
+        if settings.target == "volatility":
+            extra["target"] = "variance"
     return make_forecaster(name, horizon=settings.horizon, **extra)
 
 
 def _run_task(
     name: str, settings: BacktestSettings, prices: pd.DataFrame, folds: list[Fold]
-) -> tuple[str, list[dict], pd.DataFrame, pd.DataFrame]:
+) -> tuple[str, list[dict], pd.DataFrame, pd.DataFrame, dict[str, pd.DataFrame] | None]:
     """Fit ``name`` fold by fold (one model object, so the LSTM can warm-start).
 
     Torch runs on one thread here, in the main process and in workers alike: a float sum
     split over a different number of threads rounds differently, and results must not depend
-    on ``jobs``. Returns the model's name, one record per refit (what training did) and the
-    forecasts, and for models that expose their inputs (the LSTM) the squared errors with each
-    input permuted (:mod:`.importance`).
+    on ``jobs``. Returns the model's name, one record per refit (what training did), the
+    forecasts, for models that expose their point forecasts' inputs (the LSTM) the squared
+    errors with each input permuted (:mod:`.importance`), and for a model that forecasts a
+    distribution its standard deviations and degrees of freedom (else None).
     """
     import torch
 
@@ -87,20 +101,27 @@ def _run_task(
     torch.set_num_threads(1)
     try:
         model = _model(name, settings)
-        frames, refits, permuted = [], [], []
+        frames, refits, permuted, spread = [], [], [], {"sd": [], "df": []}
         target = horizon_target(prices, settings.horizon)
         for fold in folds:
             model.fit(prices.loc[fold.train_start : fold.train_end])
             history = prices.loc[: fold.origins[-1]]
-            frames.append(model.predict(history, fold.origins))
+            if model.distributional:
+                dist = model.predict_distribution(history, fold.origins)
+                frames.append(dist["mean"])
+                spread["sd"].append(dist["sd"])
+                spread["df"].append(dist["df"])
+            else:
+                frames.append(model.predict(history, fold.origins))
             refits.append(_refit_record(name, fold, model))
-            if hasattr(model, "input_windows"):
+            if hasattr(model, "input_windows") and getattr(model, "head", "") != "variance":
                 origins = pd.DatetimeIndex(fold.origins)
                 permuted.append(permuted_losses(model, history, origins, target, fold.index))
     finally:
         torch.set_num_threads(threads)
     importance = pd.concat(permuted, ignore_index=True) if permuted else pd.DataFrame()
-    return name, refits, pd.concat(frames), importance.assign(model=name)
+    spreads = {k: pd.concat(v) for k, v in spread.items()} if spread["sd"] else None
+    return name, refits, pd.concat(frames), importance.assign(model=name), spreads
 
 
 def _refit_record(name: str, fold: Fold, model) -> dict:
@@ -160,11 +181,8 @@ def run_backtest(
         raise ValueError(f"--target must be one of {', '.join(TARGETS)}, got {settings.target!r}")
     if settings.target == "relative":
         prices = _relative(prices)
-    models = list(dict.fromkeys(["naive", *settings.models]))  # the random walk is always in
+    models = models_to_run(settings)
     settings.models = tuple(models)
-    unknown = [m for m in models if m not in _known_models()]
-    if unknown:
-        raise ValueError(f"unknown model(s) {unknown}; choose from {', '.join(_known_models())}")
     if "lstm" in models:
         lookback = settings.model_settings.get("lstm", {}).get("lookback", 60)
         check_history(prices, lookback, settings.test_days, "prices")
@@ -198,15 +216,51 @@ def run_backtest(
             if on_progress:
                 on_progress(name, len(task_folds))
     predictions = _long_format(prices, results, settings.horizon, folds)
-    refits = pd.DataFrame([r for _, records, _, _ in results for r in records])
+    refits = pd.DataFrame([r for _, records, *_ in results for r in records])
     importance = pd.concat([r[3] for r in results if len(r[3])] or [pd.DataFrame()])
     refits = refits.sort_values(["fold", "model"], kind="stable").reset_index(drop=True)
     seconds = time.perf_counter() - start
-    return BacktestResult(predictions, prices, folds, settings, seconds, refits, importance)
+    variance_only = predictions.iloc[:0]
+    if settings.target != "volatility":
+        from ..models.registry import VOLATILITY_MODELS
+
+        spread = predictions["model"].isin(VOLATILITY_MODELS)
+        predictions, variance_only = (
+            predictions[~spread].reset_index(drop=True),
+            predictions[spread].reset_index(drop=True),
+        )
+    return BacktestResult(
+        predictions, prices, folds, settings, seconds, refits, importance, variance_only
+    )
 
 
-TARGETS = ("return", "relative")
+TARGETS = ("return", "relative", "volatility")
 MIN_RELATIVE_TICKERS = 3
+
+
+def models_to_run(settings: BacktestSettings) -> list[str]:
+    """The models to run: the random walk always, the naive variance (``histvar``) whenever
+    a model forecasts a distribution; for ``--target volatility`` volatility models only."""
+    from ..models.registry import VOLATILITY_MODELS
+
+    known = _known_models()
+    unknown = [m for m in settings.models if m not in known]
+    if unknown:
+        raise ValueError(f"unknown model(s) {unknown}; choose from {', '.join(known)}")
+    lstm = settings.model_settings.get("lstm", {})
+    if settings.target == "volatility":
+        point = [m for m in settings.models if m not in (*VOLATILITY_MODELS, "lstm", "naive")]
+        if point:
+            raise ValueError(
+                f"--target volatility compares variance forecasts; {', '.join(point)} "
+                f"forecast(s) only a point: choose from lstm, {', '.join(VOLATILITY_MODELS)}"
+            )
+        return list(dict.fromkeys(["histvar", *(m for m in settings.models if m != "naive")]))
+    models = list(dict.fromkeys(["naive", *settings.models]))  # the random walk is always in
+    spread = lstm.get("distribution", "none") != "none" and "lstm" in models
+    if spread or any(m in VOLATILITY_MODELS for m in models):
+        models = list(dict.fromkeys([*models, "histvar"]))
+    return models
 
 
 def _relative(prices: pd.DataFrame) -> pd.DataFrame:
@@ -236,12 +290,15 @@ def _long_format(prices: pd.DataFrame, results, horizon: int, folds: list[Fold])
     index = prices.index
     position = pd.Series(np.arange(len(index)), index=index)
     rows = []
-    for name, _, forecast, _ in results:
+    for name, _, forecast, _, spreads in results:
         stacked = forecast.stack(future_stack=True).rename("forecast").reset_index()
         stacked.columns = ["origin", "ticker", "forecast"]
         stacked["model"] = name
+        for key, frame in (spreads or {}).items():
+            stacked[key] = frame.stack(future_stack=True).to_numpy()
         rows.append(stacked)
     out = pd.concat(rows, ignore_index=True).dropna(subset=["forecast"])
+    spread = "sd" in out
     target_pos = position.loc[out["origin"]].to_numpy() + horizon
     out["date"] = index[target_pos]
     origin_price = prices.stack(future_stack=True)
@@ -268,6 +325,17 @@ def _long_format(prices: pd.DataFrame, results, horizon: int, folds: list[Fold])
         "forecast_price",
         "actual_price",
     ]
+    if spread:
+        from ..features.volatility import proxy_scale, realized_variance, variance_proxy
+
+        daily, _ = variance_proxy(prices)
+        ahead = realized_variance(daily * proxy_scale(prices, daily), horizon)
+        out["proxy"] = (
+            ahead.stack(future_stack=True)
+            .loc[list(zip(out["origin"], out["ticker"], strict=True))]
+            .to_numpy()
+        )
+        columns += ["sd", "df", "proxy"]
     return out.sort_values(["model", "ticker", "origin"], kind="stable")[columns].reset_index(
         drop=True
     )

@@ -251,7 +251,7 @@ def refit_table(result: BacktestResult) -> pd.DataFrame:
     epochs run, the epoch kept, its validation loss), and that fold's out-of-sample RMSE and
     R² against the random walk (all tickers pooled)."""
     rows = []
-    predictions = result.predictions
+    predictions = result.all_predictions()
     for record in result.refits.to_dict("records"):
         fold = predictions[
             (predictions["fold"] == record["fold"]) & (predictions["model"] == record["model"])

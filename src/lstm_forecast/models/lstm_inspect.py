@@ -63,6 +63,49 @@ def forecast_path(model: LSTMForecaster, prices: pd.DataFrame, steps: int | None
     return pd.DataFrame(rows)
 
 
+INTERVALS = (0.80, 0.95)
+
+
+def forecast_distribution(model: LSTMForecaster, prices: pd.DataFrame) -> pd.DataFrame:
+    """The forecast distribution of the h-day log return from the last date of ``prices``,
+    one row per ticker: mean, median, standard deviation, degrees of freedom and the bounds of
+    the central 80% and 95% intervals, in log returns and in prices."""
+    from .distribution import quantile
+
+    validate_prices(prices, "prices")
+    missing = [t for t in model.tickers_ if t not in prices.columns]
+    if missing:
+        raise DataError(f"tickers {missing} were in training but are absent from the data")
+    origin = prices.index[-1]
+    dist = model.predict_distribution(prices, prices.index[-1:])
+    rows = []
+    for ticker in model.tickers_:
+        loc, sd, df = (float(dist[k][ticker].iloc[0]) for k in ("mean", "sd", "df"))
+        if not np.isfinite(loc):
+            raise DataError(
+                f"{ticker}: no complete input window at {origin:%Y-%m-%d}; the model needs "
+                f"{model.lookback} days of data up to the last date"
+            )
+        last = float(prices[ticker].iloc[-1])
+        row = {
+            "ticker": ticker,
+            "origin": origin.date(),
+            "date": (origin + pd.offsets.BDay(model.horizon)).date(),
+            "mean": loc,
+            "median": float(quantile(0.5, loc, sd, df)),
+            "sd": sd,
+            "df": df,
+        }
+        for level in INTERVALS:
+            pct = round(level * 100)
+            row[f"low{pct}"] = float(quantile((1 - level) / 2, loc, sd, df))
+            row[f"high{pct}"] = float(quantile((1 + level) / 2, loc, sd, df))
+        for key in ("median", "low80", "high80", "low95", "high95"):
+            row[f"price_{key}"] = last * np.exp(row[key])
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
 @dataclass
 class Inside:
     """The network's gates and cell state (last layer) over the window of the latest forecast."""

@@ -18,6 +18,8 @@ from ..evaluation.summary import (
     strategy_curves,
 )
 from . import plots
+from .distribution import distribution_figures, distribution_section
+from .parts import STYLE, cell, html_table
 from .rundir import RunDirectory
 
 COLUMNS = [
@@ -67,35 +69,6 @@ REFIT_COLUMNS = [
     ("trials", "tuning trials", "{:.0f}"),
     ("tuned", "settings chosen on validation folds", "{}"),
 ]
-
-STYLE = """body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1400px;color:#222}
-table{border-collapse:collapse;font-size:13px}th,td{border:1px solid #ccc;padding:3px 7px;
-text-align:right}th{background:#f2f2f2}td.l{text-align:left}img{max-width:100%;display:block;
-margin:1em 0}.good{background:#e6f4e6}.bad{background:#fbe9e9}.note{color:#555;font-size:14px}"""
-
-
-def _cell(value, fmt: str) -> str:
-    if isinstance(value, float) and value != value:  # NaN
-        return "-"
-    return html.escape(fmt.format(value))
-
-
-LEFT = {"model", "ticker", "verdict", "tuned", "stepm", "confidence_set", "best_strategy", "input"}
-
-
-def html_table(frame: pd.DataFrame, columns, table_id: str, row_class=lambda record: "") -> str:
-    """A table of ``columns`` (key, heading, format) of ``frame``; text columns left-aligned."""
-    head = "".join(f"<th>{html.escape(label)}</th>" for _, label, _ in columns)
-    rows = "".join(
-        f'<tr class="{row_class(record)}">'
-        + "".join(
-            f'<td class="{"l" if key in LEFT else ""}">{_cell(record[key], fmt)}</td>'
-            for key, _, fmt in columns
-        )
-        + "</tr>"
-        for record in frame.to_dict("records")
-    )
-    return f'<table id="{table_id}"><tr>{head}</tr>{rows}</table>'
 
 
 def _verdict_class(record: dict) -> str:
@@ -204,7 +177,7 @@ def write_report(
     if worth is None:
         worth = backtest_importance(result)
     tests = int((table["model"] != "naive").sum())
-    images = figures(result)
+    images = {**figures(result), **distribution_figures(result)}
     for name, data in images.items():
         run.write(name, data)
     embed = {n: "data:image/png;base64," + base64.b64encode(d).decode() for n, d in images.items()}
@@ -218,8 +191,8 @@ def write_report(
     run.write("refits.csv", refits.to_csv(index=False, date_format="%Y-%m-%d"))
     hold = buy_and_hold(result)
     hold_text = "; ".join(
-        f"{r['ticker']}: Sharpe {_cell(r['sharpe'], '{:.2f}')}, "
-        f"max drawdown {_cell(r['max_drawdown'], '{:.1%}')}"
+        f"{r['ticker']}: Sharpe {cell(r['sharpe'], '{:.2f}')}, "
+        f"max drawdown {cell(r['max_drawdown'], '{:.1%}')}"
         for r in hold.to_dict("records")
     )
 
@@ -267,6 +240,7 @@ skill-less strategies would show by luck; N counts every model, tuning trial, lo
 long/short rule and ticker this run tried. PBO (Bailey et al. 2017, 16 blocks): how often the
 strategy that looks best on half the test period is below the median on the other half.</p>
 {html_table(luck, LUCK_COLUMNS, "luck")}
+{distribution_section(result, embed)}
 {_cross_section(cross, s.horizon, s.cost_bps)}
 {_worth_section(worth)}
 <h2>When did each model gain or lose against the random walk? ({h}-day)</h2>

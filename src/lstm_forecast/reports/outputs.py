@@ -13,10 +13,12 @@ import pandas as pd
 
 from .. import __version__
 from ..evaluation.backtest import BacktestResult
+from ..evaluation.calibration import distribution_rows
 from ..evaluation.crosssection import backtest_cross_section
 from ..evaluation.importance import backtest_importance
 from ..evaluation.luck import luck_table, plain_words
 from ..evaluation.summary import buy_and_hold
+from .distribution import write_distribution_files
 from .rundir import RunDirectory
 
 
@@ -52,7 +54,8 @@ def write_outputs(
             run.commit()
         return report
     run = out
-    run.write("predictions.csv", result.predictions.to_csv(index=False, date_format="%Y-%m-%d"))
+    predictions = result.all_predictions()
+    run.write("predictions.csv", predictions.to_csv(index=False, date_format="%Y-%m-%d"))
     run.write("metrics.csv", table.to_csv(index=False))
     document = {
         "version": __version__,
@@ -84,6 +87,8 @@ def write_outputs(
             for row in buy_and_hold(result).to_dict("records")
         ],
     }
+    if len(distribution_rows(result.all_predictions())):
+        document["distributions"] = write_distribution_files(result, run)
     run.write("metrics.json", json.dumps(document, indent=2, default=str))
     if len(worth):
         run.write("importance.csv", worth.to_csv(index=False))

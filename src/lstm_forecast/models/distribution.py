@@ -1,0 +1,35 @@
+r"""The forecast distribution of an h-day log return: mean ``loc``, standard deviation ``sd``
+and degrees of freedom ``df`` (``inf``: normal). A Student-t with :math:`\nu > 2` degrees of
+freedom and standard deviation :math:`s` has scale :math:`s\sqrt{(\nu-2)/\nu}`."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import stats
+
+
+def _arrays(*values):
+    return np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in values))
+
+
+def t_scale(sd, df):
+    """The scale of a Student-t with standard deviation ``sd`` (``df`` inf: ``sd`` itself)."""
+    sd, df = _arrays(sd, df)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(np.isinf(df), sd, sd * np.sqrt((df - 2.0) / df))
+
+
+def quantile(level, loc, sd, df):
+    """The ``level`` quantile of the distribution (loc, sd, df)."""
+    level, loc, sd, df = _arrays(level, loc, sd, df)
+    nu = np.where(np.isinf(df), 3.0, df)  # the t branch is computed for normal rows too
+    z = np.where(np.isinf(df), stats.norm.ppf(level), stats.t.ppf(level, nu))
+    return loc + t_scale(sd, df) * z
+
+
+def cdf(y, loc, sd, df):
+    """The PIT: the forecast distribution's CDF at the outcome ``y``."""
+    y, loc, sd, df = _arrays(y, loc, sd, df)
+    u = (y - loc) / t_scale(sd, df)
+    nu = np.where(np.isinf(df), 3.0, df)
+    return np.where(np.isinf(df), stats.norm.cdf(u), stats.t.cdf(u, nu))
