@@ -1,0 +1,93 @@
+"""Distributions and volatility on the command line: backtest --target volatility, the
+distribution part of a return backtest, train --distribution / --target and predict."""
+
+import json
+
+import pandas as pd
+from typer.testing import CliRunner
+
+from lstm_forecast.cli import app
+
+runner = CliRunner()
+ENV = {"COLUMNS": "200"}
+SMALL_LSTM = ["--lookback", "10", "--hidden-size", "4", "--epochs", "2"]
+
+
+def invoke(args):
+    return runner.invoke(app, [str(a) for a in args], env=ENV)
+
+
+def text(result) -> str:
+    return " ".join(result.output.split())
+
+
+def test_volatility_backtest_writes_its_tables_and_report(tmp_path):
+    out = tmp_path / "vol"
+    result = invoke(
+        ["backtest", "--target", "volatility", "--models", "lstm,garch,ewma,har",
+         "--test-days", "250", "--refit-every", "125", *SMALL_LSTM, "--out", out]
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "forecast distributions, ranked by QLIKE" in text(result)
+    for name in ("volatility.csv", "calibration.csv", "predictions.csv", "report.html"):
+        assert (out / name).is_file(), name
+    document = json.loads((out / "metrics.json").read_text())
+    assert document["proxy"] == "garman-klass"
+    models = {row["model"] for row in document["volatility"]}
+    assert models == {"lstm", "garch", "ewma", "har", "histvar"}
+    dm = {row["model"]: row["qlike_dm_p"] for row in document["volatility"]}
+    assert dm["histvar"] is None and all(0 <= dm[m] <= 1 for m in models - {"histvar"})
+    calibration = pd.read_csv(out / "calibration.csv")
+    assert set(calibration["kind"]) == {"interval", "VaR"}
+    assert set(calibration["level"]) == {0.8, 0.9, 0.95, 0.99}
+    assert (calibration["n"] == 250).all()
+    report = (out / "report.html").read_text()
+    for fragment in ('id="volatility"', 'id="calibration"', "var_breaches.png", "pit.png"):
+        assert fragment in report
+    predictions = pd.read_csv(out / "predictions.csv")
+    assert {"sd", "df", "proxy"} <= set(predictions.columns)
+    assert (predictions["sd"] > 0).all()
+
+
+def test_return_backtest_with_a_distribution_keeps_volatility_models_out_of_the_point_table(
+    tmp_path,
+):
+    out = tmp_path / "ret"
+    result = invoke(
+        ["backtest", "--models", "lstm,garch", "--distribution", "t", "--test-days", "120",
+         "--refit-every", "60", *SMALL_LSTM, "--out", out]
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    metrics = pd.read_csv(out / "metrics.csv")
+    assert set(metrics["model"]) == {"naive", "lstm"}  # garch and histvar forecast no point
+    vol = pd.read_csv(out / "volatility.csv")
+    assert set(vol["model"]) == {"lstm", "garch", "histvar"}
+    assert (vol.loc[vol["model"] == "lstm", "df"] > 2).all()
+    assert 'id="calibration"' in (out / "report.html").read_text()
+
+
+def test_bad_volatility_requests_are_refused_by_name():
+    for args, fragment in (
+        (["--target", "volatility", "--models", "ols,garch"], "--models: ols forecast a point"),
+        (["--target", "volatility", "--distribution", "t"], "--distribution"),
+        (["--distribution", "laplace", "--models", "lstm"], "--distribution"),
+    ):
+        result = invoke(["backtest", *args])
+        assert result.exit_code == 2, result.output
+        assert fragment in text(result), result.output
+        assert "Traceback" not in result.output
+
+
+def test_train_and_predict_a_distribution(tmp_path):
+    for extra, name in ((["--distribution", "t"], "t"), (["--target", "volatility"], "v")):
+        model = tmp_path / name
+        result = invoke(["train", "--out", model, "--horizon", "5", *SMALL_LSTM, *extra])
+        assert result.exit_code == 0, result.output
+        csv = tmp_path / f"{name}.csv"
+        result = invoke(["predict", "--model", model, "--csv", csv])
+        assert result.exit_code == 0, result.output
+        assert "5-day forecast distribution" in text(result)
+        assert "80% interval" in text(result) and "95% interval" in text(result)
+        row = pd.read_csv(csv).iloc[0]
+        assert row["low95"] < row["low80"] < row["median"] < row["high80"] < row["high95"]
+        assert row["price_low95"] < row["price_median"] < row["price_high95"]
