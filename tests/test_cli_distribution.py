@@ -87,7 +87,7 @@ def test_train_and_predict_a_distribution(tmp_path):
         result = invoke(["predict", "--model", model, "--csv", csv])
         assert result.exit_code == 0, result.output
         assert "5-day forecast distribution" in text(result)
-        assert "80% interval" in text(result) and "95% interval" in text(result)
+        assert "prices are the last close times exp(return)" in text(result)
         row = pd.read_csv(csv).iloc[0]
         assert row["low95"] < row["low80"] < row["median"] < row["high80"] < row["high95"]
         assert row["price_low95"] < row["price_median"] < row["price_high95"]

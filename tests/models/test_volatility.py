@@ -136,3 +136,19 @@ def test_a_point_model_refuses_predict_distribution(panel):
     model = make_forecaster("ols").fit(panel)
     with pytest.raises(ValueError, match="forecasts a point"):
         model.predict_distribution(panel)
+
+
+def test_on_simulation_garch_intervals_cover_and_a_constant_variance_is_not_beaten():
+    from lstm_forecast.data.simulate import simulate_volatility
+    from lstm_forecast.evaluation import BacktestSettings, run_backtest
+    from lstm_forecast.evaluation.calibration import volatility_table
+
+    settings = dict(models=("garch", "ewma", "har"), target="volatility", test_days=750)
+    prices, _, _ = simulate_volatility("garch_t", days=2500, seed=1)
+    table = volatility_table(run_backtest(prices, BacktestSettings(**settings)).predictions, 1)
+    garch = table.set_index("model").loc["garch"]
+    assert 0.87 <= garch["cov90"] <= 0.93 and garch["kupiec_p90"] > 0.05
+    assert garch["qlike_dm_p"] < 0.01  # volatility clusters: GARCH beats the naive variance
+    prices, _, _ = simulate_volatility("constant", days=2500, seed=1, nu=np.inf)
+    table = volatility_table(run_backtest(prices, BacktestSettings(**settings)).predictions, 1)
+    assert (table["qlike_dm_p"].dropna() > 0.01).all()

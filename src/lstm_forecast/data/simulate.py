@@ -175,3 +175,47 @@ def simulate_inputs(
     prices = pd.DataFrame({"X": close}, index=index)
     attach(prices, bars)
     return prices, pd.DataFrame({"X": np.r_[mean[1:], 0.0]}, index=index)
+
+
+# -- volatility: a known conditional variance -----------------------------------------------
+
+VOLATILITY_KINDS = ("garch_t", "constant")
+
+
+def simulate_volatility(
+    kind: str, days: int = 4000, seed: int = 0, nu: float = 5.0
+) -> tuple[pd.DataFrame, pd.Series, float]:
+    """``(prices, variance, nu)``: returns with Student-t noise (``nu`` degrees of freedom,
+    unit variance; ``inf``: Gaussian) and a known conditional variance; ``variance[t]`` is
+    the variance of the return from ``t`` to ``t + 1`` given the past (the true model's
+    forecast).
+
+    * ``garch_t``: GARCH(1,1), :math:`\\omega = \\sigma^2(1-\\alpha-\\beta)`,
+      :math:`\\alpha, \\beta = 0.08, 0.90`, unconditional standard deviation ``SIGMA``;
+    * ``constant``: i.i.d., variance ``SIGMA**2``: nothing to forecast but the level.
+    """
+    if kind not in VOLATILITY_KINDS:
+        raise ValueError(f"unknown kind {kind!r}; choose from {', '.join(VOLATILITY_KINDS)}")
+    rng = np.random.default_rng(seed)
+    n = days + 100
+    if np.isinf(nu):
+        z = rng.standard_normal(n)
+    else:
+        z = rng.standard_t(nu, n) * np.sqrt((nu - 2) / nu)
+    r, var = np.zeros(n), np.full(n, SIGMA**2)
+    if kind == "garch_t":
+        alpha, beta = 0.08, 0.90
+        omega = SIGMA**2 * (1 - alpha - beta)
+        for t in range(1, n):
+            var[t] = omega + alpha * r[t - 1] ** 2 + beta * var[t - 1]
+            r[t] = np.sqrt(var[t]) * z[t]
+    else:
+        r = SIGMA * z
+    r, var = r[100:], var[100:]
+    dates = pd.bdate_range("2000-01-03", periods=days + 1)
+    prices = pd.DataFrame(
+        {kind: 100.0 * np.exp(np.concatenate([[0.0], np.cumsum(r)]))},
+        index=pd.DatetimeIndex(dates, name="date"),
+    )
+    # var[k] is the variance of r[k], the return from dates[k] to dates[k + 1]
+    return prices, pd.Series(var, index=dates[:-1], name=kind), nu

@@ -19,8 +19,10 @@ and forecast the variance :math:`v_t = \mathrm{Var}_t(y_t^{(h)})` of the h-day r
   (:mod:`~lstm_forecast.features.volatility`: Garman-Klass where the data has OHLC):
   :math:`\log \bar v_{t+1:t+h} = b_0 + b_d \log v_t + b_w \log \bar v_{t-4:t} +
   b_m \log \bar v_{t-21:t} + e`, by least squares, and
-  :math:`v_t = h\,c\,\exp(\widehat{\log \bar v} + \hat\sigma_e^2/2)` (the log-normal
-  mean), :math:`c` the training ratio of the mean squared return to the mean proxy. Normal.
+  :math:`v_t = h\,c\,\exp(\widehat{\log \bar v})\,\overline{e^{\hat e}}` (Duan's smearing:
+  the mean of the exponentiated training residuals, right whatever their distribution, where
+  the log-normal :math:`e^{\hat\sigma^2_e/2}` overshoots for the log of a squared return),
+  :math:`c` the training ratio of the mean squared return to the mean proxy. Normal.
 """
 
 from __future__ import annotations
@@ -233,7 +235,7 @@ class HARForecaster(VolatilityForecaster):
         self.floor_ = 1e-3 * raw.mean()
         self.scale_ = proxy_scale(prices, raw)  # the proxy in squared-return units
         log_proxy, self.proxy_ = self._log_proxy(prices)
-        self.coef_, self.resid_var_ = {}, {}
+        self.coef_, self.resid_var_, self.smearing_ = {}, {}, {}
         h = self.horizon
         for ticker in prices.columns:
             x = har_design(log_proxy[ticker])
@@ -246,6 +248,7 @@ class HARForecaster(VolatilityForecaster):
             resid = data["y"].to_numpy() - design @ coef
             self.coef_[ticker] = coef
             self.resid_var_[ticker] = float(resid.var(ddof=design.shape[1]))
+            self.smearing_[ticker] = float(np.mean(np.exp(resid)))
 
     def _variance(self, history: pd.DataFrame) -> pd.DataFrame:
         log_proxy, _ = self._log_proxy(history)
@@ -254,6 +257,6 @@ class HARForecaster(VolatilityForecaster):
             x = har_design(log_proxy[ticker]).to_numpy()
             coef = self.coef_[ticker]
             fitted = coef[0] + x @ coef[1:]
-            level = np.exp(fitted + self.resid_var_[ticker] / 2)
+            level = np.exp(fitted) * self.smearing_[ticker]
             out[ticker] = self.horizon * self.scale_[ticker] * level
         return out
