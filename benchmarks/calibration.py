@@ -9,6 +9,8 @@ LSTM warm-started), and:
 
 * ``lstm-var``: the LSTM of ``backtest --target volatility`` (a variance head trained on
   QLIKE against the squared returns: the data has closes only), normal intervals;
+* ``lstm-var-t``: the same with ``--distribution t``: Student-t intervals, the degrees of
+  freedom fitted on the training residuals;
 * ``lstm-t``: the LSTM of ``backtest --distribution t`` (mean, scale and degrees of freedom
   trained on the Student-t likelihood);
 * ``garch``, ``gjr``, ``ewma``, ``har`` and the naive variance ``histvar``;
@@ -34,7 +36,7 @@ from concurrent.futures import ProcessPoolExecutor
 import numpy as np
 import pandas as pd
 
-MODELS = ("lstm-var", "lstm-t", "garch", "gjr", "ewma", "har", "histvar", "true")
+MODELS = ("lstm-var", "lstm-var-t", "lstm-t", "garch", "gjr", "ewma", "har", "histvar", "true")
 # name -> (simulate_volatility kind, degrees of freedom of the noise)
 KINDS = {
     "garch_t": ("garch_t", 5.0),
@@ -59,6 +61,13 @@ def one_run(kind: str, seed: int) -> tuple[pd.DataFrame, float]:
         BacktestSettings(models=("lstm", "garch", "gjr", "ewma", "har"), target="volatility"),
     ).all_predictions()
     vol.loc[vol["model"] == "lstm", "model"] = "lstm-var"
+    var_t = run_backtest(
+        prices,
+        BacktestSettings(
+            models=("lstm",), target="volatility", model_settings={"lstm": {"distribution": "t"}}
+        ),
+    ).all_predictions()
+    var_t = var_t[var_t["model"] == "lstm"].assign(model="lstm-var-t")
     dist = run_backtest(
         prices, BacktestSettings(models=("lstm",), model_settings={"lstm": {"distribution": "t"}})
     ).all_predictions()
@@ -66,7 +75,7 @@ def one_run(kind: str, seed: int) -> tuple[pd.DataFrame, float]:
     true = vol[vol["model"] == "histvar"].copy()
     true["model"], true["df"] = "true", nu
     true["sd"] = np.sqrt(variance.loc[true["origin"]].to_numpy())
-    rows = pd.concat([vol, lstm_t, true], ignore_index=True)
+    rows = pd.concat([vol, var_t, lstm_t, true], ignore_index=True)
     table = volatility_table(rows, 1)
     # the simulation knows the variance: QLIKE against it, not against a noisy proxy
     truth = variance.loc[rows["origin"]].to_numpy()

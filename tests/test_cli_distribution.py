@@ -69,7 +69,6 @@ def test_return_backtest_with_a_distribution_keeps_volatility_models_out_of_the_
 def test_bad_volatility_requests_are_refused_by_name():
     for args, fragment in (
         (["--target", "volatility", "--models", "ols,garch"], "--models: ols forecast a point"),
-        (["--target", "volatility", "--distribution", "t"], "--distribution"),
         (["--distribution", "laplace", "--models", "lstm"], "--distribution"),
     ):
         result = invoke(["backtest", *args])

@@ -74,7 +74,6 @@ def test_saved_and_loaded_model_forecasts_the_same_distribution(prices, tmp_path
     [
         ({"distribution": "laplace"}, "--distribution"),
         ({"ensemble": 2, "distribution": "normal"}, "--ensemble"),
-        ({"target": "variance", "distribution": "t"}, "--target volatility"),
         ({"tune": 2, "distribution": "t"}, "--tune"),
     ],
 )
@@ -101,3 +100,27 @@ def test_the_variance_head_learns_a_garch_variance():
     true_next = v[2001:]
     # the forecast tracks the true conditional variance, not just its average
     assert np.corrcoef(sd.to_numpy() ** 2, true_next)[0, 1] > 0.7
+
+
+def test_a_variance_head_with_t_intervals_fits_nu_and_keeps_it_in_its_file(tmp_path):
+    from lstm_forecast.data.simulate import simulate_volatility
+    from lstm_forecast.models.lstm_heads import fit_nu
+
+    rng = np.random.default_rng(0)
+    draws = rng.standard_t(4, 20_000) * math.sqrt(2 / 4)
+    assert fit_nu(draws) == pytest.approx(4, rel=0.15)
+    assert fit_nu(rng.standard_normal(20_000)) > 30
+
+    prices, _, _ = simulate_volatility("constant", days=1500, seed=0, nu=4.0)
+    model = LSTMForecaster(**FAST, target="variance", distribution="t").fit(prices)
+    assert 3 < model.nu_ < 8  # the returns' own tails
+    dist = model.predict_distribution(prices, prices.index[-5:])
+    assert (dist["df"].to_numpy() == model.nu_).all()
+    model.save(tmp_path / "m")
+    loaded = LSTMForecaster.load(tmp_path / "m")
+    assert loaded.nu_ == pytest.approx(model.nu_)
+    pd.testing.assert_frame_equal(
+        loaded.predict_distribution(prices)["df"], model.predict_distribution(prices)["df"]
+    )
+    normal = LSTMForecaster(**FAST, target="variance").fit(prices)
+    assert np.isinf(normal.predict_distribution(prices, prices.index[-1:])["df"]).all().all()

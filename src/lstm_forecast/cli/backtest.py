@@ -109,11 +109,8 @@ def backtest(
                 f"--models: {', '.join(point)} forecast a point, not a variance; with --target "
                 f"volatility choose from lstm, {', '.join(VOLATILITY_MODELS)}"
             )
-        if lstm["distribution"] != "none":
-            fail(
-                "--distribution: with --target volatility the LSTM forecasts a variance; leave "
-                "--distribution out"
-            )
+        if lstm["distribution"] == "normal":
+            lstm["distribution"] = "none"  # the variance head's intervals are normal anyway
         lstm["target"] = "variance"
     from ..features.inputs import check_features
 

@@ -104,7 +104,9 @@ DistributionOpt = Annotated[
         "--distribution",
         help="none | normal | t: forecast the distribution of the return (Gaussian or "
         "Student-t with learned degrees of freedom, trained on the negative log-likelihood); "
-        "predict then shows the median and the 80% and 95% intervals.",
+        "predict then shows the median and the 80% and 95% intervals. With --target "
+        "volatility, t gives the variance forecast Student-t intervals (degrees of freedom "
+        "fitted on the training residuals).",
     ),
 ]
 TuneSecondsOpt = Annotated[

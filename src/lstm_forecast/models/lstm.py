@@ -31,7 +31,7 @@ from ..features.inputs import (
 )
 from ..features.inputs import DEFAULT as DEFAULT_FEATURES
 from .base import BaseForecaster
-from .lstm_heads import LOSSES, decode, head_kind, head_width, init_head
+from .lstm_heads import LOSSES, decode, fit_nu, head_kind, head_width, init_head
 from .lstm_settings import SETTINGS, check_lstm_settings
 
 
@@ -346,6 +346,11 @@ class LSTMForecaster(BaseForecaster):
                 progress=self.progress,
                 loss_fn=LOSSES[self.head],
             )
+        self.nu_ = np.inf
+        if self.head == "variance" and self.distribution == "t":
+            windows, ahead, _ = self._samples(self._inputs(prices, raw, z), z)
+            log_var = self.predict_standardized(windows)[:, 0].astype(np.float64)
+            self.nu_ = fit_nu(ahead.sum(axis=1) / np.exp(0.5 * log_var))
         self.train_start_, self.train_end_ = prices.index[0], prices.index[-1]
 
     def _targets(self, prices: pd.DataFrame, z: np.ndarray) -> np.ndarray:
@@ -458,7 +463,7 @@ class LSTMForecaster(BaseForecaster):
         out = self.predict_standardized(windows)
         mean = self.scaler_.mean_[tickers].to_numpy()
         std = self.scaler_.std_[tickers].to_numpy()
-        return decode(self.head, out, mean, std, self.horizon)[0]
+        return decode(self.head, out, mean, std, self.horizon, self._nu())[0]
 
     def _decoded(self, history: pd.DataFrame) -> list[np.ndarray]:
         """Mean, sd and df (T, N) of the h-day log return at every row of ``history`` (NaN
@@ -475,11 +480,16 @@ class LSTMForecaster(BaseForecaster):
             if len(ok):
                 out = self.predict_standardized(windows[ok])  # (S, width)
                 rows = np.full(len(ok), 1.0)
-                parts = decode(self.head, out, mean[n] * rows, std[n] * rows, self.horizon)
+                parts = decode(
+                    self.head, out, mean[n] * rows, std[n] * rows, self.horizon, self._nu()
+                )
                 for frame, part in zip(frames, parts, strict=True):
                     if part is not None:
                         frame[ok + self.lookback - 1, n] = part
         return frames
+
+    def _nu(self) -> float:
+        return float(getattr(self, "nu_", np.inf))
 
     def _predict(self, history: pd.DataFrame) -> pd.DataFrame:
         mean = self._decoded(history)[0]

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import warnings
 from collections.abc import Callable
@@ -89,6 +90,7 @@ def _write_pair(model: Any, weights: Path, config_path: Path) -> None:
         ),
         "tickers": model.tickers_,
         "covariates": list(getattr(model, "covariates_", [])),
+        "nu": _finite_or_none(getattr(model, "nu_", None)),
         "train_start": model.train_start_.isoformat(),
         "train_end": model.train_end_.isoformat(),
         "history": model.history_.history,
@@ -218,9 +220,23 @@ def load_model(
     net.eval()
     model.net_, model.scaler_, model.tickers_ = net, scaler, tickers
     model.feature_scaler_ = feature_scaler
+    model.nu_ = _checked_nu(config.get("nu"), where)
     model.train_start_, model.train_end_ = train_range
     model.history_ = TrainResult(config.get("history", []), config.get("best_epoch", 0))
     return model
+
+
+def _finite_or_none(value) -> float | None:
+    return float(value) if value is not None and math.isfinite(value) else None
+
+
+def _checked_nu(value, where: Path) -> float:
+    """The fitted degrees of freedom of a variance head's intervals (None: normal)."""
+    if value is None:
+        return math.inf
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 2 < value <= 1000:
+        raise ModelFileError(f"{where}: field 'nu' must be a number in (2, 1000] or null")
+    return float(value)
 
 
 MAX_CONFIG_BYTES = 20_000_000

@@ -19,7 +19,9 @@ deviation :math:`\sigma` after removing their mean :math:`\mu`), for the h-day s
 * ``variance`` (``target="variance"``): 1 output :math:`\ell`, the log of the h-day variance,
   trained on QLIKE against the h-day variance proxy :math:`V` (in the same units):
   :math:`V e^{-\ell} + \ell`, minimised by :math:`e^\ell = E[V]` (Patton 2011), so the noisy
-  proxy still teaches the conditional variance.
+  proxy still teaches the conditional variance. Its intervals are normal, or with
+  ``distribution="t"`` Student-t with :math:`\nu` fitted by maximum likelihood to the training
+  residuals :math:`Z e^{-\ell/2}` after training (:func:`fit_nu`).
 
 In return units the h-day log return has mean :math:`h\mu + \sigma m` (0 for ``variance``:
 the random walk's) and standard deviation :math:`\sigma s` (:math:`\sigma e^{\ell/2}`).
@@ -97,17 +99,40 @@ def qlike_loss(out: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 LOSSES = {"point": F.mse_loss, "normal": gaussian_nll, "t": student_t_nll, "variance": qlike_loss}
 
 
-def decode(kind: str, out: np.ndarray, mean: np.ndarray, std: np.ndarray, horizon: int):
+def decode(
+    kind: str, out: np.ndarray, mean: np.ndarray, std: np.ndarray, horizon: int, nu: float = np.inf
+):
     """Network outputs (S, width) to the h-day log return's (mean, sd, df), each (S,), given
-    each row's ticker training ``mean`` and ``std`` (S,)."""
+    each row's ticker training ``mean`` and ``std`` (S,); ``nu``: the degrees of freedom of a
+    variance head's intervals (:func:`fit_nu`; inf: normal)."""
     out = np.asarray(out, dtype=np.float64)
     if kind == "point":
         return (mean[:, None] + std[:, None] * out).sum(axis=1), None, None
     if kind == "variance":
-        return np.zeros(len(out)), std * np.exp(0.5 * out[:, 0]), np.full(len(out), np.inf)
+        return np.zeros(len(out)), std * np.exp(0.5 * out[:, 0]), np.full(len(out), nu)
     loc = horizon * mean + std * out[:, 0]
     scale = std * np.exp(out[:, 1])
     if kind == "normal":
         return loc, scale, np.full(len(out), np.inf)
     nu = 2.0 + np.logaddexp(0.0, out[:, 2])  # softplus
     return loc, scale * np.sqrt(nu / (nu - 2.0)), nu
+
+
+NU_RANGE = (2.05, 200.0)
+
+
+def fit_nu(residuals: np.ndarray) -> float:
+    r"""The degrees of freedom of a unit-variance Student-t fitted by maximum likelihood to
+    standardised residuals :math:`e = Z / \hat\sigma` (a variance head's intervals with
+    ``distribution="t"``), in :data:`NU_RANGE`."""
+    from scipy import optimize, stats
+
+    e = np.asarray(residuals, dtype=np.float64)
+    e = e[np.isfinite(e)]
+
+    def nll(nu: float) -> float:
+        scale = np.sqrt((nu - 2.0) / nu)
+        return -float(np.sum(stats.t.logpdf(e / scale, nu) - np.log(scale)))
+
+    result = optimize.minimize_scalar(nll, bounds=NU_RANGE, method="bounded")
+    return float(result.x)

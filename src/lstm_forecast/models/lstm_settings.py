@@ -106,13 +106,6 @@ def check_lstm_settings(settings: dict) -> None:
             )
     if settings.get("ensemble", 1) > 1 and settings.get("variant", "standard") != "standard":
         raise ValueError("lstm: --ensemble runs the standard LSTM only; use --variant standard")
-    if settings.get("target", "return") == "variance" and settings.get(
-        "distribution", "none"
-    ) not in ("none", "normal"):
-        raise ValueError(
-            "lstm: --target volatility forecasts a variance with normal intervals; leave out "
-            "--distribution"
-        )
     if settings.get("ensemble", 1) > 1 and (
         settings.get("distribution", "none") != "none"
         or settings.get("target", "return") != "return"
