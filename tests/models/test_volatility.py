@@ -5,6 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from arch import arch_model
+from scipy import stats
 
 from lstm_forecast.data import read_prices
 from lstm_forecast.data.ohlcv import attach, ohlcv_of
@@ -152,3 +153,17 @@ def test_on_simulation_garch_intervals_cover_and_a_constant_variance_is_not_beat
     prices, _, _ = simulate_volatility("constant", days=2500, seed=1, nu=np.inf)
     table = volatility_table(run_backtest(prices, BacktestSettings(**settings)).predictions, 1)
     assert (table["qlike_dm_p"].dropna() > 0.01).all()
+
+
+def test_quantiles_at_any_levels(sp500):
+    model = make_forecaster("garch").fit(sp500.iloc[:700])
+    q = model.predict_quantiles(sp500, [0.01, 0.5, 0.99], sp500.index[700:])
+    assert list(q.columns.get_level_values("level").unique()) == [0.01, 0.5, 0.99]
+    low, mid, high = (q[level]["SP500"] for level in (0.01, 0.5, 0.99))
+    assert (low < mid).all() and (mid < high).all() and (mid == 0).all()  # zero-mean t
+    dist = model.predict_distribution(sp500, sp500.index[700:])
+    nu = dist["df"].iloc[0, 0]
+    expected = dist["sd"]["SP500"] * np.sqrt((nu - 2) / nu) * stats.t.ppf(0.99, nu)
+    np.testing.assert_allclose(high, expected, rtol=1e-12)
+    with pytest.raises(ValueError, match="quantile levels"):
+        model.predict_quantiles(sp500, [0.0, 0.5])

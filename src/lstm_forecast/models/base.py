@@ -13,6 +13,7 @@ Settings are stored by ``__init__`` unchanged; fitted attributes end in ``_``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol, Self, runtime_checkable
 
 import numpy as np
@@ -116,6 +117,29 @@ class BaseForecaster:
         history, origins = self._history(prices, origins)
         mean, sd, df = self._predict_distribution(history)
         return {"mean": mean.loc[origins], "sd": sd.loc[origins], "df": df.loc[origins]}
+
+    def predict_quantiles(
+        self,
+        prices: pd.DataFrame,
+        levels: Sequence[float] = (0.025, 0.1, 0.5, 0.9, 0.975),
+        origins: pd.DatetimeIndex | None = None,
+    ) -> pd.DataFrame:
+        """Quantiles of the h-day log return at any ``levels`` in (0, 1): a frame indexed by
+        origin with columns (level, ticker)."""
+        from .distribution import quantile
+
+        levels = [float(q) for q in levels]
+        if not levels or not all(0 < q < 1 for q in levels):
+            raise ValueError(f"{self.name}: quantile levels must lie in (0, 1), got {levels}")
+        dist = self.predict_distribution(prices, origins)
+        args = [dist[k].to_numpy(np.float64) for k in ("mean", "sd", "df")]
+        frames = {
+            q: pd.DataFrame(
+                quantile(q, *args), index=dist["mean"].index, columns=dist["mean"].columns
+            )
+            for q in levels
+        }
+        return pd.concat(frames, axis=1, names=["level", "ticker"])
 
     def _predict_distribution(self, history: pd.DataFrame):
         raise NotImplementedError(f"{type(self).__name__} forecasts points only")
