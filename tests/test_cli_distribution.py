@@ -4,21 +4,10 @@ distribution part of a return backtest, train --distribution / --target and pred
 import json
 
 import pandas as pd
-from typer.testing import CliRunner
 
-from lstm_forecast.cli import app
+from .test_cli_battery import invoke, text
 
-runner = CliRunner()
-ENV = {"COLUMNS": "200"}
 SMALL_LSTM = ["--lookback", "10", "--hidden-size", "4", "--epochs", "2"]
-
-
-def invoke(args):
-    return runner.invoke(app, [str(a) for a in args], env=ENV)
-
-
-def text(result) -> str:
-    return " ".join(result.output.split())
 
 
 def test_volatility_backtest_writes_its_tables_and_report(tmp_path):

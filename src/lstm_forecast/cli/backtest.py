@@ -69,7 +69,8 @@ def backtest(
     """Walk-forward backtest of every model against the random walk, with a report."""
     run_settings = resolved(locals())
     from ..data import DataError
-    from ..evaluation.backtest import BacktestSettings, run_backtest
+    from ..evaluation.backtest import BacktestSettings, models_to_run, run_backtest
+    from ..evaluation.calibration import backtest_calibration
     from ..evaluation.luck import luck_table
     from ..evaluation.splits import walk_forward_splits
     from ..evaluation.summary import metrics_table
@@ -100,15 +101,12 @@ def backtest(
     if target not in ("return", "relative", "volatility"):
         fail(f"--target must be return, relative or volatility, got {target[:40]!r}")
     lstm = lstm_settings(options)
+    try:  # before any work: a point model with --target volatility is refused here
+        planned = BacktestSettings(tuple(chosen), target=target, model_settings={"lstm": lstm})
+        to_run = models_to_run(planned)
+    except ValueError as exc:
+        fail(exc)
     if target == "volatility":
-        from ..models.registry import VOLATILITY_MODELS
-
-        point = [m for m in chosen if m not in (*VOLATILITY_MODELS, "lstm", "naive")]
-        if point:
-            fail(
-                f"--models: {', '.join(point)} forecast a point, not a variance; with --target "
-                f"volatility choose from lstm, {', '.join(VOLATILITY_MODELS)}"
-            )
         if lstm["distribution"] == "normal":
             lstm["distribution"] = "none"  # the variance head's intervals are normal anyway
         lstm["target"] = "variance"
@@ -146,7 +144,7 @@ def backtest(
             folds = walk_forward_splits(
                 prices.index, test_days, refit_every, horizon, window, train_days
             )
-            total = len(folds) * len(_benchmarked(settings))
+            total = len(folds) * len(to_run)
             columns = (
                 TextColumn("{task.description}"),
                 BarColumn(),
@@ -160,12 +158,13 @@ def backtest(
                     settings,
                     lambda name, done: bar.update(task, advance=done, description=f"{name} done"),
                 )
+            distribution = backtest_calibration(result)
             if target == "volatility":
                 from ..reports.distribution import write_volatility_outputs
 
-                _print_volatility(result, data)
+                _print_volatility(distribution[0], result.settings.horizon, data)
                 if run is not None:
-                    report = write_volatility_outputs(result, run, data, run_settings)
+                    report = write_volatility_outputs(result, run, data, run_settings, distribution)
                     run.commit()
             else:
                 table = metrics_table(result)
@@ -173,9 +172,11 @@ def backtest(
                 _print_ranking(table, result, data, luck)
                 if target == "relative":
                     _print_cross_section(result)
-                _print_volatility(result, data)
+                _print_volatility(distribution[0], result.settings.horizon, data)
                 if run is not None:
-                    report = write_outputs(result, table, run, data, run_settings, luck)
+                    report = write_outputs(
+                        result, table, run, data, run_settings, luck, distribution
+                    )
                     run.commit()
     except typer.Exit:
         raise
@@ -187,12 +188,6 @@ def backtest(
     else:
         console.print("Nothing written: pass --out DIR for the report, predictions and metrics.")
     console.print(f"Finished in {time.perf_counter() - started:.1f} s.")
-
-
-def _benchmarked(settings) -> list[str]:
-    from ..evaluation.backtest import models_to_run
-
-    return models_to_run(settings)
 
 
 SHORT = {
@@ -208,16 +203,20 @@ def _fmt(value: float, spec: str) -> str:
     return "-" if value != value else spec.format(value)
 
 
-def _print_volatility(result, source: str) -> None:
-    """The distribution models' scores (pooled over tickers where there are several)."""
-    from ..evaluation.calibration import NAIVE_VARIANCE, volatility_table
+def _pooled(table):
+    """The label of the pooled rows (ALL) of a per-ticker table, or its only ticker, and
+    those rows."""
+    pooled = "ALL" if "ALL" in set(table["ticker"]) else table["ticker"].iloc[0]
+    return pooled, table[table["ticker"] == pooled]
 
-    h = result.settings.horizon
-    vol = volatility_table(result.all_predictions(), h)
+
+def _print_volatility(vol, h: int, source: str) -> None:
+    """The distribution models' scores (pooled over tickers where there are several)."""
+    from ..evaluation.calibration import NAIVE_VARIANCE
+
     if not len(vol):
         return
-    pooled = "ALL" if "ALL" in set(vol["ticker"]) else vol["ticker"].iloc[0]
-    rows = vol[vol["ticker"] == pooled]
+    pooled, rows = _pooled(vol)
     table = Table(
         title=f"{source}, {pooled}: {h}-day forecast distributions, ranked by QLIKE",
         title_justify="left",
@@ -268,8 +267,7 @@ def _print_cross_section(result) -> None:
 
 
 def _print_ranking(table, result, source: str, luck) -> None:
-    pooled = "ALL" if "ALL" in set(table["ticker"]) else table["ticker"].iloc[0]
-    rows = table[table["ticker"] == pooled]
+    pooled, rows = _pooled(table)
     first, last = result.predictions["origin"].min(), result.predictions["origin"].max()
     h = result.settings.horizon
     ranking = Table(

@@ -88,8 +88,9 @@ def _run_task(
     Torch runs on one thread here, in the main process and in workers alike: a float sum
     split over a different number of threads rounds differently, and results must not depend
     on ``jobs``. Returns the model's name, one record per refit (what training did), the
-    forecasts, for models that expose their point forecasts' inputs (the LSTM) the squared
-    errors with each input permuted (:mod:`.importance`), and for a model that forecasts a
+    forecasts, for models that expose their inputs (the LSTM) the squared errors of the point
+    forecasts with each input permuted (:mod:`.importance`; not for a volatility target,
+    whose point forecasts are the random walk's), and for a model that forecasts a
     distribution its standard deviations and degrees of freedom (else None).
     """
     import torch
@@ -114,7 +115,7 @@ def _run_task(
             else:
                 frames.append(model.predict(history, fold.origins))
             refits.append(_refit_record(name, fold, model))
-            if hasattr(model, "input_windows") and getattr(model, "head", "") != "variance":
+            if hasattr(model, "input_windows") and settings.target != "volatility":
                 origins = pd.DatetimeIndex(fold.origins)
                 permuted.append(permuted_losses(model, history, origins, target, fold.index))
     finally:
@@ -252,8 +253,8 @@ def models_to_run(settings: BacktestSettings) -> list[str]:
         point = [m for m in settings.models if m not in (*VOLATILITY_MODELS, "lstm", "naive")]
         if point:
             raise ValueError(
-                f"--target volatility compares variance forecasts; {', '.join(point)} "
-                f"forecast(s) only a point: choose from lstm, {', '.join(VOLATILITY_MODELS)}"
+                f"--models: {', '.join(point)} forecast a point, not a variance; with --target "
+                f"volatility choose from lstm, {', '.join(VOLATILITY_MODELS)}"
             )
         return list(dict.fromkeys(["histvar", *(m for m in settings.models if m != "naive")]))
     models = list(dict.fromkeys(["naive", *settings.models]))  # the random walk is always in

@@ -18,8 +18,11 @@ and the coverage tests run on every h-th origin, whose outcomes do not share day
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from . import scoring
 from .stats import diebold_mariano_from_differential
@@ -141,10 +144,6 @@ def _coverage(rows: pd.DataFrame, level: float, horizon: int, kind: str):
 
 
 def _with_independence(test: scoring.CoverageTest, lr_ind: float, dof: int):
-    from dataclasses import replace
-
-    from scipy import stats
-
     lr_cc = test.lr_pof + lr_ind
     return replace(
         test,
@@ -188,3 +187,11 @@ def pit(predictions: pd.DataFrame) -> pd.DataFrame:
     data = distribution_rows(predictions)
     values = scoring.cdf(*(data[k].to_numpy(float) for k in ("actual", "forecast", "sd", "df")))
     return data[["model", "ticker", "origin"]].assign(pit=values)
+
+
+def backtest_calibration(result) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The volatility table and the calibration table of a backtest
+    (:class:`~lstm_forecast.evaluation.backtest.BacktestResult`), every model's rows included;
+    both empty when no model forecast a distribution."""
+    predictions, h = result.all_predictions(), result.settings.horizon
+    return volatility_table(predictions, h), calibration_table(predictions, h)

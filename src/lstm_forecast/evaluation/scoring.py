@@ -40,22 +40,17 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special, stats
 
-from ..models.distribution import cdf, quantile, t_scale
-
-__all__ = ["cdf", "quantile", "t_scale"]  # re-exported: the scores use them
+from ..models.distribution import as_arrays, quantile, t_scale
+from ..models.distribution import cdf as cdf  # the PIT, scored here too
 
 LEVELS = (0.80, 0.90, 0.95, 0.99)
-
-
-def _arrays(*values):
-    return np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in values))
 
 
 def crps(y, loc, sd, df):
     """Continuous ranked probability score of each forecast (``scoringrules``)."""
     import scoringrules as sr
 
-    y, loc, sd, df = _arrays(y, loc, sd, df)
+    y, loc, sd, df = as_arrays(y, loc, sd, df)
     normal = np.isinf(df)
     out = np.empty(y.shape)
     out[normal] = sr.crps_normal(y[normal], loc[normal], sd[normal])
@@ -67,7 +62,7 @@ def crps(y, loc, sd, df):
 
 def log_score(y, loc, sd, df):
     """Minus the log density at the outcome (lower is better)."""
-    y, loc, sd, df = _arrays(y, loc, sd, df)
+    y, loc, sd, df = as_arrays(y, loc, sd, df)
     scale = t_scale(sd, df)
     nu = np.where(np.isinf(df), 3.0, df)
     return np.where(
@@ -77,14 +72,14 @@ def log_score(y, loc, sd, df):
 
 def pinball(y, q_forecast, level):
     """Pinball (quantile) loss of the ``level`` quantile forecast, per observation."""
-    y, q_forecast = _arrays(y, q_forecast)
+    y, q_forecast = as_arrays(y, q_forecast)
     error = y - q_forecast
     return np.maximum(level * error, (level - 1.0) * error)
 
 
 def qlike(proxy, variance):
     """QLIKE per observation: proxy/variance - log(proxy/variance) - 1 (proxy > 0)."""
-    proxy, variance = _arrays(proxy, variance)
+    proxy, variance = as_arrays(proxy, variance)
     ratio = proxy / variance
     return ratio - np.log(ratio) - 1.0
 
@@ -92,13 +87,13 @@ def qlike(proxy, variance):
 def qlike_differential(proxy, variance_a, variance_b):
     """QLIKE(a) - QLIKE(b) per observation, defined for a zero proxy too (the terms that do
     not depend on the forecast cancel): the loss differential of a Diebold-Mariano test."""
-    proxy, a, b = _arrays(proxy, variance_a, variance_b)
+    proxy, a, b = as_arrays(proxy, variance_a, variance_b)
     return proxy / a + np.log(a) - proxy / b - np.log(b)
 
 
 def variance_mse(proxy, variance):
     """Squared error of the variance forecast against the proxy, per observation."""
-    proxy, variance = _arrays(proxy, variance)
+    proxy, variance = as_arrays(proxy, variance)
     return (proxy - variance) ** 2
 
 

@@ -8,20 +8,21 @@ import numpy as np
 from scipy import stats
 
 
-def _arrays(*values):
+def as_arrays(*values):
+    """The values as float arrays of one broadcast shape."""
     return np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in values))
 
 
 def t_scale(sd, df):
     """The scale of a Student-t with standard deviation ``sd`` (``df`` inf: ``sd`` itself)."""
-    sd, df = _arrays(sd, df)
+    sd, df = as_arrays(sd, df)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(np.isinf(df), sd, sd * np.sqrt((df - 2.0) / df))
 
 
 def quantile(level, loc, sd, df):
     """The ``level`` quantile of the distribution (loc, sd, df)."""
-    level, loc, sd, df = _arrays(level, loc, sd, df)
+    level, loc, sd, df = as_arrays(level, loc, sd, df)
     nu = np.where(np.isinf(df), 3.0, df)  # the t branch is computed for normal rows too
     z = np.where(np.isinf(df), stats.norm.ppf(level), stats.t.ppf(level, nu))
     return loc + t_scale(sd, df) * z
@@ -29,7 +30,7 @@ def quantile(level, loc, sd, df):
 
 def cdf(y, loc, sd, df):
     """The PIT: the forecast distribution's CDF at the outcome ``y``."""
-    y, loc, sd, df = _arrays(y, loc, sd, df)
+    y, loc, sd, df = as_arrays(y, loc, sd, df)
     u = (y - loc) / t_scale(sd, df)
     nu = np.where(np.isinf(df), 3.0, df)
     return np.where(np.isinf(df), stats.norm.cdf(u), stats.t.cdf(u, nu))

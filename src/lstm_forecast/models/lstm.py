@@ -311,7 +311,8 @@ class LSTMForecaster(BaseForecaster):
         )
         raw = self._fit_scalers(prices)
         z = self._standardized(prices)
-        x, y, origins = self._samples(self._inputs(prices, raw, z), self._targets(prices, z))
+        inputs = self._inputs(prices, raw, z)
+        x, y, origins = self._samples(inputs, self._targets(prices, z))
         train_idx, val_idx = self._split(origins)
         if not reuse:
             self.net_ = self.new_net()
@@ -348,7 +349,7 @@ class LSTMForecaster(BaseForecaster):
             )
         self.nu_ = np.inf
         if self.head == "variance" and self.distribution == "t":
-            windows, ahead, _ = self._samples(self._inputs(prices, raw, z), z)
+            windows, ahead, _ = self._samples(inputs, z)  # the returns the variances are of
             log_var = self.predict_standardized(windows)[:, 0].astype(np.float64)
             self.nu_ = fit_nu(ahead.sum(axis=1) / np.exp(0.5 * log_var))
         self.train_start_, self.train_end_ = prices.index[0], prices.index[-1]

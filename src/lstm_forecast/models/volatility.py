@@ -58,6 +58,7 @@ class VolatilityForecaster(BaseForecaster):
     def _fit(self, prices: pd.DataFrame) -> None:
         returns = self._returns(prices)
         self.variance_ = returns.var()
+        self.start_ = {t: prices[t].first_valid_index() for t in prices.columns}
         self._fit_variance(prices, returns)
 
     def _fit_variance(self, prices: pd.DataFrame, returns: pd.DataFrame) -> None:
@@ -79,7 +80,17 @@ class VolatilityForecaster(BaseForecaster):
         return {}
 
     def _variance(self, history: pd.DataFrame) -> pd.DataFrame:
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must implement _variance(history)")
+
+    def _filtered(self, history: pd.DataFrame, h_day) -> pd.DataFrame:
+        """Per ticker, ``h_day(ticker, returns)`` run forward over the ticker's returns from
+        its first training price on (a recursion with the fitted parameters fixed)."""
+        returns = log_returns(history)
+        out = pd.DataFrame(np.nan, index=history.index, columns=history.columns)
+        for ticker in history.columns:
+            start = self.start_[ticker]
+            out.loc[start:, ticker] = h_day(ticker, returns[ticker].loc[start:].to_numpy())
+        return out
 
 
 class HistoricalVarianceForecaster(VolatilityForecaster):
@@ -115,16 +126,12 @@ class EWMAForecaster(VolatilityForecaster):
     def _fit_variance(self, prices: pd.DataFrame, returns: pd.DataFrame) -> None:
         if not 0 < self.decay < 1:
             raise ValueError(f"ewma: decay must be between 0 and 1, got {self.decay!r}")
-        self.start_ = {t: prices[t].first_valid_index() for t in prices.columns}
 
     def _variance(self, history: pd.DataFrame) -> pd.DataFrame:
-        returns = log_returns(history)
-        out = pd.DataFrame(np.nan, index=history.index, columns=history.columns)
-        for ticker in history.columns:
-            r = returns[ticker].loc[self.start_[ticker] :].to_numpy()
-            v = ewma_variance(r, float(self.variance_[ticker]), self.decay)
-            out.loc[self.start_[ticker] :, ticker] = self.horizon * v
-        return out
+        def h_day(ticker: str, r: np.ndarray) -> np.ndarray:
+            return self.horizon * ewma_variance(r, float(self.variance_[ticker]), self.decay)
+
+        return self._filtered(history, h_day)
 
 
 def garch_variance(
@@ -154,7 +161,7 @@ class GARCHForecaster(VolatilityForecaster):
     def _fit_variance(self, prices: pd.DataFrame, returns: pd.DataFrame) -> None:
         from arch import arch_model
 
-        self.params_, self.start_, self.converged_ = {}, {}, {}
+        self.params_, self.converged_ = {}, {}
         for ticker in prices.columns:
             r = returns[ticker].dropna()
             model = arch_model(
@@ -180,22 +187,18 @@ class GARCHForecaster(VolatilityForecaster):
                 "nu": float(p["nu"]),
             }
             self.converged_[ticker] = fit.convergence_flag == 0
-            self.start_[ticker] = prices[ticker].first_valid_index()
 
     def _dfs(self) -> dict[str, float]:
         return {t: p["nu"] for t, p in self.params_.items()}
 
     def _variance(self, history: pd.DataFrame) -> pd.DataFrame:
-        returns = log_returns(history)
-        out = pd.DataFrame(np.nan, index=history.index, columns=history.columns)
-        for ticker in history.columns:
+        def h_day(ticker: str, r: np.ndarray) -> np.ndarray:
             p = self.params_[ticker]
-            r = returns[ticker].loc[self.start_[ticker] :].to_numpy()
-            one = garch_variance(
-                r, p["omega"], p["alpha"], p["gamma"], p["beta"], float(self.variance_[ticker])
-            )
-            out.loc[self.start_[ticker] :, ticker] = self._h_day(one, p)
-        return out
+            start = float(self.variance_[ticker])
+            one = garch_variance(r, p["omega"], p["alpha"], p["gamma"], p["beta"], start)
+            return self._h_day(one, p)
+
+        return self._filtered(history, h_day)
 
     def _h_day(self, one_step: np.ndarray, p: dict) -> np.ndarray:
         """Sum of the 1..h-step variance forecasts from the one-step forecast."""
@@ -225,16 +228,15 @@ class HARForecaster(VolatilityForecaster):
 
     name = "har"
 
-    def _log_proxy(self, prices: pd.DataFrame) -> tuple[pd.DataFrame, str]:
-        proxy, kind = variance_proxy(prices)
+    def _log_proxy(self, proxy: pd.DataFrame) -> pd.DataFrame:
         # squared returns can be exactly zero: a floor keeps the logs finite
-        return np.log(proxy.clip(lower=self.floor_[proxy.columns], axis=1)), kind
+        return np.log(proxy.clip(lower=self.floor_[proxy.columns], axis=1))
 
     def _fit_variance(self, prices: pd.DataFrame, returns: pd.DataFrame) -> None:
         raw, _ = variance_proxy(prices)
         self.floor_ = 1e-3 * raw.mean()
         self.scale_ = proxy_scale(prices, raw)  # the proxy in squared-return units
-        log_proxy, self.proxy_ = self._log_proxy(prices)
+        log_proxy = self._log_proxy(raw)
         self.coef_, self.resid_var_, self.smearing_ = {}, {}, {}
         h = self.horizon
         for ticker in prices.columns:
@@ -251,7 +253,7 @@ class HARForecaster(VolatilityForecaster):
             self.smearing_[ticker] = float(np.mean(np.exp(resid)))
 
     def _variance(self, history: pd.DataFrame) -> pd.DataFrame:
-        log_proxy, _ = self._log_proxy(history)
+        log_proxy = self._log_proxy(variance_proxy(history)[0])
         out = pd.DataFrame(np.nan, index=history.index, columns=history.columns)
         for ticker in history.columns:
             x = har_design(log_proxy[ticker]).to_numpy()

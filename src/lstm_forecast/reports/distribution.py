@@ -5,26 +5,18 @@ return report when a model forecast a distribution, and as the whole report for
 
 from __future__ import annotations
 
-import base64
 import html
 import json
-import math
 from pathlib import Path
 
 import pandas as pd
 
 from .. import __version__
 from ..evaluation.backtest import BacktestResult
-from ..evaluation.calibration import (
-    NAIVE_VARIANCE,
-    calibration_table,
-    distribution_rows,
-    pit,
-    volatility_table,
-)
+from ..evaluation.calibration import NAIVE_VARIANCE, backtest_calibration, distribution_rows, pit
 from ..features.volatility import GARMAN_KLASS, variance_proxy
 from . import plots
-from .parts import STYLE, html_table
+from .parts import STYLE, embedded, html_table, records, settings_rows
 from .rundir import RunDirectory
 
 VOLATILITY_COLUMNS = [
@@ -103,15 +95,18 @@ def _overlap_words(h: int) -> str:
     return f" Coverage tests use every {h}th origin, whose outcomes do not overlap."
 
 
-def distribution_section(result: BacktestResult, embed: dict[str, str]) -> str:
-    """The HTML of the distribution part, figures taken from ``embed`` (name -> data URI)."""
-    rows = distribution_rows(result.all_predictions())
-    if not len(rows):
+Tables = tuple[pd.DataFrame, pd.DataFrame]  # volatility, calibration: backtest_calibration
+
+
+def distribution_section(result: BacktestResult, embed: dict[str, str], tables: Tables) -> str:
+    """The HTML of the distribution part: ``tables`` from
+    :func:`~lstm_forecast.evaluation.calibration.backtest_calibration`, figures taken from
+    ``embed`` (name -> data URI)."""
+    vol, calibration = tables
+    if not len(vol):
         return ""
     h = result.settings.horizon
-    ticker, _ = _first_ticker(rows)
-    vol = volatility_table(result.all_predictions(), h)
-    calibration = calibration_table(result.all_predictions(), h)
+    ticker, _ = _first_ticker(distribution_rows(result.all_predictions()))
 
     def img(name: str) -> str:
         return f'<img alt="{name}" src="{embed[name]}">'
@@ -146,62 +141,51 @@ mean.</p>
 {img("volatility.png")}"""
 
 
-def _clean(value):
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
-def _records(frame: pd.DataFrame) -> list[dict]:
-    return [{k: _clean(v) for k, v in row.items()} for row in frame.to_dict("records")]
-
-
-def write_distribution_files(result: BacktestResult, run: RunDirectory) -> dict:
+def write_distribution_files(result: BacktestResult, run: RunDirectory, tables: Tables) -> dict:
     """volatility.csv and calibration.csv; returns their content for metrics.json."""
-    h = result.settings.horizon
-    vol = volatility_table(result.all_predictions(), h)
-    calibration = calibration_table(result.all_predictions(), h)
+    vol, calibration = tables
     run.write("volatility.csv", vol.to_csv(index=False))
     run.write("calibration.csv", calibration.to_csv(index=False))
     _, proxy = variance_proxy(result.prices)
-    return {"proxy": proxy, "volatility": _records(vol), "calibration": _records(calibration)}
+    return {"proxy": proxy, "volatility": records(vol), "calibration": records(calibration)}
 
 
 def write_volatility_outputs(
-    result: BacktestResult, run: RunDirectory, source: str, command: dict | None = None
+    result: BacktestResult,
+    run: RunDirectory,
+    source: str,
+    command: dict | None = None,
+    tables: Tables | None = None,
 ) -> Path:
     """Everything a ``--target volatility`` backtest writes: predictions.csv, volatility.csv,
-    calibration.csv, refits.csv, metrics.json, the PNGs and report.html."""
+    calibration.csv, refits.csv, metrics.json, the PNGs and report.html (``tables``: from
+    :func:`~lstm_forecast.evaluation.calibration.backtest_calibration` if already computed)."""
     from ..evaluation.summary import refit_table
 
-    run.write(
-        "predictions.csv", result.all_predictions().to_csv(index=False, date_format="%Y-%m-%d")
-    )
-    scores = write_distribution_files(result, run)
+    tables = backtest_calibration(result) if tables is None else tables
+    predictions = result.all_predictions()
+    run.write("predictions.csv", predictions.to_csv(index=False, date_format="%Y-%m-%d"))
+    scores = write_distribution_files(result, run, tables)
     refits = refit_table(result)
     run.write("refits.csv", refits.to_csv(index=False, date_format="%Y-%m-%d"))
     document = {
         "version": __version__,
         "source": source,
         "tickers": list(result.prices.columns),
-        "test_start": f"{result.all_predictions()['origin'].min():%Y-%m-%d}",
-        "test_end": f"{result.all_predictions()['origin'].max():%Y-%m-%d}",
+        "test_start": f"{predictions['origin'].min():%Y-%m-%d}",
+        "test_end": f"{predictions['origin'].max():%Y-%m-%d}",
         "seconds": result.seconds,
         "settings": result.settings_dict(),
         "command": command,
         **scores,
-        "refits": _records(result.refits),
+        "refits": records(result.refits),
     }
     run.write("metrics.json", json.dumps(document, indent=2, default=str))
     images = distribution_figures(result)
     for name, data in images.items():
         run.write(name, data)
-    embed = {n: "data:image/png;base64," + base64.b64encode(d).decode() for n, d in images.items()}
+    embed = embedded(images)
     s, prices, h = result.settings, result.prices, result.settings.horizon
-    settings = "".join(
-        f"<tr><td class='l'>{html.escape(str(k))}</td><td class='l'>{html.escape(str(v))}</td></tr>"
-        for k, v in result.settings_dict().items()
-    )
     body = f"""<!doctype html><html><head><meta charset="utf-8">
 <title>lstm-forecast volatility backtest: {html.escape(source)}, {h}-day</title>
 <style>{STYLE}</style></head><body>
@@ -210,7 +194,7 @@ def write_volatility_outputs(
 {prices.index[-1]:%Y-%m-%d}; {len(result.folds)} refits, every {s.refit_every} days,
 {s.window} window; every forecast made from data up to its origin only. The LSTM forecasts
 the log variance, trained on QLIKE against the proxy. Run time {result.seconds:.1f} s.</p>
-{distribution_section(result, embed)}
-<h2>Settings</h2><table id="settings">{settings}</table>
+{distribution_section(result, embed, tables)}
+<h2>Settings</h2><table id="settings">{settings_rows(result.settings_dict())}</table>
 </body></html>"""
     return run.write("report.html", body)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import base64
 import html
 from pathlib import Path
 
 import pandas as pd
 
 from ..evaluation.backtest import BacktestResult
+from ..evaluation.calibration import backtest_calibration
 from ..evaluation.importance import backtest_importance
 from ..evaluation.luck import luck_table, plain_words
 from ..evaluation.summary import (
@@ -19,7 +19,7 @@ from ..evaluation.summary import (
 )
 from . import plots
 from .distribution import distribution_figures, distribution_section
-from .parts import STYLE, cell, html_table
+from .parts import STYLE, cell, embedded, html_table, settings_rows
 from .rundir import RunDirectory
 
 COLUMNS = [
@@ -169,24 +169,25 @@ def write_report(
     luck: pd.DataFrame | None = None,
     worth: pd.DataFrame | None = None,
     cross: pd.DataFrame | None = None,
+    distribution: tuple[pd.DataFrame, pd.DataFrame] | None = None,
 ) -> Path:
     """Write the PNGs and ``report.html`` (images embedded) into ``run``; return the HTML's
-    final path."""
+    final path. ``distribution``: the volatility and calibration tables
+    (:func:`~lstm_forecast.evaluation.calibration.backtest_calibration`) if already computed."""
     if luck is None:
         luck = luck_table(result, table)
     if worth is None:
         worth = backtest_importance(result)
+    if distribution is None:
+        distribution = backtest_calibration(result)
     tests = int((table["model"] != "naive").sum())
     images = {**figures(result), **distribution_figures(result)}
     for name, data in images.items():
         run.write(name, data)
-    embed = {n: "data:image/png;base64," + base64.b64encode(d).decode() for n, d in images.items()}
+    embed = embedded(images)
     s, prices = result.settings, result.prices
     first, last = result.predictions["origin"].min(), result.predictions["origin"].max()
-    settings = "".join(
-        f"<tr><td class='l'>{html.escape(str(k))}</td><td class='l'>{html.escape(str(v))}</td></tr>"
-        for k, v in result.settings_dict().items()
-    )
+    settings = settings_rows(result.settings_dict())
     refits = refit_table(result)
     run.write("refits.csv", refits.to_csv(index=False, date_format="%Y-%m-%d"))
     hold = buy_and_hold(result)
@@ -240,7 +241,7 @@ skill-less strategies would show by luck; N counts every model, tuning trial, lo
 long/short rule and ticker this run tried. PBO (Bailey et al. 2017, 16 blocks): how often the
 strategy that looks best on half the test period is below the median on the other half.</p>
 {html_table(luck, LUCK_COLUMNS, "luck")}
-{distribution_section(result, embed)}
+{distribution_section(result, embed, distribution)}
 {_cross_section(cross, s.horizon, s.cost_bps)}
 {_worth_section(worth)}
 <h2>When did each model gain or lose against the random walk? ({h}-day)</h2>

@@ -6,26 +6,20 @@ Nothing of the user's is overwritten or mixed with a new run: see :mod:`.rundir`
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 
 import pandas as pd
 
 from .. import __version__
 from ..evaluation.backtest import BacktestResult
-from ..evaluation.calibration import distribution_rows
+from ..evaluation.calibration import backtest_calibration
 from ..evaluation.crosssection import backtest_cross_section
 from ..evaluation.importance import backtest_importance
 from ..evaluation.luck import luck_table, plain_words
 from ..evaluation.summary import buy_and_hold
 from .distribution import write_distribution_files
+from .parts import records
 from .rundir import RunDirectory
-
-
-def _clean(value):
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
 
 
 def write_outputs(
@@ -35,22 +29,26 @@ def write_outputs(
     source: str,
     command: dict | None = None,
     luck: pd.DataFrame | None = None,
+    distribution: tuple[pd.DataFrame, pd.DataFrame] | None = None,
 ) -> Path:
     """Write every output into ``out``, all at once (see :mod:`.rundir`); returns the report's
     final path. Given a path, the directory is checked, locked, written and swapped in here;
     given an open :class:`RunDirectory` (checked before the compute), the caller commits it.
     ``command``: the resolved options of the command that ran (so a run can be repeated);
-    ``luck``: :func:`~lstm_forecast.evaluation.luck.luck_table` if already computed."""
+    ``luck``: :func:`~lstm_forecast.evaluation.luck.luck_table` and ``distribution``:
+    :func:`~lstm_forecast.evaluation.calibration.backtest_calibration`, if already computed."""
     from .html import write_report
 
     if luck is None:
         luck = luck_table(result, table)
+    if distribution is None:
+        distribution = backtest_calibration(result)
     worth = backtest_importance(result)
     relative = result.settings.target == "relative"
     cross = backtest_cross_section(result) if relative else None
     if not isinstance(out, RunDirectory):
         with RunDirectory(out) as run:
-            report = write_outputs(result, table, run, source, command, luck)
+            report = write_outputs(result, table, run, source, command, luck, distribution)
             run.commit()
         return report
     run = out
@@ -68,28 +66,16 @@ def write_outputs(
         "seconds": result.seconds,
         "settings": result.settings_dict(),
         "command": command,
-        "metrics": [{k: _clean(v) for k, v in row.items()} for row in table.to_dict("records")],
-        "refits": [
-            {k: _clean(v) for k, v in row.items()} for row in result.refits.to_dict("records")
-        ],
-        "could_this_be_luck": {
-            "summary": plain_words(luck, table),
-            "groups": [{k: _clean(v) for k, v in row.items()} for row in luck.to_dict("records")],
-        },
-        "cross_section": (
-            [{k: _clean(v) for k, v in r.items()} for r in cross.to_dict("records")]
-            if cross is not None
-            else None
-        ),
-        "importance": [{k: _clean(v) for k, v in row.items()} for row in worth.to_dict("records")],
-        "buy_and_hold": [
-            {k: _clean(v) for k, v in row.items()}
-            for row in buy_and_hold(result).to_dict("records")
-        ],
+        "metrics": records(table),
+        "refits": records(result.refits),
+        "could_this_be_luck": {"summary": plain_words(luck, table), "groups": records(luck)},
+        "cross_section": records(cross) if cross is not None else None,
+        "importance": records(worth),
+        "buy_and_hold": records(buy_and_hold(result)),
     }
-    if len(distribution_rows(result.all_predictions())):
-        document["distributions"] = write_distribution_files(result, run)
+    if len(distribution[0]):
+        document["distributions"] = write_distribution_files(result, run, distribution)
     run.write("metrics.json", json.dumps(document, indent=2, default=str))
     if len(worth):
         run.write("importance.csv", worth.to_csv(index=False))
-    return write_report(result, table, run, source, luck, worth, cross)
+    return write_report(result, table, run, source, luck, worth, cross, distribution)

@@ -1,8 +1,11 @@
-"""Pieces every HTML report shares: the style sheet and the table writer."""
+"""Pieces every report shares: the style sheet, the table writer, embedded images, the
+settings table, and frames as JSON records."""
 
 from __future__ import annotations
 
+import base64
 import html
+import math
 
 import pandas as pd
 
@@ -37,3 +40,28 @@ def html_table(frame: pd.DataFrame, columns, table_id: str, row_class=lambda rec
         for record in frame.to_dict("records")
     )
     return f'<table id="{table_id}"><tr>{head}</tr>{rows}</table>'
+
+
+def embedded(images: dict[str, bytes]) -> dict[str, str]:
+    """Name -> a data URI of each PNG, for a self-contained HTML file."""
+    return {n: "data:image/png;base64," + base64.b64encode(d).decode() for n, d in images.items()}
+
+
+def settings_rows(settings: dict) -> str:
+    """The rows of the report's settings table."""
+    return "".join(
+        f"<tr><td class='l'>{html.escape(str(k))}</td><td class='l'>{html.escape(str(v))}</td></tr>"
+        for k, v in settings.items()
+    )
+
+
+def clean(value):
+    """A JSON-safe value: NaN and infinities become null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def records(frame: pd.DataFrame) -> list[dict]:
+    """The rows of ``frame`` as JSON-safe dictionaries."""
+    return [{k: clean(v) for k, v in row.items()} for row in frame.to_dict("records")]
