@@ -162,3 +162,30 @@ def test_one_global_network_with_per_ticker_scaling(fitted, prices):
 def test_too_little_training_data_is_a_clear_error(prices):
     with pytest.raises(ValueError, match="training origins"):
         LSTMForecaster(lookback=60).fit(prices.iloc[:70])
+
+
+def test_forecasts_at_some_origins_equal_those_of_every_date(fitted, prices):
+    """Only the windows at the asked origins go through the network; they give the same
+    numbers as a forecast of every date (including origins without a complete window)."""
+    every = fitted.predict(prices)
+    origins = prices.index[[3, 19, 20, 250, 699]]
+    pd.testing.assert_frame_equal(fitted.predict(prices, origins), every.loc[origins])
+
+
+def test_a_panel_trains_a_bounded_number_of_steps():
+    """An epoch is at most ``max_epoch_steps`` batches: 40 tickers train no more steps than 4
+    (and validation is a bounded sample of the last dates)."""
+    rng = np.random.default_rng(0)
+    index = pd.bdate_range("2010-01-01", periods=400)
+    steps = {}
+    for n in (4, 40):
+        prices = pd.DataFrame(
+            100 * np.exp(np.cumsum(rng.normal(0, 0.01, (400, n)), axis=0)),
+            index,
+            [f"T{i}" for i in range(n)],
+        )
+        model = LSTMForecaster(
+            lookback=10, hidden_size=4, epochs=2, batch_size=64, max_epoch_steps=5, patience=10
+        ).fit(prices)
+        steps[n] = model.history_.steps
+    assert steps == {4: 10, 40: 10}  # a whole pass: 21 and 207 batches of 64

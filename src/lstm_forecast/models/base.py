@@ -97,8 +97,11 @@ class BaseForecaster:
     ) -> pd.DataFrame:
         """Forecast log returns at ``origins`` (default: every date of ``prices``)."""
         history, origins = self._history(prices, origins)
-        forecast = self._predict(history)  # (dates of history) x tickers
-        return forecast.loc[origins]
+        return self._predict_at(history, origins)
+
+    def _predict_at(self, history: pd.DataFrame, origins: pd.DatetimeIndex) -> pd.DataFrame:
+        """Forecasts at ``origins`` (a model that can compute them alone overrides this)."""
+        return self._predict(history).loc[origins]  # (dates of history) x tickers
 
     #: True for a model that forecasts a distribution (``predict_distribution``)
     distributional = False
@@ -115,8 +118,8 @@ class BaseForecaster:
                 "(garch, gjr, ewma, har, histvar) or an LSTM with --distribution normal or t"
             )
         history, origins = self._history(prices, origins)
-        mean, sd, df = self._predict_distribution(history)
-        return {"mean": mean.loc[origins], "sd": sd.loc[origins], "df": df.loc[origins]}
+        mean, sd, df = self._predict_distribution_at(history, origins)
+        return {"mean": mean, "sd": sd, "df": df}
 
     def predict_quantiles(
         self,
@@ -140,6 +143,9 @@ class BaseForecaster:
             for q in levels
         }
         return pd.concat(frames, axis=1, names=["level", "ticker"])
+
+    def _predict_distribution_at(self, history: pd.DataFrame, origins: pd.DatetimeIndex):
+        return tuple(frame.loc[origins] for frame in self._predict_distribution(history))
 
     def _predict_distribution(self, history: pd.DataFrame):
         raise NotImplementedError(f"{type(self).__name__} forecasts points only")

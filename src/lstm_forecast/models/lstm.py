@@ -98,6 +98,9 @@ class ForecastNet(nn.Module):
 
 
 MIN_TRAIN_DATES = 30
+# Validation samples scored after every round: a panel's last dates can hold hundreds of
+# thousands of windows, and early stopping needs a loss, not all of them (a seeded subsample).
+MAX_VALIDATION = 16_384
 
 
 class LSTMForecaster(BaseForecaster):
@@ -132,6 +135,7 @@ class LSTMForecaster(BaseForecaster):
         ensemble_batched: bool = False,
         distribution: str = "none",
         target: str = "return",
+        max_epoch_steps: int | None = 64,
         tune: int = 0,
         tune_seconds: float | None = None,
         warm_start: bool = False,
@@ -151,6 +155,7 @@ class LSTMForecaster(BaseForecaster):
         self.tune, self.tune_seconds, self.ensemble = tune, tune_seconds, ensemble
         self.ensemble_batched = ensemble_batched
         self.distribution, self.target = distribution, target
+        self.max_epoch_steps = max_epoch_steps
         self.features = check_features(features)
         check_lstm_settings(self.settings())
         if not isinstance(tune, int) or isinstance(tune, bool) or not 0 <= tune <= 10_000:
@@ -236,10 +241,13 @@ class LSTMForecaster(BaseForecaster):
                 out[:, :, k] = (x[:, :, k] - scaler.mean_[name]) / scaler.std_[name]
         return out
 
-    def _samples(self, x: np.ndarray, z: np.ndarray):
-        """Windows (S, L, F) of inputs ``x`` (T, N, F), targets (S, h) of standardised returns
-        ``z`` (T, N) and origin row of every complete sample."""
-        windows, targets, origins = [], [], []
+    def _samples(self, x: np.ndarray, z: np.ndarray, device=None):
+        """Windows (S, L, F) of inputs ``x`` (T, N, F), gathered per batch (a
+        :class:`~..training.windows.WindowSet`), targets (S, h) of standardised returns ``z``
+        (T, N) and origin row of every complete sample."""
+        from ..training.windows import WindowSet
+
+        tickers, targets, origins = [], [], []
         lookback, horizon = self.lookback, self.horizon
         for n, column in enumerate(z.T):
             if len(column) < lookback + horizon + 1:
@@ -249,17 +257,18 @@ class LSTMForecaster(BaseForecaster):
             m = len(ahead)
             ok = np.isfinite(view[:m]).all(axis=(1, 2)) & np.isfinite(ahead).all(axis=1)
             idx = np.flatnonzero(ok)
-            windows.append(view[idx])
+            tickers.append(np.full(len(idx), n))
             targets.append(ahead[idx])
             origins.append(idx + lookback - 1)
-        if not windows:
-            width = x.shape[2]
-            return (
-                np.empty((0, lookback, width), np.float32),
-                np.empty((0, horizon)),
-                np.empty(0, int),
+        if not targets:
+            tickers, targets, origins = (
+                [np.empty(0, int)],
+                [np.empty((0, horizon))],
+                [np.empty(0, int)],
             )
-        return np.concatenate(windows), np.concatenate(targets), np.concatenate(origins)
+        origins = np.concatenate(origins)
+        windows = WindowSet(x, np.concatenate(tickers), origins, lookback, device or "cpu")
+        return windows, np.concatenate(targets), origins
 
     def _split(self, origins: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Chronological split: the last dates validate; a gap of ``horizon`` separates them."""
@@ -275,6 +284,13 @@ class LSTMForecaster(BaseForecaster):
         first_val = dates[-n_val]
         train = origins < first_val - self.horizon  # targets end before validation starts
         return np.flatnonzero(train), np.flatnonzero(origins >= first_val)
+
+    def _validation_sample(self, val_idx: np.ndarray) -> np.ndarray:
+        """At most ``MAX_VALIDATION`` of the validation samples, drawn with the model's seed."""
+        if len(val_idx) <= MAX_VALIDATION:
+            return val_idx
+        rng = np.random.default_rng(self.seed)
+        return np.sort(rng.choice(val_idx, MAX_VALIDATION, replace=False))
 
     # -- fit / predict ---------------------------------------------------------------------
 
@@ -301,6 +317,7 @@ class LSTMForecaster(BaseForecaster):
             schedule=self.schedule,
             warmup=self.warmup,
             weight_decay=self.weight_decay,
+            max_epoch_steps=self.max_epoch_steps,
         )
         reuse = (
             self.warm_start
@@ -312,16 +329,14 @@ class LSTMForecaster(BaseForecaster):
         raw = self._fit_scalers(prices)
         z = self._standardized(prices)
         inputs = self._inputs(prices, raw, z)
-        x, y, origins = self._samples(inputs, self._targets(prices, z))
-        train_idx, val_idx = self._split(origins)
         if not reuse:
             self.net_ = self.new_net()
         device = self.net_.rnn.device
-
-        def as_tensor(a: np.ndarray) -> torch.Tensor:
-            return torch.as_tensor(np.ascontiguousarray(a), dtype=torch.float32, device=device)
-
-        data = [as_tensor(a) for a in (x[train_idx], y[train_idx], x[val_idx], y[val_idx])]
+        x, y, origins = self._samples(inputs, self._targets(prices, z), device)
+        train_idx, val_idx = self._split(origins)
+        val_idx = self._validation_sample(val_idx)
+        y = torch.as_tensor(np.ascontiguousarray(y), dtype=torch.float32, device=device)
+        data = [x.subset(train_idx), y[train_idx], x.subset(val_idx), y[val_idx]]
         if self.ensemble > 1 and self.ensemble_batched:
             from ..training.ensemble import train_ensemble
 
@@ -412,14 +427,16 @@ class LSTMForecaster(BaseForecaster):
         )
         return digest.hexdigest()
 
-    def predict_standardized(self, z_windows: np.ndarray) -> np.ndarray:
-        """Network output (S, h) for standardised windows (S, L, F), in batches."""
+    def predict_standardized(self, z_windows) -> np.ndarray:
+        """Network output (S, h) for standardised windows (S, L, F) (an array or a
+        :class:`~..training.windows.WindowSet`), in batches."""
         self.net_.eval()
         out = []
         with torch.no_grad():
             for start in range(0, len(z_windows), 4096):
+                batch = z_windows[start : start + 4096]  # a WindowSet gives a tensor
                 batch = torch.as_tensor(
-                    np.array(z_windows[start : start + 4096], dtype=np.float32),
+                    batch if isinstance(batch, torch.Tensor) else np.array(batch, np.float32),
                     dtype=torch.float32,
                     device=self.net_.rnn.device,
                 )
@@ -466,27 +483,31 @@ class LSTMForecaster(BaseForecaster):
         std = self.scaler_.std_[tickers].to_numpy()
         return decode(self.head, out, mean, std, self.horizon, self._nu())[0]
 
-    def _decoded(self, history: pd.DataFrame) -> list[np.ndarray]:
-        """Mean, sd and df (T, N) of the h-day log return at every row of ``history`` (NaN
-        without a complete window; sd and df NaN for a point forecaster)."""
+    def _decoded(self, history: pd.DataFrame, rows: np.ndarray | None = None) -> list[np.ndarray]:
+        """Mean, sd and df (R, N) of the h-day log return at ``rows`` of ``history`` (default:
+        every row; NaN without a complete window; sd and df NaN for a point forecaster). Only
+        the windows ending at ``rows`` go through the network."""
         x = self._inputs(history)
-        frames = [np.full(x.shape[:2], np.nan) for _ in range(3)]
+        rows = np.arange(len(x)) if rows is None else np.asarray(rows)
+        frames = [np.full((len(rows), x.shape[1]), np.nan) for _ in range(3)]
         mean = self.scaler_.mean_[history.columns].to_numpy()
         std = self.scaler_.std_[history.columns].to_numpy()
+        starts = rows - (self.lookback - 1)  # window k ends at row k + L - 1
         for n in range(x.shape[1]):
             if len(x) < self.lookback:
                 continue
-            windows = sliding_windows(x[:, n, :], self.lookback)  # k ends at row k + L - 1
-            ok = np.flatnonzero(np.isfinite(windows).all(axis=(1, 2)))
-            if len(ok):
-                out = self.predict_standardized(windows[ok])  # (S, width)
-                rows = np.full(len(ok), 1.0)
+            windows = sliding_windows(x[:, n, :], self.lookback)
+            at = np.flatnonzero(starts >= 0)
+            at = at[np.isfinite(windows[starts[at]]).all(axis=(1, 2))]
+            if len(at):
+                out = self.predict_standardized(windows[starts[at]])  # (S, width)
+                ones = np.full(len(at), 1.0)
                 parts = decode(
-                    self.head, out, mean[n] * rows, std[n] * rows, self.horizon, self._nu()
+                    self.head, out, mean[n] * ones, std[n] * ones, self.horizon, self._nu()
                 )
                 for frame, part in zip(frames, parts, strict=True):
                     if part is not None:
-                        frame[ok + self.lookback - 1, n] = part
+                        frame[at, n] = part
         return frames
 
     def _nu(self) -> float:
@@ -496,8 +517,13 @@ class LSTMForecaster(BaseForecaster):
         mean = self._decoded(history)[0]
         return pd.DataFrame(mean, index=history.index, columns=history.columns)
 
+    def _predict_at(self, history: pd.DataFrame, origins: pd.DatetimeIndex) -> pd.DataFrame:
+        mean = self._decoded(history, history.index.get_indexer(origins))[0]
+        return pd.DataFrame(mean, index=origins, columns=history.columns)
+
     def _predict_distribution(self, history: pd.DataFrame):
-        return tuple(
-            pd.DataFrame(part, index=history.index, columns=history.columns)
-            for part in self._decoded(history)
-        )
+        return self._predict_distribution_at(history, history.index)
+
+    def _predict_distribution_at(self, history: pd.DataFrame, origins: pd.DatetimeIndex):
+        parts = self._decoded(history, history.index.get_indexer(origins))
+        return tuple(pd.DataFrame(p, index=origins, columns=history.columns) for p in parts)

@@ -35,6 +35,7 @@ SETTINGS = (
     "features",
     "distribution",
     "target",
+    "max_epoch_steps",
 )
 # settings added after format version 1 was first written: a file without them gets these
 LATER_SETTINGS = {
@@ -47,6 +48,7 @@ LATER_SETTINGS = {
     "features": ["returns"],
     "distribution": "none",
     "target": "return",
+    "max_epoch_steps": None,  # files written before the cap: an epoch was a whole pass
 }
 
 VARIANTS = ("standard", "peephole", "coupled", "gru", "rnn")
@@ -71,6 +73,7 @@ SCHEMA: dict[str, tuple[str, type, float | None, float | None]] = {
     "warmup": ("--warmup", float, 0.0, 0.9),
     "weight_decay": ("--weight-decay", float, 0.0, 10.0),
     "ensemble": ("--ensemble", int, 1, 64),
+    "max_epoch_steps": ("max_epoch_steps", int, 1, 10_000_000),
 }
 CHOICES = {
     "variant": ("--variant", VARIANTS),
@@ -79,7 +82,8 @@ CHOICES = {
     "distribution": ("--distribution", ("none", "normal", "t")),
     "target": ("--target", ("return", "variance")),
 }
-OPTIONAL = {"clip_norm", "steps"}  # None means: no clipping / a budget in epochs
+# None means: no clipping / a budget in epochs / an epoch is a whole pass over the samples
+OPTIONAL = {"clip_norm", "steps", "max_epoch_steps"}
 
 
 def check_lstm_settings(settings: dict) -> None:

@@ -54,13 +54,18 @@ class TrainConfig:
     warmup: float = 0.05
     min_lr_ratio: float = 0.1
     weight_decay: float = 0.0
+    # Without ``steps``: at most this many steps make an epoch (None: a whole pass), so a
+    # panel of 500 tickers trains for as many steps as a panel of 5, on more varied batches;
+    # the next epoch goes on through the same shuffled pass.
+    max_epoch_steps: int | None = None
 
     def __post_init__(self) -> None:
         for name in ("epochs", "batch_size", "eval_every"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
-        if self.steps is not None and self.steps < 1:
-            raise ValueError(f"steps must be at least 1, got {self.steps}")
+        for name in ("steps", "max_epoch_steps"):
+            if getattr(self, name) is not None and getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
         if not self.learning_rate > 0:
             raise ValueError(f"learning_rate must be positive, got {self.learning_rate}")
         if self.patience < 1:
@@ -76,7 +81,8 @@ class TrainConfig:
         """(total steps, steps per round) for ``n_samples`` training samples."""
         per_pass = math.ceil(n_samples / self.batch_size)
         if self.steps is None:
-            return self.epochs * per_pass, per_pass
+            per_epoch = min(per_pass, self.max_epoch_steps or per_pass)
+            return self.epochs * per_epoch, per_epoch
         return self.steps, min(self.eval_every, self.steps)
 
     def rate_factor(self, step: int, total: int) -> float:
