@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import contextlib
 import math
+import shutil
 import time
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
 from .common import app, console, fail, read_or_exit, set_threads, split_names
@@ -50,7 +58,35 @@ def backtest(
     window: Annotated[str, typer.Option(help="expanding | rolling")] = "expanding",
     train_days: Annotated[int | None, typer.Option(min=2, help="Rolling window length.")] = None,
     warm_start: Annotated[bool, typer.Option(help="LSTM starts each refit from the last.")] = True,
-    jobs: Annotated[int, typer.Option(min=1, help="Processes for independent work.")] = 1,
+    jobs: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Workers for independent tasks: processes with --executor local, CPUs of a "
+            "new local Ray instance with --executor ray.",
+        ),
+    ] = 1,
+    executor: Annotated[
+        str,
+        typer.Option(
+            help="local: this machine (--jobs processes) | ray: every task a Ray task, on "
+            "--ray-address or a new local instance (pip install 'lstm-forecast[ray]')."
+        ),
+    ] = "local",
+    ray_address: Annotated[
+        str | None,
+        typer.Option(
+            help="With --executor ray: the cluster to join ('auto': the one this machine "
+            "belongs to; ray://host:10001 for a remote one). Absent: a new local instance."
+        ),
+    ] = None,
+    resume: Annotated[
+        bool,
+        typer.Option(
+            help="Continue an interrupted run from the finished tasks kept in OUT.work "
+            "(needs the same --out, data and settings)."
+        ),
+    ] = False,
     cost_bps: Annotated[float, typer.Option(help="Trading cost per unit turnover, bp.")] = 5.0,
     target: Annotated[
         str,
@@ -98,6 +134,12 @@ def backtest(
             f"test windows; the tests need at least {MIN_TEST_WINDOWS}. Raise --test-days to "
             f"{MIN_TEST_WINDOWS * horizon} or shorten --horizon"
         )
+    if executor not in ("local", "ray"):
+        fail(f"--executor must be local or ray, got {executor[:40]!r}")
+    if ray_address is not None and executor != "ray":
+        fail("--ray-address needs --executor ray")
+    if resume and out is None:
+        fail("--resume continues the run that writes to --out; give the same --out as that run")
     if target not in ("return", "relative", "volatility"):
         fail(f"--target must be return, relative or volatility, got {target[:40]!r}")
     lstm = lstm_settings(options)
@@ -123,6 +165,12 @@ def backtest(
             LSTMForecaster(**lstm, horizon=horizon)  # checks every setting, tuning included
         except ValueError as exc:
             fail(exc)
+    from ..evaluation.executors import make_executor
+
+    try:  # Ray missing: refused here, before any work
+        runner = make_executor(executor, jobs, ray_address)
+    except (RuntimeError, ValueError) as exc:
+        fail(exc)
     set_threads(threads)
     run_dir = RunDirectory(out) if out is not None else contextlib.nullcontext()
     try:
@@ -141,22 +189,14 @@ def backtest(
                 {"lstm": lstm, "ols": {"features": lstm["features"]}},
                 target,
             )
-            folds = walk_forward_splits(
-                prices.index, test_days, refit_every, horizon, window, train_days
-            )
-            total = len(folds) * len(to_run)
-            columns = (
-                TextColumn("{task.description}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeElapsedColumn(),
-            )
-            with Progress(*columns, console=console, transient=True) as bar:
-                task = bar.add_task("fitting models fold by fold", total=total)
+            # the folds' own check first: it names the training days a test window leaves
+            walk_forward_splits(prices.index, test_days, refit_every, horizon, window, train_days)
+            from ..evaluation.tasks import work_dir_for
+
+            work = work_dir_for(out) if out is not None else None
+            with TaskProgress(console) as progress:
                 result = run_backtest(
-                    prices,
-                    settings,
-                    lambda name, done: bar.update(task, advance=done, description=f"{name} done"),
+                    prices, settings, progress.update, executor=runner, work_dir=work, resume=resume
                 )
             distribution = backtest_calibration(result)
             if target == "volatility":
@@ -178,6 +218,8 @@ def backtest(
                         result, table, run, data, run_settings, luck, distribution
                     )
                     run.commit()
+            if work is not None:
+                shutil.rmtree(work, ignore_errors=True)  # the outputs are safe now
     except typer.Exit:
         raise
     except (DataError, OutputError, ValueError, RuntimeError) as exc:
@@ -188,6 +230,42 @@ def backtest(
     else:
         console.print("Nothing written: pass --out DIR for the report, predictions and metrics.")
     console.print(f"Finished in {time.perf_counter() - started:.1f} s.")
+
+
+class TaskProgress:
+    """A bar over the backtest's tasks with the time left, on a terminal; off one (a log, a
+    pipe), one line per model as its last task finishes."""
+
+    def __init__(self, out) -> None:
+        self.console, self.started = out, time.perf_counter()
+        self.bar = None
+        if out.is_terminal:
+            columns = (
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                TextColumn("left"),
+                TimeRemainingColumn(),
+            )
+            self.bar = Progress(*columns, console=out, transient=True)
+
+    def __enter__(self) -> TaskProgress:
+        if self.bar is not None:
+            self.bar.start()
+            self.task = self.bar.add_task("backtest tasks", total=None)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+    def update(self, task, done: int, total: int, model_done: bool) -> None:
+        if self.bar is not None:
+            self.bar.update(self.task, completed=done, total=total, description=task.model)
+        elif model_done:
+            seconds = time.perf_counter() - self.started
+            self.console.print(f"{task.model}: done ({done} of {total} tasks, {seconds:.0f} s)")
 
 
 SHORT = {

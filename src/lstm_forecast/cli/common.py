@@ -8,6 +8,7 @@ from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from .. import __version__
 from .options import READ_OPTIONS, pick
@@ -74,7 +75,8 @@ def read_or_exit(source: str, tickers: str | None = None, options: dict | None =
 
 def fail(exc: Exception | str) -> NoReturn:
     """End the command: the error as one red line, exit code 2, no traceback."""
-    console.print(f"[red]error:[/red] {exc}", markup=True, highlight=False, soft_wrap=True)
+    # the message is text, not markup: a file name or a flag like 'lstm-forecast[ray]' shows
+    console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
     raise typer.Exit(2)
 
 

@@ -1,19 +1,22 @@
 """The walk-forward backtest: every model refit fold by fold, forecasts from data up to each origin.
 
-Work that is independent runs in parallel across processes (``jobs``): different models, and
-different folds of a model that does not warm-start. The LSTM warm-starts each fold from the
-previous fold's weights, so its folds run in order. Every task is deterministic, so results do
-not depend on the number of jobs.
+The work is a set of tasks (:mod:`.tasks`): a model over a chain of folds on a group of
+tickers. The LSTM warm-starts each fold from the previous fold's weights, so its folds form one
+chain; other models get a task per fold, and models that fit each ticker alone one per group of
+tickers. An executor (:mod:`.executors`) runs the tasks in this process, in worker processes
+(``jobs``) or on a Ray cluster; with a work directory, finished tasks are kept as they finish
+and ``resume`` picks them up after a kill. Every task is deterministic, so the result does not
+depend on the executor, the number of workers, or on being resumed.
 """
 
 from __future__ import annotations
 
 import json
-import multiprocessing
 import time
+from collections import Counter
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -22,7 +25,9 @@ from ..data.errors import DataError
 from ..data.validate import check_history
 from ..features.returns import relative_prices
 from ..models import make_forecaster, validate_prices
+from .executors import LocalExecutor, RayExecutor
 from .splits import Fold, walk_forward_splits
+from .tasks import Task, TaskStore, fingerprint, plan_tasks
 
 DEFAULT_MODELS = ("lstm", "naive", "drift", "sma", "ema", "kalman", "ols")
 
@@ -81,9 +86,10 @@ def _model(name: str, settings: BacktestSettings):
 
 
 def _run_task(
-    name: str, settings: BacktestSettings, prices: pd.DataFrame, folds: list[Fold]
+    shared: tuple[BacktestSettings, pd.DataFrame, list[Fold]], task: Task
 ) -> tuple[str, list[dict], pd.DataFrame, pd.DataFrame, dict[str, pd.DataFrame] | None]:
-    """Fit ``name`` fold by fold (one model object, so the LSTM can warm-start).
+    """Fit ``task.model`` fold by fold over the task's folds and tickers (one model object,
+    so the LSTM can warm-start); ``shared`` is (settings, prices, folds), sent once per worker.
 
     Torch runs on one thread here, in the main process and in workers alike: a float sum
     split over a different number of threads rounds differently, and results must not depend
@@ -98,6 +104,10 @@ def _run_task(
     from ..features import horizon_target
     from .importance import permuted_losses
 
+    settings, prices, all_folds = shared
+    name, folds = task.model, [all_folds[k] for k in task.folds]
+    if task.tickers is not None:
+        prices = prices[list(task.tickers)]
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
@@ -160,22 +170,28 @@ def _refit_record(name: str, fold: Fold, model) -> dict:
     return record
 
 
-def _tasks(settings: BacktestSettings, folds: list[Fold]) -> list[tuple[str, list[Fold]]]:
-    tasks = []
-    for name in settings.models:
-        if name == "lstm" and settings.warm_start:
-            tasks.append((name, folds))
-        else:
-            tasks.extend((name, [fold]) for fold in folds)
-    return tasks
-
-
 def run_backtest(
     prices: pd.DataFrame,
     settings: BacktestSettings | None = None,
-    on_progress: Callable[[str, int], None] | None = None,
+    on_progress: Callable[[Task, int, int, bool], None] | None = None,
+    *,
+    executor: LocalExecutor | RayExecutor | None = None,
+    work_dir: str | Path | None = None,
+    resume: bool = False,
 ) -> BacktestResult:
-    """Run the walk-forward backtest; ``on_progress(model, folds_done)`` after each task."""
+    """Run the walk-forward backtest.
+
+    Args:
+        prices: (dates x tickers) closes, with any bars or covariates they carry.
+        settings: what to run (default :class:`BacktestSettings`).
+        on_progress: ``on_progress(task, done, total, model_done)`` after each task (resumed
+            ones first); ``model_done`` when it was the model's last.
+        executor: where tasks run (default: :class:`~.executors.LocalExecutor` with
+            ``settings.jobs`` processes).
+        work_dir: keep each finished task here (:class:`~.tasks.TaskStore`); it is left in
+            place for the caller to remove once the results are safe.
+        resume: continue from the finished tasks in ``work_dir``.
+    """
     settings = settings or BacktestSettings()
     validate_prices(prices, "prices")
     if settings.target not in TARGETS:
@@ -196,28 +212,36 @@ def run_backtest(
         settings.train_days,
     )
     start = time.perf_counter()
-    tasks = _tasks(settings, folds)
-    results = []
-    if settings.jobs > 1:
-        # Fresh interpreters, not forks: a fork copies torch's thread pools (and, on a GPU
-        # machine, an initialised CUDA context) into a child that cannot use them.
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=settings.jobs, mp_context=context) as pool:
-            futures = [
-                pool.submit(_run_task, name, settings, prices, task_folds)
-                for name, task_folds in tasks
-            ]
-            for future in futures:
-                results.append(future.result())
-                if on_progress:
-                    on_progress(results[-1][0], len(results[-1][1]))
-    else:
-        for name, task_folds in tasks:
-            results.append(_run_task(name, settings, prices, task_folds))
-            if on_progress:
-                on_progress(name, len(task_folds))
+    tasks = plan_backtest(settings, folds, list(prices.columns))
+    store = None
+    if work_dir is not None:
+        store = TaskStore(work_dir, fingerprint(prices, asdict(settings), folds), resume)
+    results: list = [None] * len(tasks)
+    left = Counter(task.model for task in tasks)
+
+    def finished(i: int, result) -> None:
+        results[i] = result
+        left[tasks[i].model] -= 1
+        if on_progress:
+            done = len(tasks) - sum(left.values())
+            on_progress(tasks[i], done, len(tasks), left[tasks[i].model] == 0)
+
+    for i, task in enumerate(tasks):
+        kept = store.load(task) if store is not None else None
+        if kept is not None:
+            finished(i, kept)
+    todo = [i for i, r in enumerate(results) if r is None]
+    executor = executor or LocalExecutor(settings.jobs)
+    shared = (settings, prices, folds)
+    for position, result in executor.run(_run_task, shared, [tasks[i] for i in todo]):
+        if store is not None:
+            store.save(tasks[todo[position]], result)
+        finished(todo[position], result)
     predictions = _long_format(prices, results, settings.horizon, folds)
-    refits = pd.DataFrame([r for _, records, *_ in results for r in records])
+    records = [
+        r for task, (_, rs, *_) in zip(tasks, results, strict=True) for r in rs if task.group == 0
+    ]  # a ticker group's refit is the same refit
+    refits = pd.DataFrame(records)
     importance = pd.concat([r[3] for r in results if len(r[3])] or [pd.DataFrame()])
     refits = refits.sort_values(["fold", "model"], kind="stable").reset_index(drop=True)
     seconds = time.perf_counter() - start
@@ -233,6 +257,13 @@ def run_backtest(
     return BacktestResult(
         predictions, prices, folds, settings, seconds, refits, importance, variance_only
     )
+
+
+def plan_backtest(settings: BacktestSettings, folds: list[Fold], tickers: list[str]) -> list[Task]:
+    """The tasks of a backtest of ``settings.models`` (see :mod:`.tasks`)."""
+    chained = {"lstm"} if settings.warm_start else set()
+    per_ticker = {m for m in settings.models if _model(m, settings).per_ticker}
+    return plan_tasks(settings.models, folds, tickers, chained, per_ticker)
 
 
 TARGETS = ("return", "relative", "volatility")

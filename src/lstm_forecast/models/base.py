@@ -105,6 +105,10 @@ class BaseForecaster:
 
     #: True for a model that forecasts a distribution (``predict_distribution``)
     distributional = False
+    #: True for a model that fits and forecasts each ticker on its own, so that a panel may be
+    #: split into groups of tickers and the groups' forecasts put side by side (the backtest
+    #: does this to spread a universe over workers); False for a global model
+    per_ticker = False
 
     def predict_distribution(
         self, prices: pd.DataFrame, origins: pd.DatetimeIndex | None = None

@@ -46,6 +46,7 @@ class NaiveForecaster(BaseForecaster):
     """Random walk: tomorrow's price is today's (zero forecast return)."""
 
     name = "naive"
+    per_ticker = True
 
     def _fit(self, prices: pd.DataFrame) -> None:
         pass
@@ -58,6 +59,7 @@ class DriftForecaster(BaseForecaster):
     """Random walk with drift: the mean training log return, times the horizon."""
 
     name = "drift"
+    per_ticker = True
 
     def _fit(self, prices: pd.DataFrame) -> None:
         returns = np.log(prices).diff()
@@ -75,6 +77,7 @@ class SMAForecaster(BaseForecaster):
     """Forecast price = simple moving average of the last ``window`` prices."""
 
     name = "sma"
+    per_ticker = True
 
     def __init__(self, window: int = 20, horizon: int = 1) -> None:
         super().__init__(horizon)
@@ -93,6 +96,7 @@ class EMAForecaster(BaseForecaster):
     """Forecast price = exponential moving average with the given ``span``."""
 
     name = "ema"
+    per_ticker = True
 
     def __init__(self, span: float = 20.0, horizon: int = 1) -> None:
         super().__init__(horizon)

@@ -56,6 +56,7 @@ class KalmanForecaster(BaseForecaster):
     """Local-level (``trend=False``) or local-linear-trend Kalman filter on log prices."""
 
     name = "kalman"
+    per_ticker = True
 
     def __init__(self, trend: bool = False, horizon: int = 1) -> None:
         super().__init__(horizon)

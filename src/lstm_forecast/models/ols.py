@@ -82,6 +82,11 @@ class OLSForecaster(BaseForecaster):
         self.lags = lags
         self.features = check_features(features)
 
+    @property
+    def per_ticker(self) -> bool:  # type: ignore[override]
+        """Each ticker alone, unless it reads the cross-section (``market``)."""
+        return "market" not in self.features
+
     def _design(self, prices: pd.DataFrame) -> dict[str, tuple]:
         """Per ticker: (regressors, target, names)."""
         if self.features == DEFAULT:  # the plain AR(p), as before feature groups

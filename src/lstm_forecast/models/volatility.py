@@ -44,6 +44,7 @@ class VolatilityForecaster(BaseForecaster):
     """Shared plumbing: a zero mean, the variance from ``_variance``, a normal or t shape."""
 
     distributional = True
+    per_ticker = True
 
     def _returns(self, prices: pd.DataFrame) -> pd.DataFrame:
         returns = log_returns(prices)

@@ -1,0 +1,100 @@
+"""Executors: the same result from this process, worker processes and a Ray cluster.
+
+The Ray test starts one local two-CPU instance (about 6 s and 1 GB here), so it is one test;
+it is skipped where Ray is not installed, except in CI, which installs the ``ray`` extra and
+sets LSTM_FORECAST_REQUIRE_RAY=1 so that a missing Ray fails rather than skips.
+"""
+
+import os
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lstm_forecast.evaluation import tasks as tasks_module
+from lstm_forecast.evaluation.backtest import BacktestSettings, run_backtest
+from lstm_forecast.evaluation.executors import RAY_INSTALL, LocalExecutor, make_executor
+from tests.test_cli_models import invoke, text
+
+SETTINGS = dict(
+    models=("ols", "kalman", "lstm"),
+    test_days=100,
+    refit_every=50,
+    model_settings={"lstm": dict(lookback=10, hidden_size=4, epochs=2)},
+)
+
+
+def walks(n_tickers=4, days=500, seed=1):
+    rng = np.random.default_rng(seed)
+    values = 100 * np.exp(np.cumsum(rng.normal(0, 0.01, (days, n_tickers)), axis=0))
+    index = pd.bdate_range("2012-01-02", periods=days)
+    return pd.DataFrame(values, index, [f"S{i}" for i in range(n_tickers)])
+
+
+def _same(a, b):
+    pd.testing.assert_frame_equal(a.predictions, b.predictions, check_exact=True)
+    pd.testing.assert_frame_equal(a.refits, b.refits)
+    pd.testing.assert_frame_equal(a.importance, b.importance, check_exact=True)
+
+
+def test_worker_processes_and_this_process_agree(monkeypatch):
+    monkeypatch.setattr(tasks_module, "GROUP_SIZE", 3)  # two ticker groups per baseline fold
+    prices = walks()
+    one = run_backtest(prices, BacktestSettings(**SETTINGS))
+    two = run_backtest(prices, BacktestSettings(**SETTINGS), executor=LocalExecutor(2))
+    _same(one, two)
+
+
+def test_without_ray_the_ray_executor_says_how_to_install_it(monkeypatch):
+    monkeypatch.setitem(sys.modules, "ray", None)  # import ray -> ImportError
+    with pytest.raises(RuntimeError, match=r"pip install 'lstm-forecast\[ray\]'"):
+        make_executor("ray")
+    result = invoke(["backtest", "--models", "drift", "--executor", "ray"])
+    assert result.exit_code == 2 and "lstm-forecast[ray]" in text(result)
+    assert RAY_INSTALL.startswith("--executor ray needs Ray")
+
+
+def test_executor_flags_are_checked():
+    result = invoke(["backtest", "--models", "drift", "--executor", "spark"])
+    assert result.exit_code == 2 and "--executor must be local or ray" in text(result)
+    result = invoke(["backtest", "--models", "drift", "--ray-address", "auto"])
+    assert result.exit_code == 2 and "--ray-address needs --executor ray" in text(result)
+    result = invoke(["backtest", "--models", "drift", "--resume"])
+    assert result.exit_code == 2 and "--resume continues the run" in text(result)
+
+
+def _ray():
+    try:
+        import ray
+    except ImportError:
+        if os.environ.get("LSTM_FORECAST_REQUIRE_RAY"):
+            pytest.fail("Ray is required here (LSTM_FORECAST_REQUIRE_RAY) but not installed")
+        pytest.skip("Ray is not installed (pip install 'lstm-forecast[ray]')")
+    return ray
+
+
+def test_ray_gives_the_local_result(monkeypatch, tmp_path):
+    """Python and CLI: a local two-CPU Ray instance, tasks in ticker groups, the same
+    predictions, refits, importance and files as the local executor."""
+    ray = _ray()
+    monkeypatch.setattr(tasks_module, "GROUP_SIZE", 3)
+    prices = walks()
+    local = run_backtest(prices, BacktestSettings(**SETTINGS))
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
+    try:
+        on_ray = run_backtest(prices, BacktestSettings(**SETTINGS), executor=make_executor("ray"))
+        _same(local, on_ray)
+        csv = tmp_path / "prices.csv"
+        prices.rename_axis("date").to_csv(csv)
+        args = ["backtest", "--data", str(csv), "--models", "ols,kalman", "--test-days", "100"]
+        args += ["--refit-every", "50"]
+        for executor in ("local", "ray"):
+            result = invoke([*args, "--executor", executor, "--out", str(tmp_path / executor)])
+            assert result.exit_code == 0, result.output
+        for name in ("predictions.csv", "metrics.csv"):
+            assert (tmp_path / "ray" / name).read_bytes() == (
+                tmp_path / "local" / name
+            ).read_bytes()
+    finally:
+        ray.shutdown()
