@@ -96,5 +96,12 @@ def test_ray_gives_the_local_result(monkeypatch, tmp_path):
             assert (tmp_path / "ray" / name).read_bytes() == (
                 tmp_path / "local" / name
             ).read_bytes()
+        # tuning trials become Ray tasks of their own; the study chooses the same
+        tuned = dict(SETTINGS, models=("lstm",))
+        tuned["model_settings"] = {"lstm": dict(tune=5, epochs=1, batch_size=128)}
+        local = run_backtest(prices, BacktestSettings(**tuned))
+        on_ray = run_backtest(prices, BacktestSettings(**tuned), executor=make_executor("ray"))
+        _same(local, on_ray)
+        assert (on_ray.refits.loc[on_ray.refits["model"] == "lstm", "trials"] == 5).all()
     finally:
         ray.shutdown()

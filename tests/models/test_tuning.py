@@ -63,3 +63,37 @@ def test_backtest_records_each_refits_choice(prices):
             "learning_rate",
             "weight_decay",
         }
+
+
+def test_trials_in_batches_choose_the_same_however_they_are_run(prices, monkeypatch):
+    """A batch's trials are independent: scored in any order (or on any worker), the study
+    chooses the same settings; pruning compares with the trials finished before the batch."""
+    from lstm_forecast.models import tuning
+
+    settings = dict(QUICK, tune=6, seed=1)
+    serial = LSTMForecaster(**settings).fit(prices.iloc[:600]).tuning_
+    seen = []
+
+    def backwards(fn, shared, items):  # score the batch last to first, return in order
+        seen.append(len(items))
+        return [fn(shared, item) for item in items[::-1]][::-1]
+
+    monkeypatch.setattr(tuning, "trial_map", backwards)
+    other = LSTMForecaster(**settings).fit(prices.iloc[:600]).tuning_
+    assert seen == [tuning.TRIAL_BATCH, 6 - tuning.TRIAL_BATCH]
+    assert other.best == serial.best and other.trials == serial.trials
+
+
+def test_a_trial_worse_than_the_median_is_pruned(prices):
+    from lstm_forecast.models.tuning import _medians, _score, inner_folds
+
+    blocks = inner_folds(prices.index, 2, 0.3, 1)
+    shared = (prices, dict(epochs=1, batch_size=128), blocks, 1, LSTMForecaster)
+    params = dict(lookback=20, hidden_size=16, num_layers=1, dropout=0.0)
+    params |= dict(learning_rate=1e-3, weight_decay=1e-6)
+    score, path = _score(shared, (params, None))
+    assert score == path[-1] and len(path) == 2
+    assert _medians([path, path]) is None  # pruning starts after three finished trials
+    low = [[p / 2 for p in path]] * 3
+    pruned, first = _score(shared, (params, _medians(low)))
+    assert pruned is None and first == path[:1]  # stopped after the first inner fold

@@ -261,7 +261,10 @@ def run_backtest(
 
 def plan_backtest(settings: BacktestSettings, folds: list[Fold], tickers: list[str]) -> list[Task]:
     """The tasks of a backtest of ``settings.models`` (see :mod:`.tasks`)."""
-    chained = {"lstm"} if settings.warm_start else set()
+    # a tuned LSTM starts each refit afresh (its settings change), so its folds are
+    # independent tasks
+    tuned = settings.model_settings.get("lstm", {}).get("tune", 0)
+    chained = {"lstm"} if settings.warm_start and not tuned else set()
     per_ticker = {m for m in settings.models if _model(m, settings).per_ticker}
     return plan_tasks(settings.models, folds, tickers, chained, per_ticker)
 

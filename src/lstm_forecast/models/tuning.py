@@ -8,6 +8,13 @@ training label reaches into it, and scores the mean squared forecast error over 
 origins. A trial whose first fold is worse than the median of earlier trials is pruned. The
 search stops after ``trials`` trials or ``seconds`` seconds, whichever comes first.
 
+Trials run in batches of :data:`TRIAL_BATCH`: the sampler proposes a batch, its trials are
+scored independently of each other (each pruned against the median of the trials finished
+before the batch), and their scores are told back before the next batch is proposed. The
+batch size is fixed, not the number of workers, so the same seed chooses the same settings on
+one core or on a cluster; the trials of a batch go through :data:`trial_map`, which runs
+them one after another unless an executor installs a parallel map (Ray runs each as a task).
+
 Nothing here sees a row after the last training date: the tuned model is as causal as any.
 """
 
@@ -20,6 +27,17 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
+TRIAL_BATCH = 4
+
+
+def _serial_map(fn: Callable, shared: Any, items: list) -> list:
+    return [fn(shared, item) for item in items]
+
+
+#: ``trial_map(fn, shared, items) -> [fn(shared, item) for item in items]``, in order; an
+#: executor may replace it with a parallel one (:mod:`lstm_forecast.evaluation.executors`)
+trial_map: Callable[[Callable, Any, list], list] = _serial_map
 
 SPACE = {
     "lookback": [20, 40, 60],
@@ -74,41 +92,26 @@ def tune_lstm(
     does not import it back)."""
     import optuna
 
-    from ..features import horizon_target
-
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     horizon = int(base.get("horizon", 1))
     blocks = inner_folds(prices.index, folds, share, horizon)
-    target = horizon_target(prices, horizon)
-
-    def objective(trial) -> float:
-        settings = {
-            **base,
-            "lookback": trial.suggest_categorical("lookback", SPACE["lookback"]),
-            "hidden_size": trial.suggest_categorical("hidden_size", SPACE["hidden_size"]),
-            "num_layers": trial.suggest_categorical("num_layers", SPACE["num_layers"]),
-            "dropout": trial.suggest_float("dropout", *SPACE["dropout"]),
-            "learning_rate": trial.suggest_float(
-                "learning_rate", *SPACE["learning_rate"], log=True
-            ),
-            "weight_decay": trial.suggest_float("weight_decay", *SPACE["weight_decay"], log=True),
-        }
-        scores = []
-        for j, (train_end, valid) in enumerate(blocks):
-            model = build(**settings).fit(prices.loc[:train_end])
-            forecast = model.predict(prices.loc[: valid[-1]], valid)
-            errors = (target.loc[valid] - forecast).to_numpy()
-            scores.append(float(np.nanmean(errors**2)))
-            trial.report(float(np.mean(scores)), j)
-            if trial.should_prune():
-                raise optuna.TrialPruned()
-        return float(np.mean(scores))
-
     sampler = optuna.samplers.TPESampler(seed=seed)
-    pruner = optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=0)
-    study = optuna.create_study(direction="minimize", sampler=sampler, pruner=pruner)
+    study = optuna.create_study(direction="minimize", sampler=sampler)
     start = time.perf_counter()
-    study.optimize(objective, n_trials=trials, timeout=seconds)
+    shared = (prices, base, blocks, horizon, build)
+    steps: list[list[float]] = []  # intermediate scores of the finished trials, per inner fold
+    while len(study.trials) < trials:
+        if seconds is not None and time.perf_counter() - start > seconds:
+            break
+        batch = [study.ask() for _ in range(min(TRIAL_BATCH, trials - len(study.trials)))]
+        medians = _medians(steps)
+        proposals = [(_suggest(trial), medians) for trial in batch]
+        for trial, (score, path) in zip(batch, trial_map(_score, shared, proposals), strict=True):
+            if score is None:
+                study.tell(trial, state=optuna.trial.TrialState.PRUNED)
+            else:
+                study.tell(trial, score)
+                steps.append(path)
     complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
     if not complete:
         raise ValueError("lstm tuning: no trial completed; raise --tune or the time budget")
@@ -123,3 +126,44 @@ def tune_lstm(
         for t in study.trials
     ]
     return TuneResult(best, study.best_value, records, time.perf_counter() - start)
+
+
+MIN_FINISHED = 3  # trials finished before pruning starts
+
+
+def _medians(steps: list[list[float]]) -> list[float] | None:
+    """Median of the finished trials' running mean score after each inner fold."""
+    if len(steps) < MIN_FINISHED:
+        return None
+    return [float(np.median([path[j] for path in steps])) for j in range(len(steps[0]))]
+
+
+def _suggest(trial) -> dict:
+    return {
+        "lookback": trial.suggest_categorical("lookback", SPACE["lookback"]),
+        "hidden_size": trial.suggest_categorical("hidden_size", SPACE["hidden_size"]),
+        "num_layers": trial.suggest_categorical("num_layers", SPACE["num_layers"]),
+        "dropout": trial.suggest_float("dropout", *SPACE["dropout"]),
+        "learning_rate": trial.suggest_float("learning_rate", *SPACE["learning_rate"], log=True),
+        "weight_decay": trial.suggest_float("weight_decay", *SPACE["weight_decay"], log=True),
+    }
+
+
+def _score(shared: tuple, proposal: tuple[dict, list[float] | None]):
+    """One trial: (mean validation MSE over the inner folds, its running mean after each
+    fold), or (None, path) when a running mean is worse than the median of finished trials."""
+    from ..features import horizon_target
+
+    prices, base, blocks, horizon, build = shared
+    params, medians = proposal
+    target = horizon_target(prices, horizon)
+    scores, path = [], []
+    for j, (train_end, valid) in enumerate(blocks):
+        model = build(**{**base, **params}).fit(prices.loc[:train_end])
+        forecast = model.predict(prices.loc[: valid[-1]], valid)
+        errors = (target.loc[valid] - forecast).to_numpy()
+        scores.append(float(np.nanmean(errors**2)))
+        path.append(float(np.mean(scores)))
+        if medians is not None and path[-1] > medians[j]:
+            return None, path
+    return path[-1], path
