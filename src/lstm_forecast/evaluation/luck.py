@@ -15,10 +15,14 @@ PBO_BLOCKS = 16
 KINDS = {"lf": "long/flat", "ls": "long/short"}
 
 
-def strategy_matrix(result: BacktestResult, rows: pd.DataFrame, panel: bool) -> pd.DataFrame:
+def strategy_matrix(
+    result: BacktestResult, rows: pd.DataFrame, panel: bool, known: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Daily net returns of every strategy tried (model x long/flat, long/short), one column
-    each, rows the test origins."""
-    data = rows.merge(outcomes(result), on=["origin", "ticker"], how="left")
+    each, rows the test origins. ``known``: :func:`~.summary.outcomes` of ``result``, when the
+    caller has it."""
+    known = outcomes(result) if known is None else known
+    data = rows.merge(known, on=["origin", "ticker"], how="left")
     columns = {}
     for name, group in data.groupby("model", sort=False):
         if name == "naive":
@@ -35,6 +39,7 @@ def luck_table(result: BacktestResult, table: pd.DataFrame) -> pd.DataFrame:
     the best Sharpe ratio that luck would give over the run's tries, and PBO."""
     out = []
     tickers = list(result.prices.columns)
+    known = outcomes(result)
     for ticker, rows, panel in ticker_groups(result.predictions, tickers):
         part = table[table["ticker"] == ticker]
         tried = part[part["model"] != "naive"]
@@ -49,7 +54,7 @@ def luck_table(result: BacktestResult, table: pd.DataFrame) -> pd.DataFrame:
             best = strategies.loc[strategies["sharpe"].idxmax()]
         else:  # nothing traded (only the random walk, or forecasts that never go long)
             best = {"model": "none", "kind": "", "sharpe": np.nan, "dsr": np.nan}
-        matrix = strategy_matrix(result, rows, panel)
+        matrix = strategy_matrix(result, rows, panel, known)
         out.append(
             {
                 "ticker": ticker,

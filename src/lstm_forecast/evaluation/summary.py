@@ -35,15 +35,17 @@ MASE_DAYS = 252  # MASE scale: naive in-sample MAE over the last year before the
 
 
 def outcomes(result: BacktestResult) -> pd.DataFrame:
-    """Per (origin, ticker): historical-mean forecast known then, and the next-day return."""
+    """Per (origin, ticker) of the test origins: historical-mean forecast known then, and the
+    next-day return."""
     prices, h = result.prices, result.settings.horizon
     y = horizon_target(prices, h)
     known_mean = y.shift(h).expanding().mean()  # mean of outcomes known at each origin
     next_return = log_returns(prices).shift(-1)
+    origins = pd.DatetimeIndex(sorted(result.predictions["origin"].unique()))
     frame = pd.DataFrame(
         {
-            "hist_mean": known_mean.stack(future_stack=True),
-            "next_return": next_return.stack(future_stack=True),
+            "hist_mean": known_mean.loc[origins].stack(future_stack=True),
+            "next_return": next_return.loc[origins].stack(future_stack=True),
         }
     )
     frame.index.names = ["origin", "ticker"]
@@ -134,7 +136,8 @@ def strategy_curves(result: BacktestResult, kind: str = "long_flat") -> pd.DataF
 
 def ticker_groups(data: pd.DataFrame, tickers: list[str]):
     """(ticker, rows, pooled?) for each ticker, and ("ALL", all rows, True) if several."""
-    groups = [(t, data[data["ticker"] == t], False) for t in tickers]
+    by_ticker = dict(tuple(data.groupby("ticker", sort=False)))  # one pass, not one per ticker
+    groups = [(t, by_ticker.get(t, data.iloc[:0]), False) for t in tickers]
     if len(tickers) > 1:
         groups.append(("ALL", data, True))
     return groups
