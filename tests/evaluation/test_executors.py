@@ -75,8 +75,9 @@ def _ray():
 
 
 def test_ray_gives_the_local_result(monkeypatch, tmp_path):
-    """Python and CLI: a local two-CPU Ray instance, tasks in ticker groups, the same
-    predictions, refits, importance and files as the local executor."""
+    """Python and CLI: a local two-CPU Ray instance, tasks in ticker groups, tuning trials and
+    ensemble members as Ray tasks: the same predictions, refits, importance and files as the
+    local executor."""
     ray = _ray()
     monkeypatch.setattr(tasks_module, "GROUP_SIZE", 3)
     prices = walks()
@@ -103,5 +104,11 @@ def test_ray_gives_the_local_result(monkeypatch, tmp_path):
         on_ray = run_backtest(prices, BacktestSettings(**tuned), executor=make_executor("ray"))
         _same(local, on_ray)
         assert (on_ray.refits.loc[on_ray.refits["model"] == "lstm", "trials"] == 5).all()
+        # so do the members of a seed ensemble
+        seeds = dict(SETTINGS, models=("lstm",))
+        seeds["model_settings"] = {"lstm": dict(lookback=10, hidden_size=4, epochs=2, ensemble=2)}
+        local = run_backtest(prices, BacktestSettings(**seeds))
+        on_ray = run_backtest(prices, BacktestSettings(**seeds), executor=make_executor("ray"))
+        _same(local, on_ray)
     finally:
         ray.shutdown()

@@ -95,3 +95,24 @@ def test_ensemble_saves_and_loads(tmp_path):
     pd.testing.assert_frame_equal(loaded.predict(prices), model.predict(prices))
     with pytest.raises(ValueError, match="--variant standard"):
         LSTMForecaster(ensemble=2, variant="peephole")
+
+
+def test_members_trained_through_any_map_give_the_same_model(monkeypatch):
+    """Members are independent: trained last to first (as a parallel map may), the ensemble
+    forecasts exactly as trained in order."""
+    from lstm_forecast.data.simulate import simulate
+    from lstm_forecast.models import LSTMForecaster, parallel
+
+    prices = simulate("ar1", 500, seed=2)[0]
+    settings = dict(lookback=10, hidden_size=4, epochs=2, ensemble=3)
+    ordered = LSTMForecaster(**settings).fit(prices)
+
+    def backwards(fn, shared, items):
+        return [fn(shared, item) for item in items[::-1]][::-1]
+
+    monkeypatch.setattr(parallel, "task_map", backwards)
+    reverse = LSTMForecaster(**settings).fit(prices)
+    pd.testing.assert_frame_equal(ordered.predict(prices), reverse.predict(prices))
+    assert [m.best_val_loss for m in ordered.members_] == [
+        m.best_val_loss for m in reverse.members_
+    ]

@@ -68,7 +68,7 @@ def test_backtest_records_each_refits_choice(prices):
 def test_trials_in_batches_choose_the_same_however_they_are_run(prices, monkeypatch):
     """A batch's trials are independent: scored in any order (or on any worker), the study
     chooses the same settings; pruning compares with the trials finished before the batch."""
-    from lstm_forecast.models import tuning
+    from lstm_forecast.models import parallel, tuning
 
     settings = dict(QUICK, tune=6, seed=1)
     serial = LSTMForecaster(**settings).fit(prices.iloc[:600]).tuning_
@@ -78,7 +78,7 @@ def test_trials_in_batches_choose_the_same_however_they_are_run(prices, monkeypa
         seen.append(len(items))
         return [fn(shared, item) for item in items[::-1]][::-1]
 
-    monkeypatch.setattr(tuning, "trial_map", backwards)
+    monkeypatch.setattr(parallel, "task_map", backwards)
     other = LSTMForecaster(**settings).fit(prices.iloc[:600]).tuning_
     assert seen == [tuning.TRIAL_BATCH, 6 - tuning.TRIAL_BATCH]
     assert other.best == serial.best and other.trials == serial.trials

@@ -7,8 +7,9 @@ so the final result does not depend on the executor or on its number of workers.
 starts, to a Ray cluster as one object in its store that every task reads.
 
 Tasks must be deterministic for that promise to hold; the backtest's are (each runs torch on
-one thread and seeds its own generators). On Ray, the tuning trials that an LSTM task runs
-(``--lstm-tune``) are Ray tasks of their own, so a study's trials spread over the cluster; the
+one thread and seeds its own generators). On Ray, the tuning trials (``--lstm-tune``) and
+ensemble members (``--lstm-ensemble``) that an LSTM task trains are Ray tasks of their own, so
+a study's trials and seeds spread over the cluster; the
 trials are proposed in batches of fixed size (:mod:`~lstm_forecast.models.tuning`), so the
 chosen settings are the same as on one core.
 """
@@ -86,26 +87,27 @@ def _import_ray():
 
 
 def _ray_call(fn: Callable, shared: Any, task: Any) -> Any:
-    """A task on a Ray worker: tuning trials it starts become Ray tasks too."""
-    from ..models import tuning
+    """A task on a Ray worker: the tuning trials and ensemble members it trains become Ray
+    tasks too (:mod:`lstm_forecast.models.parallel`)."""
+    from ..models import parallel
 
-    tuning.trial_map = _ray_trial_map
+    parallel.task_map = _ray_map
     return fn(shared, task)
 
 
-def _ray_trial(fn: Callable, shared: Any, item: Any) -> Any:
+def _ray_item(fn: Callable, shared: Any, item: Any) -> Any:
     import torch
 
     torch.set_num_threads(1)  # as every backtest task: the same sums as on one core
     return fn(shared, item)
 
 
-def _ray_trial_map(fn: Callable, shared: Any, items: list) -> list:
-    """A batch of tuning trials as Ray tasks, results in order. The waiting task gives its
-    CPU back to Ray while it waits, so trials can run on it."""
+def _ray_map(fn: Callable, shared: Any, items: list) -> list:
+    """Items (tuning trials, ensemble members) as Ray tasks, results in order. The waiting
+    task gives its CPU back to Ray while it waits, so they can run on it."""
     ray = _import_ray()
     data = ray.put(shared)
-    remote = ray.remote(num_cpus=1, max_retries=0)(_ray_trial)
+    remote = ray.remote(num_cpus=1, max_retries=0)(_ray_item)
     return ray.get([remote.remote(fn, data, item) for item in items])
 
 

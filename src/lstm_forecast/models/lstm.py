@@ -30,6 +30,7 @@ from ..features.inputs import (
     input_panel,
 )
 from ..features.inputs import DEFAULT as DEFAULT_FEATURES
+from . import parallel
 from .base import BaseForecaster
 from .lstm_heads import LOSSES, decode, fit_nu, head_kind, head_width, init_head
 from .lstm_settings import SETTINGS, check_lstm_settings
@@ -101,6 +102,14 @@ MIN_TRAIN_DATES = 30
 # Validation samples scored after every round: a panel's last dates can hold hundreds of
 # thousands of windows, and early stopping needs a loss, not all of them (a seeded subsample).
 MAX_VALIDATION = 16_384
+
+
+def _train_member(shared: tuple, net: nn.Module):
+    """One ensemble member trained alone: (the trained network, its history)."""
+    from ..training import train
+
+    data, config = shared
+    return net, train(net, *data, config)
 
 
 class LSTMForecaster(BaseForecaster):
@@ -346,8 +355,12 @@ class LSTMForecaster(BaseForecaster):
             # One member after another on the fused kernel, then stacked for forecasting:
             # faster than the batched model on the CPU and GPU measured
             # (benchmarks/bench_ensemble.py), and each member is the model trained alone.
+            # Members are independent: parallel.task_map may train them anywhere (on Ray,
+            # each a Ray task); each comes back trained, with its history.
             nets = self.net_.to_members(self._member_nets())
-            self.members_ = [train(net, *data, config) for net in nets]
+            trained = parallel.task_map(_train_member, (data, config), nets)
+            nets = [net for net, _ in trained]
+            self.members_ = [history for _, history in trained]
             self.net_.load_members(nets)
             self.net_.eval()
             self.history_ = min(self.members_, key=lambda r: r.best_val_loss)

@@ -12,8 +12,9 @@ Trials run in batches of :data:`TRIAL_BATCH`: the sampler proposes a batch, its 
 scored independently of each other (each pruned against the median of the trials finished
 before the batch), and their scores are told back before the next batch is proposed. The
 batch size is fixed, not the number of workers, so the same seed chooses the same settings on
-one core or on a cluster; the trials of a batch go through :data:`trial_map`, which runs
-them one after another unless an executor installs a parallel map (Ray runs each as a task).
+one core or on a cluster; the trials of a batch go through :func:`.parallel.task_map`, which
+runs them one after another unless an executor installs a parallel map (Ray runs each as a
+task).
 
 Nothing here sees a row after the last training date: the tuned model is as causal as any.
 """
@@ -28,16 +29,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from . import parallel
+
 TRIAL_BATCH = 4
 
-
-def _serial_map(fn: Callable, shared: Any, items: list) -> list:
-    return [fn(shared, item) for item in items]
-
-
-#: ``trial_map(fn, shared, items) -> [fn(shared, item) for item in items]``, in order; an
-#: executor may replace it with a parallel one (:mod:`lstm_forecast.evaluation.executors`)
-trial_map: Callable[[Callable, Any, list], list] = _serial_map
 
 SPACE = {
     "lookback": [20, 40, 60],
@@ -106,7 +101,9 @@ def tune_lstm(
         batch = [study.ask() for _ in range(min(TRIAL_BATCH, trials - len(study.trials)))]
         medians = _medians(steps)
         proposals = [(_suggest(trial), medians) for trial in batch]
-        for trial, (score, path) in zip(batch, trial_map(_score, shared, proposals), strict=True):
+        for trial, (score, path) in zip(
+            batch, parallel.task_map(_score, shared, proposals), strict=True
+        ):
             if score is None:
                 study.tell(trial, state=optuna.trial.TrialState.PRUNED)
             else:
