@@ -195,6 +195,8 @@ def test_a_killed_backtest_resumes_to_the_same_result(tmp_path):
         [*command, "--out", str(out), "--resume"], env=env, capture_output=True, text=True
     )
     assert resumed.returncode == 0, resumed.stderr
+    # off a terminal, one line per model as its last task finishes (kept tasks count)
+    assert "drift: done" in resumed.stdout and "lstm: done" in resumed.stdout
     assert not work.exists()  # removed once the outputs were written
     for name in ("predictions.csv", "metrics.csv"):
         assert (out / name).read_bytes() == (whole / name).read_bytes(), name
