@@ -85,10 +85,12 @@ def test_trials_in_batches_choose_the_same_however_they_are_run(prices, monkeypa
 
 
 def test_a_trial_worse_than_the_median_is_pruned(prices):
+    from lstm_forecast.features import horizon_target
     from lstm_forecast.models.tuning import _medians, _score, inner_folds
 
     blocks = inner_folds(prices.index, 2, 0.3, 1)
-    shared = (prices, dict(epochs=1, batch_size=128), blocks, 1, LSTMForecaster)
+    target = horizon_target(prices, 1)
+    shared = (prices, dict(epochs=1, batch_size=128), blocks, target, LSTMForecaster)
     params = dict(lookback=20, hidden_size=16, num_layers=1, dropout=0.0)
     params |= dict(learning_rate=1e-3, weight_decay=1e-6)
     score, path = _score(shared, (params, None))

@@ -9,9 +9,9 @@ starts, to a Ray cluster as one object in its store that every task reads.
 Tasks must be deterministic for that promise to hold; the backtest's are (each runs torch on
 one thread and seeds its own generators). On Ray, the tuning trials (``--lstm-tune``) and
 ensemble members (``--lstm-ensemble``) that an LSTM task trains are Ray tasks of their own, so
-a study's trials and seeds spread over the cluster; the
-trials are proposed in batches of fixed size (:mod:`~lstm_forecast.models.tuning`), so the
-chosen settings are the same as on one core.
+a study's trials and seeds spread over the cluster; the trials are proposed in batches of
+fixed size (:mod:`~lstm_forecast.models.tuning`), so the chosen settings are the same as on
+one core.
 """
 
 from __future__ import annotations

@@ -16,12 +16,11 @@ KINDS = {"lf": "long/flat", "ls": "long/short"}
 
 
 def strategy_matrix(
-    result: BacktestResult, rows: pd.DataFrame, panel: bool, known: pd.DataFrame | None = None
+    result: BacktestResult, rows: pd.DataFrame, panel: bool, known: pd.DataFrame
 ) -> pd.DataFrame:
     """Daily net returns of every strategy tried (model x long/flat, long/short), one column
-    each, rows the test origins. ``known``: :func:`~.summary.outcomes` of ``result``, when the
-    caller has it."""
-    known = outcomes(result) if known is None else known
+    each, rows the test origins. ``known``: :func:`~.summary.outcomes` of ``result``
+    (computed once by the caller, not once per ticker)."""
     data = rows.merge(known, on=["origin", "ticker"], how="left")
     columns = {}
     for name, group in data.groupby("model", sort=False):

@@ -110,7 +110,6 @@ class TaskStore:
 
     def __init__(self, path: str | Path, digest: str, resume: bool = False) -> None:
         self.path = Path(path)
-        self.digest = digest
         manifest = self.path / MANIFEST
         if self.path.exists() and not self.path.is_dir():
             raise DataError(f"{self.path} is a file, not a work directory; move it away")
@@ -152,7 +151,7 @@ class TaskStore:
             return None
         meta = json.loads((folder / "meta.json").read_text(), object_hook=_decode)
         frames = {
-            name: _read_frame(folder / f"{name}.parquet", meta["columns"].get(name))
+            name: _read_frame(folder / f"{name}.parquet", meta["columns"][name])
             for name in ("predictions", "importance", "sd", "df")
             if (folder / f"{name}.parquet").exists()
         }
@@ -176,15 +175,11 @@ class TaskStore:
         _write_json(staging / "meta.json", meta)
         os.replace(staging, self.path / task.key)
 
-    def remove(self) -> None:
-        """Delete the work directory (once the run's outputs are safely written)."""
-        shutil.rmtree(self.path, ignore_errors=True)
 
-
-def _read_frame(path: Path, columns: list | None) -> pd.DataFrame:
+def _read_frame(path: Path, columns: list) -> pd.DataFrame:
+    """A kept frame with its own column labels (decoded with the rest of meta.json)."""
     frame = pd.read_parquet(path)
-    if columns is not None:
-        frame.columns = [_decode_value(c) for c in columns]
+    frame.columns = columns
     if isinstance(frame.index, pd.DatetimeIndex):
         frame.index.freq = None
     return frame
@@ -207,10 +202,6 @@ def _encode(value):
     if isinstance(value, (str, int, float)) or value is None:
         return value
     raise TypeError(f"cannot keep {type(value).__name__} in a work directory")
-
-
-def _decode_value(value):
-    return _decode(value) if isinstance(value, dict) else value
 
 
 def _decode(document: dict):

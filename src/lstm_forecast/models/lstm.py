@@ -496,12 +496,11 @@ class LSTMForecaster(BaseForecaster):
         std = self.scaler_.std_[tickers].to_numpy()
         return decode(self.head, out, mean, std, self.horizon, self._nu())[0]
 
-    def _decoded(self, history: pd.DataFrame, rows: np.ndarray | None = None) -> list[np.ndarray]:
-        """Mean, sd and df (R, N) of the h-day log return at ``rows`` of ``history`` (default:
-        every row; NaN without a complete window; sd and df NaN for a point forecaster). Only
-        the windows ending at ``rows`` go through the network."""
+    def _decoded(self, history: pd.DataFrame, rows: np.ndarray) -> list[np.ndarray]:
+        """Mean, sd and df (R, N) of the h-day log return at ``rows`` of ``history`` (NaN
+        without a complete window; sd and df NaN for a point forecaster). Only the windows
+        ending at ``rows`` go through the network."""
         x = self._inputs(history)
-        rows = np.arange(len(x)) if rows is None else np.asarray(rows)
         frames = [np.full((len(rows), x.shape[1]), np.nan) for _ in range(3)]
         mean = self.scaler_.mean_[history.columns].to_numpy()
         std = self.scaler_.std_[history.columns].to_numpy()
@@ -527,8 +526,7 @@ class LSTMForecaster(BaseForecaster):
         return float(getattr(self, "nu_", np.inf))
 
     def _predict(self, history: pd.DataFrame) -> pd.DataFrame:
-        mean = self._decoded(history)[0]
-        return pd.DataFrame(mean, index=history.index, columns=history.columns)
+        return self._predict_at(history, history.index)
 
     def _predict_at(self, history: pd.DataFrame, origins: pd.DatetimeIndex) -> pd.DataFrame:
         mean = self._decoded(history, history.index.get_indexer(origins))[0]

@@ -93,7 +93,9 @@ def tune_lstm(
     sampler = optuna.samplers.TPESampler(seed=seed)
     study = optuna.create_study(direction="minimize", sampler=sampler)
     start = time.perf_counter()
-    shared = (prices, base, blocks, horizon, build)
+    from ..features import horizon_target
+
+    shared = (prices, base, blocks, horizon_target(prices, horizon), build)
     steps: list[list[float]] = []  # intermediate scores of the finished trials, per inner fold
     while len(study.trials) < trials:
         if seconds is not None and time.perf_counter() - start > seconds:
@@ -149,11 +151,8 @@ def _suggest(trial) -> dict:
 def _score(shared: tuple, proposal: tuple[dict, list[float] | None]):
     """One trial: (mean validation MSE over the inner folds, its running mean after each
     fold), or (None, path) when a running mean is worse than the median of finished trials."""
-    from ..features import horizon_target
-
-    prices, base, blocks, horizon, build = shared
+    prices, base, blocks, target, build = shared
     params, medians = proposal
-    target = horizon_target(prices, horizon)
     scores, path = [], []
     for j, (train_end, valid) in enumerate(blocks):
         model = build(**{**base, **params}).fit(prices.loc[:train_end])
