@@ -13,6 +13,8 @@ the loss on the last 15% of training), as in the issue that asked for this bench
     python benchmarks/power.py [--seeds 5] [--kinds ar1,threshold,...] [--models lstm,ols,mlp]
                                [--lstm '{"steps": 3000}']   # settings over the defaults
     python benchmarks/power.py --inputs [--seeds 5]   # planted inputs: lead-lag, volume, covariate
+    python benchmarks/power.py --curve [--seeds 3] [--days 3500,7000,14000,28000]
+                               [--kinds product,event,volume]   # share of the oracle vs data
 """
 
 from __future__ import annotations
@@ -158,6 +160,61 @@ def inputs_table(seeds: int, lstm: dict) -> None:
             )
 
 
+CURVE_TEST_DAYS = 500
+CURVE_KINDS = ["product", "event", "volume"]
+
+
+def curve_run(
+    kind: str, seed: int, days: int, model: str, lstm: dict
+) -> tuple[float, float, float]:
+    """One fit on the first ``days`` days of a series, forecasts of the next 500: (R² against
+    the random walk, the oracle's R² on the same days, seconds to fit)."""
+    n = days + CURVE_TEST_DAYS
+    if kind in INPUT_KINDS:
+        prices, oracle = simulate_inputs(kind, n + 1, seed)
+        oracle = oracle.iloc[:, -1]
+        lstm = {**lstm, "features": f"returns,{INPUT_KINDS[kind]}"}
+    else:
+        prices, oracle = simulate(kind, n, seed)
+    settings = lstm if model == "lstm" else {}
+    start = time.perf_counter()
+    fitted = MODELS[model](**settings).fit(prices.iloc[: days + 1])
+    seconds = time.perf_counter() - start
+    origins = prices.index[days:n]
+    forecast = fitted.predict(prices, origins).iloc[:, -1].to_numpy()
+    actual = np.diff(np.log(prices.iloc[:, -1].to_numpy()))[days:n]
+    best = oracle.loc[origins].to_numpy()
+
+    def r2(f):
+        return 1 - ((actual - f) ** 2).sum() / (actual**2).sum()
+
+    return r2(forecast), r2(best), seconds
+
+
+def curve_table(kinds: list[str], days: list[int], seeds: int, lstm: dict) -> None:
+    """How much of the oracle each model finds as the training history grows."""
+    print(
+        f"\n## Share of the oracle R² against training days ({seeds} seeds; one fit on the "
+        f"first N days, {CURVE_TEST_DAYS} test days after them)\n"
+    )
+    print("| kind | training days | lstm R²/oracle | per seed | mlp R²/oracle | lstm s per fit |")
+    print("|---|---:|---:|---|---:|---:|")
+    for kind in kinds:
+        for n in days:
+            lstm_runs = [curve_run(kind, seed, n, "lstm", lstm) for seed in range(seeds)]
+            oracle = statistics.mean(r[1] for r in lstm_runs)
+            share = statistics.mean(r[0] for r in lstm_runs) / oracle
+            per_seed = " ".join(f"{r[0] / r[1]:.0%}" for r in lstm_runs)
+            mlp = "-"
+            if kind not in INPUT_KINDS:  # the MLP reads returns only
+                mlp_runs = [curve_run(kind, seed, n, "mlp", lstm) for seed in range(seeds)]
+                mlp = f"{statistics.mean(r[0] for r in mlp_runs) / oracle:.0%}"
+            seconds = statistics.mean(r[2] for r in lstm_runs)
+            print(
+                f"| {kind} | {n:,} | {share:.0%} | {per_seed} | {mlp} | {seconds:.0f} |", flush=True
+            )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=5)
@@ -167,6 +224,10 @@ def main() -> None:
     parser.add_argument(
         "--inputs", action="store_true", help="the planted-input kinds (leadlag, volume, covariate)"
     )
+    parser.add_argument(
+        "--curve", action="store_true", help="share of the oracle against training days"
+    )
+    parser.add_argument("--days", default="3500,7000,14000,28000", help="training days (--curve)")
     args = parser.parse_args()
     torch.set_num_threads(1)
     MODELS["mlp"] = MLPForecaster
@@ -175,6 +236,10 @@ def main() -> None:
     print(f"LSTM settings over the defaults: {lstm or 'none'}; {args.seeds} seeds\n")
     if args.inputs:
         inputs_table(args.seeds, lstm)
+        return
+    if args.curve:
+        kinds = args.kinds.split(",") if args.kinds != ",".join(KINDS) else CURVE_KINDS
+        curve_table(kinds, [int(d) for d in args.days.split(",")], args.seeds, lstm)
         return
     head = " | ".join(f"{m} R²/oracle | {m} DM<5%" for m in models)
     print(f"| kind | oracle R² | {head} | seconds per run |")

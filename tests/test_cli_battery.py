@@ -57,6 +57,11 @@ def csv(tmp_path_factory):
         (["--models", "lstm", "--clip-norm", "-1"], ["--clip-norm"]),
         (["--models", "lstm", "--variant", "lstm9"], ["--variant", "peephole, coupled, gru, rnn"]),
         (["--window", "sliding"], ["--window"]),
+        (["--models", "lstm", "--steps", "100", "--epochs", "3"], ["--steps", "--epochs"]),
+        (["--models", "lstm", "--schedule", "linear"], ["--schedule", "constant, cosine"]),
+        (["--models", "lstm", "--warmup", "1.5"], ["--warmup"]),
+        (["--models", "lstm", "--weight-decay", "-1"], ["--weight-decay"]),
+        (["--models", "lstm", "--eval-every", "0"], ["--eval-every"]),
     ],
 )
 def test_backtest_flags_refused_before_any_work(csv, extra, fragments):
@@ -73,6 +78,8 @@ def test_backtest_flags_refused_before_any_work(csv, extra, fragments):
         (["--train-end", "1990-01-01"], ["--train-end", "before the first date"]),
         (["--device", "gpu"], ["--device"]),
         (["--layers", "100000"], ["--layers"]),
+        (["--steps", "0"], ["--steps"]),
+        (["--steps", "100", "--epochs", "3"], ["--steps", "--epochs", "not both"]),
     ],
 )
 def test_train_flags_refused(csv, tmp_path, extra, fragments):

@@ -42,7 +42,7 @@ def model_dir(tmp_path_factory):
     ]
     result = invoke(args)
     assert result.exit_code == 0, result.output
-    assert "best epoch" in text(result) and (out / "config.json").exists()
+    assert "* kept:" in text(result) and (out / "config.json").exists()
     return out
 
 

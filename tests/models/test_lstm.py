@@ -5,6 +5,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 from lstm_forecast.data import read_prices
 from lstm_forecast.models import LSTMForecaster, check_forecaster
@@ -22,6 +23,32 @@ def prices():
 @pytest.fixture(scope="module")
 def fitted(prices):
     return LSTMForecaster(**FAST).fit(prices.iloc[:500])
+
+
+@pytest.mark.parametrize(
+    ("settings", "start"),
+    [
+        ({}, [0.0]),
+        ({"distribution": "normal", "horizon": 4}, [0.0, 0.5 * np.log(4)]),
+        ({"distribution": "t"}, [0.0, 0.0, np.log(np.expm1(8.0))]),  # nu = 2 + softplus = 10
+        ({"target": "variance", "horizon": 5}, [np.log(5)]),
+    ],
+)
+def test_an_untrained_network_forecasts_the_training_distribution(settings, start):
+    """The head starts at zero weights: whatever the window, the forecast is the training mean
+    (0 in standardised units) with the training spread, the forecast that claims nothing."""
+    net = LSTMForecaster(lookback=6, hidden_size=4, **settings).new_net()
+    with torch.no_grad():
+        out = net(torch.randn(9, 6, 1))
+    np.testing.assert_allclose(out.numpy(), np.tile(start, (9, 1)), rtol=1e-6, atol=1e-7)
+
+
+def test_the_budget_is_in_steps_or_in_epochs_not_both():
+    assert (LSTMForecaster().steps, LSTMForecaster().epochs) == (2000, None)
+    assert (LSTMForecaster(epochs=3).steps, LSTMForecaster(epochs=3).epochs) == (None, 3)
+    assert LSTMForecaster(steps=50).steps == 50
+    with pytest.raises(ValueError, match="--steps.*--epochs.*not both"):
+        LSTMForecaster(steps=50, epochs=3)
 
 
 def test_contract(prices):

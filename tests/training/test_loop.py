@@ -60,9 +60,10 @@ def test_same_seed_bit_identical():
 
 
 def test_nan_stops_with_epoch_and_batch_and_keeps_finite_weights(tmp_path):
-    # Epoch 1: 8 training batches of 32 (calls 1-8) and 2 validation batches (9-10);
-    # call 12 is the second batch of epoch 2.
-    model = PoisonAfter(calls=12)
+    # Round 0 validates the starting weights (2 batches, calls 1-2); epoch 1: 8 training
+    # batches of 32 (calls 3-10) and 2 validation batches (11-12); call 14 is the second batch
+    # of epoch 2.
+    model = PoisonAfter(calls=14)
     checkpoint = tmp_path / "ckpt.safetensors"
     config = TrainConfig(epochs=5, batch_size=32, learning_rate=1e-2)
     with pytest.raises(TrainingError, match="round 2, step 10; lower the learning rate"):
@@ -84,6 +85,33 @@ def test_early_stopping_restores_best_weights():
     with torch.no_grad():
         now = nn.functional.mse_loss(model(vx), vy).item()
     assert now == pytest.approx(best, rel=1e-6)
+
+
+def test_the_starting_weights_are_kept_when_no_round_beats_them():
+    """Round 0: a head that starts at zero forecasts 0, exactly the validation targets here, so
+    every round of training on noise is worse and training hands back the starting weights."""
+    model = Net(dropout=0.0)
+    with torch.no_grad():
+        model.head.weight.zero_()
+        model.head.bias.zero_()
+    start = state(model)
+    x, y, vx, _ = data()
+    config = TrainConfig(epochs=5, batch_size=32, learning_rate=1e-2, patience=3)
+    result = train(model, x, torch.randn_like(y), vx, torch.zeros(len(vx), 1), config)
+    assert result.best_epoch == 0 and result.best_val_loss == 0.0
+    assert result.stopped_early and len(result.history) == 3
+    assert all(row["val_loss"] > 0 for row in result.history)
+    for name, value in state(model).items():
+        assert torch.equal(value, start[name]), name
+
+
+def test_a_round_that_beats_the_start_is_kept():
+    model = Net(dropout=0.0)
+    x, y, vx, vy = data()
+    with torch.no_grad():
+        start = nn.functional.mse_loss(model(vx), vy).item()
+    result = train(model, x, y, vx, vy, TrainConfig(epochs=5, batch_size=32, learning_rate=1e-2))
+    assert result.best_epoch > 0 and result.best_val_loss < start
 
 
 def test_resume_after_interruption_equals_uninterrupted(tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Annotated
 
@@ -134,12 +135,17 @@ def train(
     except (ValueError, TrainingError, ModelFileError, RuntimeError, OSError) as exc:
         fail(exc)
     table = Table(title="Training history", title_justify="left")
-    for column in ("epoch", "loss", "val loss", "seconds"):
+    for column in ("round", "steps", "loss", "val loss", "seconds"):
         table.add_column(column, justify="right")
-    for row in model.history_.history:
-        mark = " *" if row["epoch"] == model.history_.best_epoch else ""
+    history = model.history_
+    if math.isfinite(history.start_val_loss):
+        mark = " *" if history.best_epoch == 0 else ""
+        table.add_row(f"0{mark}", "0", "-", f"{history.start_val_loss:.4f}", "-")
+    for row in history.history:
+        mark = " *" if row["epoch"] == history.best_epoch else ""
         table.add_row(
             f"{row['epoch']}{mark}",
+            str(row.get("step", "-")),
             f"{row['loss']:.4f}",
             f"{row['val_loss']:.4f}",
             f"{row['seconds']:.1f}",
@@ -154,7 +160,12 @@ def train(
             f"Tuned with {len(tuning.trials)} trials in {tuning.seconds:.0f} s on validation "
             f"folds inside the training rows: {chosen}"
         )
-    console.print(f"* best epoch, whose weights were kept. Model saved to {out}")
+    kept = (
+        "the starting weights (round 0), which no round of training beat on validation"
+        if history.best_epoch == 0
+        else f"round {history.best_epoch}'s weights, the best on validation"
+    )
+    console.print(f"* kept: {kept}. Model saved to {out}")
 
 
 @app.command()

@@ -53,10 +53,33 @@ HiddenSizeOpt = Annotated[
 LayersOpt = Annotated[int, typer.Option(help="Stacked LSTM layers.")]
 VariantOpt = Annotated[str, typer.Option(help="standard | peephole | coupled | gru | rnn")]
 DropoutOpt = Annotated[float, typer.Option(help="Dropout between stacked layers, in [0, 1).")]
-EpochsOpt = Annotated[int, typer.Option("--epochs", "--lstm-epochs", help="Most epochs to train.")]
+EpochsOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--epochs",
+        "--lstm-epochs",
+        help="Budget training in epochs (passes of at most 64 batches) instead of --steps.",
+    ),
+]
+StepsOpt = Annotated[
+    int | None,
+    typer.Option(
+        help="Budget training in optimiser steps (default 2000 when --epochs is not given)."
+    ),
+]
+EvalEveryOpt = Annotated[
+    int, typer.Option(help="Optimiser steps between validations (with --steps).")
+]
+ScheduleOpt = Annotated[
+    str, typer.Option(help="Learning rate: cosine (warm-up, then cosine decay) | constant.")
+]
+WarmupOpt = Annotated[float, typer.Option(help="Share of the steps spent warming up (cosine).")]
+WeightDecayOpt = Annotated[float, typer.Option(help="AdamW weight decay (0: plain Adam).")]
 BatchSizeOpt = Annotated[int, typer.Option(help="Training batch size.")]
-LearningRateOpt = Annotated[float, typer.Option(help="Adam's learning rate.")]
-PatienceOpt = Annotated[int, typer.Option(help="Epochs without improvement before stopping.")]
+LearningRateOpt = Annotated[float, typer.Option(help="Adam's peak learning rate.")]
+PatienceOpt = Annotated[
+    int, typer.Option(help="Validations without improvement before stopping early.")
+]
 ClipNormOpt = Annotated[float, typer.Option(help="Gradient-norm clipping threshold, > 0.")]
 SeedOpt = Annotated[int, typer.Option(min=0, help="Random seed (>= 0).")]
 DeviceOpt = Annotated[str, typer.Option(help="auto | cpu | cuda")]
@@ -151,10 +174,15 @@ LSTM_OPTIONS: dict[str, tuple[Any, Any]] = {
     "layers": (LayersOpt, 1),
     "variant": (VariantOpt, "standard"),
     "dropout": (DropoutOpt, 0.0),
-    "epochs": (EpochsOpt, 20),
-    "batch_size": (BatchSizeOpt, 256),
-    "learning_rate": (LearningRateOpt, 1e-3),
-    "patience": (PatienceOpt, 5),
+    "steps": (StepsOpt, None),
+    "epochs": (EpochsOpt, None),
+    "eval_every": (EvalEveryOpt, 100),
+    "batch_size": (BatchSizeOpt, 64),
+    "learning_rate": (LearningRateOpt, 2e-3),
+    "schedule": (ScheduleOpt, "cosine"),
+    "warmup": (WarmupOpt, 0.05),
+    "weight_decay": (WeightDecayOpt, 0.0),
+    "patience": (PatienceOpt, 10),
     "clip_norm": (ClipNormOpt, 1.0),
     "seed": (SeedOpt, 0),
     "device": (DeviceOpt, "cpu"),

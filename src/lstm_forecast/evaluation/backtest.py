@@ -165,7 +165,7 @@ def _refit_record(name: str, fold: Fold, model) -> dict:
         record.update(
             epochs=len(history.history),
             best_epoch=history.best_epoch,
-            best_val_loss=min(row["val_loss"] for row in history.history),
+            best_val_loss=history.best_val_loss,
         )
     return record
 

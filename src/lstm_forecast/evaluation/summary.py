@@ -251,8 +251,9 @@ def _deflate(table: pd.DataFrame, configurations: int) -> pd.DataFrame:
 
 def refit_table(result: BacktestResult) -> pd.DataFrame:
     """One row per refit and model: the training window, how training went (trained models:
-    epochs run, the epoch kept, its validation loss), and that fold's out-of-sample RMSE and
-    R² against the random walk (all tickers pooled)."""
+    rounds of validation run, the round kept (0: the starting weights, which for a
+    warm-started LSTM are the previous fold's), its validation loss), and that fold's
+    out-of-sample RMSE and R² against the random walk (all tickers pooled)."""
     rows = []
     predictions = result.all_predictions()
     for record in result.refits.to_dict("records"):

@@ -99,6 +99,9 @@ class ForecastNet(nn.Module):
 
 
 MIN_TRAIN_DATES = 30
+# The default training budget, in optimiser steps of the default batch (64): chosen on the
+# power benchmark (docs/power.md), with patience 10 validations of 100 steps each.
+DEFAULT_STEPS = 2000
 # Validation samples scored after every round: a panel's last dates can hold hundreds of
 # thousands of windows, and early stopping needs a loss, not all of them (a seeded subsample).
 MAX_VALIDATION = 16_384
@@ -125,10 +128,10 @@ class LSTMForecaster(BaseForecaster):
         variant: str = "standard",
         dropout: float = 0.0,
         horizon: int = 1,
-        epochs: int = 20,
-        batch_size: int = 256,
-        learning_rate: float = 1e-3,
-        patience: int = 5,
+        epochs: int | None = None,
+        batch_size: int = 64,
+        learning_rate: float = 2e-3,
+        patience: int = 10,
         clip_norm: float | None = 1.0,
         seed: int = 0,
         device: str = "cpu",
@@ -136,7 +139,7 @@ class LSTMForecaster(BaseForecaster):
         path: str = "eager",
         steps: int | None = None,
         eval_every: int = 100,
-        schedule: str = "constant",
+        schedule: str = "cosine",
         warmup: float = 0.05,
         weight_decay: float = 0.0,
         ensemble: int = 1,
@@ -153,6 +156,12 @@ class LSTMForecaster(BaseForecaster):
         resume: bool = False,
     ) -> None:
         super().__init__(horizon)
+        if epochs is not None and steps is not None:
+            raise ValueError(
+                "lstm: give a budget in steps (--steps) or in epochs (--epochs), not both"
+            )
+        if epochs is None and steps is None:
+            steps = DEFAULT_STEPS
         self.lookback, self.hidden_size, self.num_layers = lookback, hidden_size, num_layers
         self.variant, self.dropout, self.epochs = variant, dropout, epochs
         self.batch_size, self.learning_rate, self.patience = batch_size, learning_rate, patience
@@ -315,7 +324,7 @@ class LSTMForecaster(BaseForecaster):
         if self.ensemble > 1 and self.checkpoint:
             raise ValueError("lstm: --checkpoint is not supported with --ensemble; leave one out")
         config = TrainConfig(
-            self.epochs,
+            TrainConfig.epochs if self.epochs is None else self.epochs,
             self.batch_size,
             self.learning_rate,
             self.patience,

@@ -53,8 +53,13 @@ def head_width(kind: str, horizon: int) -> int:
 
 
 def init_head(head: torch.nn.Linear, kind: str, horizon: int) -> None:
-    """Start the scale near the training spread (the sum of h unit variances) and nu at 10."""
+    """Start every head at the training distribution: weights zero, so the untrained network
+    forecasts the training mean (0 in standardised units) whatever it reads, with the scale
+    at the training spread (the sum of h unit variances) and nu at 10. Training starts from
+    the forecast that claims nothing, and keeps it if nothing beats it on validation."""
     with torch.no_grad():
+        head.weight.zero_()
+        head.bias.zero_()
         if kind in ("normal", "t"):
             head.bias[1] = 0.5 * math.log(horizon)
         if kind == "t":

@@ -82,8 +82,9 @@ CHOICES = {
     "distribution": ("--distribution", ("none", "normal", "t")),
     "target": ("--target", ("return", "variance")),
 }
-# None means: no clipping / a budget in epochs / an epoch is a whole pass over the samples
-OPTIONAL = {"clip_norm", "steps", "max_epoch_steps"}
+# None means: no clipping / a budget in epochs / a budget in steps / an epoch is a whole pass
+# over the samples
+OPTIONAL = {"clip_norm", "steps", "epochs", "max_epoch_steps"}
 
 
 def check_lstm_settings(settings: dict) -> None:
@@ -100,6 +101,8 @@ def check_lstm_settings(settings: dict) -> None:
             raise ValueError(f"lstm: {name} ({flag}) must be a whole number, got {value!r}")
         if not math.isfinite(value) or not low <= value <= high:
             raise ValueError(f"lstm: {name} ({flag}) must be in [{low:g}, {high:g}], got {value!r}")
+    if settings.get("epochs") is not None and settings.get("steps") is not None:
+        raise ValueError("lstm: give a budget in steps (--steps) or in epochs (--epochs), not both")
     if "dropout" in settings and settings["dropout"] >= 1:
         raise ValueError("lstm: dropout (--dropout) must be below 1")
     for name, (flag, allowed) in CHOICES.items():

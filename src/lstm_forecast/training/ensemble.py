@@ -6,7 +6,8 @@ so each member's gradient is its own; Adam and AdamW act element by element, so 
 update is its own. What :func:`~.loop.train` does globally is done per member here:
 
 * gradient-norm clipping with each member's own norm;
-* validation loss, best weights and patience per member; a member whose patience has run out
+* the starting weights validated as round 0, then validation loss, best weights and
+  patience per member; a member whose patience has run out
   keeps the best weights it had then (it is no longer watched), as if it had stopped alone;
   training ends when every member has stopped or the budget is spent.
 
@@ -74,6 +75,9 @@ def train_ensemble(
     batches = _Batches(len(inputs), config)
     limit = config.clip_norm if config.clip_norm else math.inf
     step = 0
+    for k, loss in enumerate(_evaluate(model, val_inputs, val_targets, config.batch_size)):
+        start = float(loss) if math.isfinite(loss) else math.inf
+        results[k].start_val_loss = results[k].best_val_loss = start
     model.train()
     for epoch in range(1, math.ceil(total / per_round) + 1):
         if not any(active):

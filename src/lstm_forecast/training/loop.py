@@ -10,6 +10,11 @@ stopping that restores the best weights, gradient-norm clipping, and:
   are run, as before;
 * a learning-rate schedule: ``"constant"``, or ``"cosine"``: a linear warm-up over the first
   ``warmup`` share of the steps, then a cosine decay to ``min_lr_ratio`` of the rate;
+* the starting weights compete: before the first step they are validated as round 0, and
+  if no round beats them they are what training returns (``best_epoch`` 0). A network whose
+  head starts at zero starts at the training mean, so a model that learns nothing useful
+  forecasts that mean rather than noise, and a warm start keeps the previous fit unless
+  training on the new rows improves it;
 * a non-finite loss or gradient stops training with a :class:`TrainingError` that names the
   round and step; the model is left with its best (finite) weights;
 * determinism: pass ``p`` over the data shuffles with a generator seeded with ``(seed, p)``
@@ -99,13 +104,15 @@ class TrainConfig:
 
 @dataclass
 class TrainResult:
-    """What happened: one row per epoch, and which epoch's weights were kept."""
+    """What happened: one row per round (``epoch``), and which round's weights were kept
+    (0: the starting weights, which no round beat on validation)."""
 
     history: list[dict] = field(default_factory=list)
     best_epoch: int = 0
     best_val_loss: float = math.inf
     stopped_early: bool = False
     steps: int = 0
+    start_val_loss: float = math.inf  # round 0: the validation loss of the starting weights
 
 
 def _optimizer_to_bundle(optimizer) -> tuple[dict[str, torch.Tensor], dict]:
@@ -248,6 +255,9 @@ def train(
         model, optimizer, inputs, targets, loss_fn, config, _Batches(len(inputs), config), total
     )
     done = len(result.history)
+    if done == 0:  # round 0: the starting weights are the first candidate
+        start = _evaluate(model, val_inputs, val_targets, loss_fn, config.batch_size)
+        result.start_val_loss = result.best_val_loss = start if math.isfinite(start) else math.inf
     model.train()
     from .progress import EpochProgress
 
