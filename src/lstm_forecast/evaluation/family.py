@@ -24,7 +24,7 @@ import math
 
 import numpy as np
 import pandas as pd
-from arch.bootstrap import MCS, SPA, StepM, optimal_block_length
+from arch.bootstrap import MCS, SPA, optimal_block_length
 from statsmodels.stats.multitest import multipletests
 
 SEED = 20141  # fixed: the same data give the same report
@@ -69,13 +69,28 @@ def stepm_superior(
     seed: int = SEED,
     reps: int = REPS,
 ) -> list[str]:
-    """The columns of ``losses`` that StepM finds better than ``benchmark`` at ``size``."""
+    """The columns of ``losses`` that StepM finds better than ``benchmark`` at ``size``.
+
+    Romano and Wolf's steps, run on ``arch``'s SPA: test every model, set aside those found
+    better, test the rest again, until a step finds none or none are left. (``arch`` 8.0's own
+    ``StepM.compute`` goes on after the last model is set aside and raises on an empty set,
+    so a backtest in which every model beats the random walk would crash.)
+    """
     models = _distinct(losses.sub(benchmark, axis=0)).add(benchmark, axis=0)
     if models.shape[1] == 0:
         return []
-    stepm = StepM(benchmark.to_numpy(), models, size=size, block_size=block, reps=reps, seed=seed)
-    stepm.compute()
-    return [str(name) for name in stepm.superior_models]
+    spa = SPA(benchmark.to_numpy(), models.to_numpy(), block_size=block, reps=reps, seed=seed)
+    found: list[int] = []
+    remaining = np.ones(models.shape[1], dtype=bool)
+    while remaining.any():
+        spa.subset(remaining)
+        spa.compute()
+        better = [int(i) for i in spa.better_models(size)]  # indices among all the columns
+        if not better:
+            break
+        found += better
+        remaining[better] = False
+    return [str(models.columns[i]) for i in sorted(found)]
 
 
 def confidence_set(
