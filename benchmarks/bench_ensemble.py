@@ -1,13 +1,13 @@
 """Training an ensemble of K seeds as one batched model, against one member alone.
 
-At the demo's shapes (batch 256, lookback 60, 32 units, one layer): milliseconds per training
+At the demo's shapes (batch 64, lookback 60, 32 units, one layer): milliseconds per training
 step (forward + backward + Adam) of one member on the fused kernel (``torch.nn.LSTM``'s, as
 the forecaster runs it), of the batched ensemble for K = 1, 2, 4, 8, of K members trained one
 after another, and the floor for any implementation that keeps the fused kernel: one member
 with a K-times larger batch (the same gate arithmetic as K members). Ratios are against one
 member alone, measured in this process.
 
-    python benchmarks/bench_ensemble.py [--threads 1] [--repeats 10] [--device cpu]
+    python benchmarks/bench_ensemble.py [--threads 1] [--repeats 10] [--device cpu] [--batch 64]
 """
 
 from __future__ import annotations
@@ -48,10 +48,11 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--repeats", type=int, default=10)
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--batch", type=int, default=64, help="the LSTM's default batch")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     device = args.device
-    batch, lookback, hidden = 256, 60, 32
+    batch, lookback, hidden = args.batch, 60, 32
 
     def net(seed):
         torch.manual_seed(seed)
@@ -64,7 +65,9 @@ def main() -> None:
     print(
         f"torch {torch.__version__}, {name}; batch {batch}, lookback {lookback}, {hidden} units\n"
     )
-    print("| K | batched ensemble ms/step | vs one member | K in a row | fused, batch K x 256 |")
+    print(
+        f"| K | batched ensemble ms/step | vs one member | K in a row | fused, batch K x {batch} |"
+    )
     print("|---:|---:|---:|---:|---:|")
     for k in (1, 2, 4, 8):
         batched = _step_ms(EnsembleNet([net(s) for s in range(k)]), x, y, args.repeats)

@@ -8,10 +8,15 @@ out-of-sample R² against the random walk as a share of the oracle's R² (the ru
 forecasts on the same origins), and whether the one-sided Diebold-Mariano test rejects the
 random walk at 5%. Models: the default LSTM of ``backtest``, OLS on 5 lags, and a reference
 MLP on 10 lags (two hidden layers of 64, Adam 1e-3, batch 64, the best of 3,000 steps by
-the loss on the last 15% of training), as in the issue that asked for this benchmark.
+the loss on the last 15% of training), as in the issue that asked for this benchmark. Two more
+references know the form of one rule and are there to show what the same days allow
+(``--models ...,quad,shocks``): ``quad``, OLS on 10 lags and their 55 pairwise products (the
+product kind's form), and ``shocks``, OLS on 60 lags of shock signs (the event kind's form).
 
     python benchmarks/power.py [--seeds 5] [--kinds ar1,threshold,...] [--models lstm,ols,mlp]
                                [--lstm '{"steps": 3000}']   # settings over the defaults
+                               [--variants tuned,ensemble]  # more LSTM columns
+                               [--processes 2]              # seeds in parallel, 1 thread each
     python benchmarks/power.py --inputs [--seeds 5]   # planted inputs: lead-lag, volume, covariate
     python benchmarks/power.py --curve [--seeds 3] [--days 3500,7000,14000,28000]
                                [--kinds product,event,volume]   # share of the oracle vs data
@@ -20,7 +25,9 @@ the loss on the last 15% of training), as in the issue that asked for this bench
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import json
+import multiprocessing
 import statistics
 import time
 
@@ -91,22 +98,87 @@ class MLPForecaster(BaseForecaster):
         return pd.DataFrame({history.columns[0]: out}, index=history.index)
 
 
-def one_run(kind: str, seed: int, models: list[str], lstm: dict) -> dict:
-    prices, oracle = simulate(kind, 4000, seed)
+class LagRegression(BaseForecaster):
+    """Reference with a built-in structure: OLS of the next return on ``_features`` of the
+    standardised returns up to the origin (a subclass says which). Not a general model: each
+    shows what a learner that knows the form of one rule (but not its lags or coefficients)
+    extracts from the same days."""
+
+    lags = 10
+
+    def _features(self, lagged: np.ndarray) -> np.ndarray:  # lagged (S, lags): z_t, z_{t-1}..
+        raise NotImplementedError
+
+    def _design(self, z: np.ndarray) -> np.ndarray:
+        lagged = np.lib.stride_tricks.sliding_window_view(z, self.lags)[:, ::-1]
+        return np.column_stack([np.ones(len(lagged)), self._features(lagged)])
+
+    def _fit(self, prices: pd.DataFrame) -> None:
+        r = np.diff(np.log(prices.iloc[:, 0].to_numpy()))
+        self.mu_, self.sd_ = r.mean(), r.std()
+        z = (r - self.mu_) / self.sd_
+        x = self._design(z)[:-1]  # row k: known at origin k + lags - 1, forecasts z[k + lags]
+        self.beta_ = np.linalg.lstsq(x, z[self.lags :], rcond=None)[0]
+
+    def _predict(self, history: pd.DataFrame) -> pd.DataFrame:
+        r = np.diff(np.log(history.iloc[:, 0].to_numpy()))
+        out = np.full(len(history), np.nan)
+        if len(r) >= self.lags:
+            z = (r - self.mu_) / self.sd_
+            out[self.lags :] = self.mu_ + self.sd_ * (self._design(z) @ self.beta_)
+        return pd.DataFrame({history.columns[0]: out}, index=history.index)
+
+
+class QuadraticAR(LagRegression):
+    """Knows the product kind's form: the last 10 returns and all 55 products of two of them
+    (a second-order Volterra series)."""
+
+    name = "quad"
+
+    def _features(self, lagged):
+        i, j = np.triu_indices(self.lags)
+        return np.column_stack([lagged, lagged[:, i] * lagged[:, j]])
+
+
+class ShockLags(LagRegression):
+    """Knows the event kind's form: for each of the last 60 days, the sign of its return if it
+    was beyond 2.5 standard deviations (a shock), else 0; the window of lags is left to OLS."""
+
+    name = "shocks"
+    lags = 60
+
+    def _features(self, lagged):
+        return np.sign(lagged) * (np.abs(lagged) > 2.5)
+
+
+REFERENCES = {"mlp": MLPForecaster, "quad": QuadraticAR, "shocks": ShockLags}
+
+
+def _backtest(prices: pd.DataFrame, models: list[str], lstm: dict):
     settings = BacktestSettings(
         models=tuple(models), test_days=500, refit_every=63, model_settings={"lstm": lstm}
     )
     start = time.perf_counter()
     result = run_backtest(prices, settings)
-    seconds = time.perf_counter() - start
-    table = metrics_table(result)
+    return result, time.perf_counter() - start
+
+
+def one_run(kind: str, seed: int, models: list[str], lstm: dict, variants: dict) -> dict:
+    """One series: a backtest of ``models`` (the LSTM with ``lstm`` over its defaults), then
+    one of the LSTM alone for each of ``variants`` (label -> settings over ``lstm``)."""
+    prices, oracle = simulate(kind, 4000, seed)
+    result, seconds = _backtest(prices, models, lstm)
     naive = result.predictions[result.predictions["model"] == "naive"]
     actual = naive["actual"].to_numpy()
     best = oracle.loc[naive["origin"]].to_numpy()
     oracle_r2 = 1 - ((actual - best) ** 2).sum() / (actual**2).sum()
-    out = {"oracle_r2": oracle_r2, "seconds": seconds}
-    for row in table.itertuples():
+    out = {"oracle_r2": oracle_r2, "seconds": {"models": seconds}}
+    for row in metrics_table(result).itertuples():
         out[row.model] = (row.r2_vs_zero, row.dm_p)
+    for label, extra in variants.items():
+        result, out["seconds"][label] = _backtest(prices, ["lstm"], {**lstm, **extra})
+        row = metrics_table(result).set_index("model").loc["lstm"]
+        out[label] = (row["r2_vs_zero"], row["dm_p"])
     return out
 
 
@@ -135,7 +207,7 @@ def input_run(kind: str, seed: int, features: str, lstm: dict) -> dict:
     return out
 
 
-def inputs_table(seeds: int, lstm: dict) -> None:
+def inputs_table(seeds: int, lstm: dict, pool) -> None:
     """The planted-input kinds: LSTM and OLS with the revealing features and without."""
     print(f"\n## Planted inputs, {seeds} seeds (R² as a share of the oracle's; DM<5%)\n")
     print(
@@ -145,7 +217,9 @@ def inputs_table(seeds: int, lstm: dict) -> None:
     print("|---|---:|---|---:|---:|---:|---:|---:|")
     for kind, group in INPUT_KINDS.items():
         for features in ("returns", f"returns,{group}"):
-            runs = [input_run(kind, seed, features, lstm) for seed in range(seeds)]
+            runs = list(
+                pool.map(_call, [(input_run, kind, s, features, lstm) for s in range(seeds)])
+            )
             oracle = statistics.mean(r["oracle_r2"] for r in runs)
             cells = []
             for m in ("lstm", "ols"):
@@ -191,7 +265,7 @@ def curve_run(
     return r2(forecast), r2(best), seconds
 
 
-def curve_table(kinds: list[str], days: list[int], seeds: int, lstm: dict) -> None:
+def curve_table(kinds: list[str], days: list[int], seeds: int, lstm: dict, pool) -> None:
     """How much of the oracle each model finds as the training history grows."""
     print(
         f"\n## Share of the oracle R² against training days ({seeds} seeds; one fit on the "
@@ -201,13 +275,15 @@ def curve_table(kinds: list[str], days: list[int], seeds: int, lstm: dict) -> No
     print("|---|---:|---:|---|---:|---:|")
     for kind in kinds:
         for n in days:
-            lstm_runs = [curve_run(kind, seed, n, "lstm", lstm) for seed in range(seeds)]
+            jobs = [(curve_run, kind, seed, n, "lstm", lstm) for seed in range(seeds)]
+            lstm_runs = list(pool.map(_call, jobs))
             oracle = statistics.mean(r[1] for r in lstm_runs)
             share = statistics.mean(r[0] for r in lstm_runs) / oracle
             per_seed = " ".join(f"{r[0] / r[1]:.0%}" for r in lstm_runs)
             mlp = "-"
             if kind not in INPUT_KINDS:  # the MLP reads returns only
-                mlp_runs = [curve_run(kind, seed, n, "mlp", lstm) for seed in range(seeds)]
+                jobs = [(curve_run, kind, seed, n, "mlp", lstm) for seed in range(seeds)]
+                mlp_runs = list(pool.map(_call, jobs))
                 mlp = f"{statistics.mean(r[0] for r in mlp_runs) / oracle:.0%}"
             seconds = statistics.mean(r[2] for r in lstm_runs)
             print(
@@ -228,33 +304,73 @@ def main() -> None:
         "--curve", action="store_true", help="share of the oracle against training days"
     )
     parser.add_argument("--days", default="3500,7000,14000,28000", help="training days (--curve)")
+    parser.add_argument(
+        "--variants", default="", help="more LSTM columns, comma-separated: tuned, ensemble"
+    )
+    parser.add_argument("--tune-trials", type=int, default=5, help="trials per refit (tuned)")
+    parser.add_argument("--ensemble-size", type=int, default=5, help="members (ensemble)")
+    parser.add_argument("--processes", type=int, default=1, help="seeds run in parallel")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    MODELS["mlp"] = MLPForecaster
+    MODELS.update(REFERENCES)
     models = args.models.split(",")
     lstm = json.loads(args.lstm)
     print(f"LSTM settings over the defaults: {lstm or 'none'}; {args.seeds} seeds\n")
-    if args.inputs:
-        inputs_table(args.seeds, lstm)
-        return
-    if args.curve:
-        kinds = args.kinds.split(",") if args.kinds != ",".join(KINDS) else CURVE_KINDS
-        curve_table(kinds, [int(d) for d in args.days.split(",")], args.seeds, lstm)
-        return
-    head = " | ".join(f"{m} R²/oracle | {m} DM<5%" for m in models)
-    print(f"| kind | oracle R² | {head} | seconds per run |")
-    print("|---|---:|" + "---:|" * (2 * len(models)) + "---:|")
-    for kind in args.kinds.split(","):
-        runs = [one_run(kind, seed, models, lstm) for seed in range(args.seeds)]
+    pool = concurrent.futures.ProcessPoolExecutor(
+        args.processes, mp_context=multiprocessing.get_context("spawn"), initializer=_worker
+    )
+    with pool:
+        if args.inputs:
+            inputs_table(args.seeds, lstm, pool)
+        elif args.curve:
+            kinds = args.kinds.split(",") if args.kinds != ",".join(KINDS) else CURVE_KINDS
+            curve_table(kinds, [int(d) for d in args.days.split(",")], args.seeds, lstm, pool)
+        else:
+            variants = {}
+            for name in filter(None, args.variants.split(",")):
+                if name not in ("tuned", "ensemble"):
+                    parser.error(f"--variants: unknown {name!r}; choose from tuned, ensemble")
+                variants[f"lstm {name}"] = (
+                    {"tune": args.tune_trials}
+                    if name == "tuned"
+                    else {"ensemble": args.ensemble_size}
+                )
+            signals_table(args.kinds.split(","), args.seeds, models, lstm, variants, pool)
+
+
+def signals_table(kinds, seeds: int, models: list[str], lstm: dict, variants: dict, pool) -> None:
+    """The simulated kinds: each model's share of the oracle R² and DM rejections, per kind."""
+    columns = models + list(variants)
+    head = " | ".join(f"{m} R²/oracle | {m} DM<5%" for m in columns)
+    timing = " | ".join(f"s per run: {m}" for m in ["models", *variants])
+    print(f"| kind | oracle R² | {head} | {timing} |")
+    print("|---|---:|" + "---:|" * (2 * len(columns) + 1 + len(variants)))
+    jobs = [
+        (one_run, kind, seed, models, lstm, variants) for kind in kinds for seed in range(seeds)
+    ]
+    done = iter(pool.map(_call, jobs))  # every kind's seeds queued at once, rows in order
+    for kind in kinds:
+        runs = [next(done) for _ in range(seeds)]
         oracle = statistics.mean(r["oracle_r2"] for r in runs)
         cells = []
-        for m in models:
+        for m in columns:
             r2 = statistics.mean(r[m][0] for r in runs)
             share = f"{r2 / oracle:.0%}" if kind in SIGNALS else f"R² {r2:+.4f}"
             rejects = sum(r[m][1] < 0.05 for r in runs)
             cells += [share, f"{rejects}/{len(runs)}"]
-        seconds = statistics.mean(r["seconds"] for r in runs)
-        print(f"| {kind} | {oracle:.3f} | " + " | ".join(cells) + f" | {seconds:.0f} |", flush=True)
+        for label in ["models", *variants]:
+            cells.append(f"{statistics.mean(r['seconds'][label] for r in runs):.0f}")
+        print(f"| {kind} | {oracle:.3f} | " + " | ".join(cells) + " |", flush=True)
+
+
+def _worker() -> None:
+    torch.set_num_threads(1)
+    MODELS.update(REFERENCES)
+
+
+def _call(job: tuple):
+    """Run ``job[0](*job[1:])`` in a worker process."""
+    return job[0](*job[1:])
 
 
 if __name__ == "__main__":

@@ -51,6 +51,19 @@ def test_the_budget_is_in_steps_or_in_epochs_not_both():
         LSTMForecaster(steps=50, epochs=3)
 
 
+def test_a_warm_start_keeps_the_previous_fit_unless_training_beats_it(prices):
+    """Round 0 of a warm-started refit is the previous fold's network: a refit whose training
+    only makes things worse (a learning rate of 5) hands that network back unchanged."""
+    model = LSTMForecaster(**FAST, warm_start=True).fit(prices.iloc[:500])
+    before = {k: v.clone() for k, v in model.net_.state_dict().items()}
+    model.learning_rate = 5.0
+    model.fit(prices.iloc[:520])
+    assert model.history_.best_epoch == 0
+    assert all(row["val_loss"] > model.history_.best_val_loss for row in model.history_.history)
+    for name, value in model.net_.state_dict().items():
+        assert torch.equal(value, before[name]), name
+
+
 def test_contract(prices):
     check_forecaster(lambda: LSTMForecaster(**FAST), prices)
 
