@@ -12,7 +12,7 @@ leaves its products to BLAS can be faster), and the compile time of the compiled
 cold (empty cache) and cached, each measured in a fresh subprocess.
 
     python benchmarks/bench_engine.py [--repeats 15] [--threads 2] [--no-compile-times]
-                                      [--devices cpu,cuda]
+                                      [--devices cpu,cuda] [--paths eager,compiled]
 """
 
 from __future__ import annotations
@@ -135,6 +135,9 @@ def main() -> None:
     parser.add_argument(
         "--devices", default="cpu,cuda", help="comma-separated; cuda rows run only when present"
     )
+    parser.add_argument(
+        "--paths", default="eager,compiled", help="comma-separated engine paths to time"
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     wanted = args.devices.split(",")
@@ -160,7 +163,7 @@ def main() -> None:
                 for g in (4, 3)
             ]
             for variant in VARIANTS:
-                for path in ("eager", "compiled"):
+                for path in [p for p in ("eager", "compiled") if p in args.paths.split(",")]:
                     engine = RecurrentEngine(i, h, 1, variant, path=path, device=device)
                     candidates.append((variant, path, fwd_bwd(engine, x), ROWS[variant]))
             for name, path, step, g in candidates:

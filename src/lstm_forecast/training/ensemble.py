@@ -83,7 +83,7 @@ def train_ensemble(
         if not any(active):
             break
         start, seen = time.perf_counter(), 0
-        running = torch.zeros(members, dtype=torch.float64)
+        running = torch.zeros(members, dtype=torch.float64, device=params[0].device)
         for _ in range(min(per_round, total - step)):
             index = batches(step)
             for group in optimizer.param_groups:
