@@ -2,9 +2,11 @@
 
 At the demo's shapes (batch 64, lookback 60, 32 units, one layer): milliseconds per training
 step (forward + backward + Adam) of one member on the fused kernel (``torch.nn.LSTM``'s, as
-the forecaster runs it), of the batched ensemble for K = 1, 2, 4, 8, of K members trained one
-after another, and the floor for any implementation that keeps the fused kernel: one member
-with a K-times larger batch (the same gate arithmetic as K members). Ratios are against one
+the forecaster runs it), of the batched ensemble for K = 1, 2, 4, 8 on each of its two paths
+(the step loop with a models dimension, and one fused LSTM of K x 32 units on block-diagonal
+weights), of K members trained one after another, and the floor for any implementation that
+keeps the fused kernel: one member with a K-times larger batch (the same gate arithmetic as K
+members). Ratios are against one
 member alone, measured in this process.
 
     python benchmarks/bench_ensemble.py [--threads 1] [--repeats 10] [--device cpu] [--batch 64]
@@ -66,16 +68,19 @@ def main() -> None:
         f"torch {torch.__version__}, {name}; batch {batch}, lookback {lookback}, {hidden} units\n"
     )
     print(
-        f"| K | batched ensemble ms/step | vs one member | K in a row | fused, batch K x {batch} |"
+        "| K | batched, step loop: ms/step | vs one member | batched, block-diagonal fused "
+        f"| vs one member | K in a row | fused, batch K x {batch} |"
     )
-    print("|---:|---:|---:|---:|---:|")
+    print("|---:|---:|---:|---:|---:|---:|---:|")
     for k in (1, 2, 4, 8):
-        batched = _step_ms(EnsembleNet([net(s) for s in range(k)]), x, y, args.repeats)
+        batched = _step_ms(EnsembleNet([net(s) for s in range(k)], False), x, y, args.repeats)
+        block = _step_ms(EnsembleNet([net(s) for s in range(k)], True), x, y, args.repeats)
         wide_x = torch.randn(batch * k, lookback, 1, device=device)
         wide_y = torch.randn(batch * k, 1, device=device)
         floor = _step_ms(net(0), wide_x, wide_y, args.repeats)
         print(
-            f"| {k} | {batched:.1f} | {batched / one:.1f}x | {k * one:.1f} ({k:.0f}.0x) | "
+            f"| {k} | {batched:.1f} | {batched / one:.1f}x | {block:.1f} | {block / one:.1f}x | "
+            f"{k * one:.1f} ({k:.0f}.0x) | "
             f"{floor:.1f} ({floor / one:.1f}x) |",
             flush=True,
         )

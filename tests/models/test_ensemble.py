@@ -30,17 +30,22 @@ def data(n=300, seed=0):
     return x[:240], y[:240], x[240:], y[240:]
 
 
-def test_batched_forward_equals_each_member():
+PATHS = pytest.mark.parametrize("fused", [False, True], ids=["step-loop", "block-diagonal"])
+
+
+@PATHS
+def test_batched_forward_equals_each_member(fused):
     members = nets(3)
-    ensemble = EnsembleNet(members).double()
+    ensemble = EnsembleNet(members, fused).double()
     x = torch.randn(5, 12, 1, dtype=torch.float64)
     together = ensemble(x)
     for k, net in enumerate(members):
         torch.testing.assert_close(together[k], net(x), atol=1e-12, rtol=0)
 
 
+@PATHS
 @pytest.mark.parametrize("clip", [1.0, 0.05])
-def test_each_member_trains_as_it_would_alone(clip):
+def test_each_member_trains_as_it_would_alone(clip, fused):
     """Same initial weights, same batches: the same final weights, member by member (float64),
     through per-member clipping (0.05 clips every step), early stopping and the schedule."""
     members = nets(3)
@@ -56,7 +61,7 @@ def test_each_member_trains_as_it_would_alone(clip):
         weight_decay=1e-3,
         learning_rate=1e-2,
     )
-    ensemble = EnsembleNet(members).double()
+    ensemble = EnsembleNet(members, fused).double()
     results = train_ensemble(ensemble, *data(), config)
     for k, net in enumerate(alone):
         result = train(net, *data(), config)
@@ -65,6 +70,23 @@ def test_each_member_trains_as_it_would_alone(clip):
         x = data()[2]
         torch.testing.assert_close(ensemble(x)[k], net(x), atol=1e-8, rtol=0)
     assert len({r.best_epoch for r in results}) >= 1
+
+
+def test_the_two_paths_agree_in_gradients_and_states():
+    """The block-diagonal fused LSTM against the step loop, float64: outputs, final states and
+    every parameter's gradient, two layers."""
+    paths = [EnsembleNet(nets(4), fused).double() for fused in (False, True)]
+    x = torch.randn(5, 12, 1, dtype=torch.float64)
+    weights = torch.randn(4, 5, 12, 6, dtype=torch.float64)
+    results = []
+    for ensemble in paths:
+        out, (h_n, c_n) = ensemble.rnn(x)
+        (out * weights).sum().backward()
+        results.append((out, h_n, c_n))
+    for a, b in zip(*results, strict=True):
+        torch.testing.assert_close(a, b, atol=1e-12, rtol=0)
+    for (name, a), b in zip(paths[0].named_parameters(), paths[1].parameters(), strict=True):
+        torch.testing.assert_close(a.grad, b.grad, atol=1e-12, rtol=0, msg=name)
 
 
 @pytest.mark.parametrize("batched", [False, True])

@@ -39,15 +39,16 @@ from .lstm_settings import SETTINGS, check_lstm_settings
 class EnsembleNet(nn.Module):
     """K :class:`ForecastNet` members as one batched model: (B, L, 1) -> (K, B, h).
 
-    The recurrent stacks run in one :class:`~lstm_forecast.nn.batched.BatchedLSTM`; each
-    member keeps its own linear head (``head_weight`` (K, h, H), ``head_bias`` (K, h)).
+    The recurrent stacks run in one :class:`~lstm_forecast.nn.batched.BatchedLSTM` (``fused``:
+    its block-diagonal fused kernel, its step loop, or None for the fused kernel on a GPU only);
+    each member keeps its own linear head (``head_weight`` (K, h, H), ``head_bias`` (K, h)).
     """
 
-    def __init__(self, nets: list[ForecastNet]) -> None:
+    def __init__(self, nets: list[ForecastNet], fused: bool | None = None) -> None:
         super().__init__()
         from ..nn.batched import BatchedLSTM
 
-        self.rnn = BatchedLSTM([net.rnn for net in nets])
+        self.rnn = BatchedLSTM([net.rnn for net in nets], fused)
         self.head_weight = nn.Parameter(torch.stack([n.head.weight.detach() for n in nets]))
         self.head_bias = nn.Parameter(torch.stack([n.head.bias.detach() for n in nets]))
 

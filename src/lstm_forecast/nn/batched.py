@@ -13,6 +13,15 @@ with :math:`i, f, o = \sigma(\cdot)` and :math:`g = \tanh(\cdot)` of the four ro
 :math:`a`. The input projection of all steps is one ``einsum`` and each step's recurrent
 product one ``baddbmm`` over the K members; autograd differentiates it.
 
+The same K members are also one standard LSTM of ``K H`` units whose weights are
+block-diagonal, member :math:`k`'s gate rows reading only member :math:`k`'s units (and, above
+the first layer, only member :math:`k`'s outputs): the gates act unit by unit, so nothing
+couples the blocks. ``fused=True`` builds those block weights from the members' parameters
+in every forward (autograd carries the gradient back to each member's own blocks; the zeros
+between blocks are constants, not parameters) and runs the fused kernel of ``torch.nn.LSTM``
+(cuDNN on a GPU) on a shared input. The work of the recurrent product grows K times, but on a
+GPU one fused call at these sizes costs little more than one member's (``docs/engine.md``).
+
 Shapes: ``x`` (B, T, I) shared by all members, or (K, B, T, I); output (K, B, T, H);
 ``h_n``, ``c_n`` (L, K, B, H). Parameters ``weight_ih_l{l}`` (K, 4H, I or H),
 ``weight_hh_l{l}`` (K, 4H, H), ``bias_ih_l{l}``, ``bias_hh_l{l}`` (K, 4H): member ``k`` holds
@@ -31,8 +40,11 @@ NAMES = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
 class BatchedLSTM(nn.Module):
     """Stacked standard LSTMs with a leading models dimension; see the module docstring."""
 
-    def __init__(self, members: list[nn.Module]) -> None:
+    def __init__(self, members: list[nn.Module], fused: bool | None = None) -> None:
         super().__init__()
+        #: the block-diagonal fused kernel (True), the step loop (False), or None: fused on a
+        #: GPU, the step loop on the CPU (where K times the recurrent work costs more)
+        self.fused = fused
         first = members[0]
         if any(getattr(m, "variant", "standard") != "standard" for m in members):
             raise ValueError("a batched ensemble runs the standard LSTM only (--variant standard)")
@@ -50,6 +62,9 @@ class BatchedLSTM(nn.Module):
         return self.weight_ih_l0.device
 
     def forward(self, x: Tensor) -> tuple[Tensor, tuple[Tensor, Tensor]]:
+        fused = self.fused if self.fused is not None else x.is_cuda
+        if fused and x.dim() == 3:
+            return self._block_forward(x)
         if x.dim() == 3:
             x = x.unsqueeze(0).expand(self.members, -1, -1, -1)
         k, b = x.shape[:2]
@@ -78,6 +93,40 @@ class BatchedLSTM(nn.Module):
                 out = F.dropout(out, self.dropout, training=True)
         return out, (torch.stack(h_n), torch.stack(c_n))
 
+    def _block_forward(self, x: Tensor) -> tuple[Tensor, tuple[Tensor, Tensor]]:
+        """One fused LSTM of K H units on the block-diagonal weights; x (B, T, I) shared."""
+        from .engine import _backward_in_full_precision, _full_precision_cudnn
+
+        k, hidden, b = self.members, self.hidden_size, x.shape[0]
+        weights = []
+        for layer in range(self.num_layers):
+            w_ih = getattr(self, f"weight_ih_l{layer}")  # (K, 4H, I or H)
+            w_hh = getattr(self, f"weight_hh_l{layer}")  # (K, 4H, H)
+            wide = [w_ih, w_hh] if layer else [w_hh]
+            blocks = [_gate_major(torch.block_diag(*w.unbind(0)), k, hidden) for w in wide]
+            if not layer:  # the first layer's input is shared: every member reads all of it
+                blocks.insert(0, _gate_major(w_ih.reshape(k * 4 * hidden, -1), k, hidden))
+            biases = [
+                _gate_major(getattr(self, f"{n}_l{layer}").reshape(-1, 1), k, hidden).squeeze(1)
+                for n in ("bias_ih", "bias_hh")
+            ]
+            weights += [*blocks, *biases]
+        h0 = x.new_zeros(self.num_layers, b, k * hidden)
+        args = (weights, True, self.num_layers, self.dropout, self.training, False, True)
+        with _full_precision_cudnn(x.is_cuda):
+            out, h_n, c_n = torch._VF.lstm(x, (h0, h0), *args)
+        if x.is_cuda and out.grad_fn is not None:
+            _backward_in_full_precision(out.grad_fn)
+        out = out.unflatten(2, (k, hidden)).permute(2, 0, 1, 3)  # (K, B, T, H)
+        h_n, c_n = (s.unflatten(2, (k, hidden)).transpose(1, 2) for s in (h_n, c_n))
+        return out, (h_n, c_n)
+
     def member_state(self, k: int) -> dict[str, Tensor]:
         """Member ``k``'s parameters under the single engine's names."""
         return {name: p[k] for name, p in self.named_parameters()}
+
+
+def _gate_major(rows: Tensor, k: int, hidden: int) -> Tensor:
+    """Rows ordered member by member (member, gate, unit) -> gate by gate (gate, member, unit),
+    the order of ``torch.nn.LSTM``'s K H-unit gate blocks."""
+    return rows.unflatten(0, (k, 4, hidden)).transpose(0, 1).flatten(0, 2)
