@@ -128,3 +128,16 @@ def test_history_too_short_for_lookback_and_test_window(stocks):
     short = stocks.iloc[-300:]
     with pytest.raises(DataError, match="lookback 60 and 250 test days need at least 312"):
         run_backtest(short, BacktestSettings(models=("lstm",), test_days=250))
+
+
+def test_plain_words_count_one_comparison_in_the_singular():
+    luck = pd.DataFrame(
+        {"ticker": ["SP500"], "stepm": [""], "spa_p": [0.03], "best_sharpe": [np.nan]}
+    )
+    one = pd.DataFrame({"model": ["naive", "lstm"], "dm_p": [np.nan, 0.04], "stepm": [0, 0]})
+    one["stepm"] = one["stepm"].astype(bool)
+    sentence = plain_words(luck, one)
+    assert sentence.startswith("After its one comparison with the random walk, no model beats")
+    assert "1 unadjusted DM p-value below 5% is what luck gives when 1 is tried." in sentence
+    two = pd.concat([one, one.iloc[[1]].assign(model="ols")], ignore_index=True)
+    assert plain_words(luck, two).startswith("After counting all 2 comparisons")

@@ -76,14 +76,16 @@ def plain_words(luck: pd.DataFrame, table: pd.DataFrame) -> str:
     tested = table[table["model"] != "naive"]
     tests, lucky = len(tested), int(((tested["dm_p"] < 0.05) & ~tested["stepm"]).sum())
     kept = luck[luck["stepm"] != ""]
+    counted = (
+        "After its one comparison with the random walk"
+        if tests == 1
+        else f"After counting all {tests} comparisons with the random walk"
+    )
     if tests == 0:
         return "Only the random walk ran: there is nothing to compare it with."
     if len(kept):
         where = "; ".join(f"{r.stepm} on {r.ticker}" for r in kept.itertuples())
-        first = (
-            f"After counting all {tests} comparisons with the random walk, these forecasts "
-            f"still beat it at the 5% family-wise level: {where}."
-        )
+        first = f"{counted}, these forecasts still beat it at the 5% family-wise level: {where}."
     else:
         row = luck.loc[luck["spa_p"].fillna(np.inf).idxmin()]
         where = (
@@ -92,14 +94,12 @@ def plain_words(luck: pd.DataFrame, table: pd.DataFrame) -> str:
             else f"smallest SPA p-value {row['spa_p']:.2f}, on {row['ticker']}: one of "
             f"{len(luck)} groups tested"
         )
-        first = (
-            f"After counting all {tests} comparisons with the random walk, no model beats it "
-            f"({where})."
-        )
+        first = f"{counted}, no model beats it ({where})."
     if lucky:
         first += (
             f" {lucky} unadjusted DM p-value{'s' if lucky > 1 else ''} below 5% "
-            f"{'are' if lucky > 1 else 'is'} what luck gives when {tests} are tried."
+            f"{'are' if lucky > 1 else 'is'} what luck gives when {tests} "
+            f"{'are' if tests > 1 else 'is'} tried."
         )
     if luck["best_sharpe"].isna().all():
         return first + " No trading rule took a position, so there is no Sharpe ratio to judge."
