@@ -141,6 +141,7 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     wanted = args.devices.split(",")
+    paths = [p for p in ("eager", "compiled") if p in args.paths.split(",")]
     devices = [d for d in ("cpu", "cuda") if d in wanted]
     if "cuda" in devices and not torch.cuda.is_available():
         devices.remove("cuda")
@@ -163,7 +164,7 @@ def main() -> None:
                 for g in (4, 3)
             ]
             for variant in VARIANTS:
-                for path in [p for p in ("eager", "compiled") if p in args.paths.split(",")]:
+                for path in paths:
                     engine = RecurrentEngine(i, h, 1, variant, path=path, device=device)
                     candidates.append((variant, path, fwd_bwd(engine, x), ROWS[variant]))
             for name, path, step, g in candidates:

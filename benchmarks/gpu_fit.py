@@ -59,15 +59,13 @@ def main() -> None:
             settings = {"steps": args.steps, "ensemble": members, "ensemble_batched": members > 1}
             fits = [_fit(prices, 3500, "cpu", **settings)] if members == 1 else [None]
             fits.append(_fit(prices, 3500, gpu, **settings))
-            cells = [
+            (cpu_s, cpu_r2), (gpu_s, gpu_r2) = (
                 ("-", "-") if fit is None else (f"{fit[1]:.1f}", f"{_r2(actual, fit[0]):.4f}")
                 for fit in fits
-            ]
+            )
             gap = "-" if fits[0] is None else f"{np.abs(fits[0][0] - fits[1][0]).max():.2e}"
-            cell = {"cpu": cells[0], "cuda": cells[1], "gap": gap}
             print(
-                f"| {kind} | {members} | {cell['cpu'][0]} | {cell['cuda'][0]} | "
-                f"{cell['cpu'][1]} | {cell['cuda'][1]} | {cell['gap']} |",
+                f"| {kind} | {members} | {cpu_s} | {gpu_s} | {cpu_r2} | {gpu_r2} | {gap} |",
                 flush=True,
             )
 

@@ -95,28 +95,21 @@ class BatchedLSTM(nn.Module):
 
     def _block_forward(self, x: Tensor) -> tuple[Tensor, tuple[Tensor, Tensor]]:
         """One fused LSTM of K H units on the block-diagonal weights; x (B, T, I) shared."""
-        from .engine import _backward_in_full_precision, _full_precision_cudnn
+        from .engine import fused_kernel
 
         k, hidden, b = self.members, self.hidden_size, x.shape[0]
         weights = []
         for layer in range(self.num_layers):
-            w_ih = getattr(self, f"weight_ih_l{layer}")  # (K, 4H, I or H)
-            w_hh = getattr(self, f"weight_hh_l{layer}")  # (K, 4H, H)
-            wide = [w_ih, w_hh] if layer else [w_hh]
-            blocks = [_gate_major(torch.block_diag(*w.unbind(0)), k, hidden) for w in wide]
-            if not layer:  # the first layer's input is shared: every member reads all of it
-                blocks.insert(0, _gate_major(w_ih.reshape(k * 4 * hidden, -1), k, hidden))
-            biases = [
-                _gate_major(getattr(self, f"{n}_l{layer}").reshape(-1, 1), k, hidden).squeeze(1)
-                for n in ("bias_ih", "bias_hh")
-            ]
-            weights += [*blocks, *biases]
+            w_ih, w_hh, b_ih, b_hh = (getattr(self, f"{n}_l{layer}") for n in NAMES)
+            # the first layer's input is shared (every member reads all of it); above it,
+            # member k reads only member k's outputs
+            w_in = torch.block_diag(*w_ih.unbind(0)) if layer else w_ih.flatten(0, 1)
+            blocks = (w_in, torch.block_diag(*w_hh.unbind(0)), b_ih.flatten(), b_hh.flatten())
+            weights += [_gate_major(w, k, hidden) for w in blocks]
         h0 = x.new_zeros(self.num_layers, b, k * hidden)
-        args = (weights, True, self.num_layers, self.dropout, self.training, False, True)
-        with _full_precision_cudnn(x.is_cuda):
-            out, h_n, c_n = torch._VF.lstm(x, (h0, h0), *args)
-        if x.is_cuda and out.grad_fn is not None:
-            _backward_in_full_precision(out.grad_fn)
+        out, (h_n, c_n) = fused_kernel(
+            "lstm", x, h0, h0, weights, self.num_layers, self.dropout, self.training
+        )
         out = out.unflatten(2, (k, hidden)).permute(2, 0, 1, 3)  # (K, B, T, H)
         h_n, c_n = (s.unflatten(2, (k, hidden)).transpose(1, 2) for s in (h_n, c_n))
         return out, (h_n, c_n)
@@ -127,6 +120,7 @@ class BatchedLSTM(nn.Module):
 
 
 def _gate_major(rows: Tensor, k: int, hidden: int) -> Tensor:
-    """Rows ordered member by member (member, gate, unit) -> gate by gate (gate, member, unit),
-    the order of ``torch.nn.LSTM``'s K H-unit gate blocks."""
+    """Rows (a weight's or a bias's first dimension) ordered member by member (member, gate,
+    unit) -> gate by gate (gate, member, unit), the order of ``torch.nn.LSTM``'s K H-unit gate
+    blocks."""
     return rows.unflatten(0, (k, 4, hidden)).transpose(0, 1).flatten(0, 2)

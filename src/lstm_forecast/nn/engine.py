@@ -221,15 +221,40 @@ class RecurrentEngine(nn.Module):
 
     def _fused(self, kernel: str, x: Tensor, h0: Tensor, c0: Tensor, has_c: bool):
         weights = [p for layer in range(self.num_layers) for p in self.layer_params(layer).values()]
-        args = (weights, True, self.num_layers, self.dropout, self.training, False, True)
-        with _full_precision_cudnn(x.is_cuda):
-            if has_c:
-                out, h_n, c_n = torch._VF.lstm(x, (h0, c0), *args)
-            else:
-                (out, h_n), c_n = getattr(torch._VF, kernel)(x, h0, *args), None
-        if x.is_cuda and out.grad_fn is not None:
-            _backward_in_full_precision(out.grad_fn)
-        return out, (h_n, c_n)
+        return fused_kernel(
+            kernel,
+            x,
+            h0,
+            c0 if has_c else None,
+            weights,
+            self.num_layers,
+            self.dropout,
+            self.training,
+        )
+
+
+def fused_kernel(
+    kernel: str,
+    x: Tensor,
+    h0: Tensor,
+    c0: Tensor | None,
+    weights: list[Tensor],
+    num_layers: int,
+    dropout: float,
+    training: bool,
+) -> tuple[Tensor, tuple[Tensor, Tensor | None]]:
+    """``torch.nn.LSTM``'s own kernel (``kernel``: lstm, gru, rnn_tanh; cuDNN on a GPU, in true
+    float32 forward and backward) on batch-first ``x`` (B, T, I) and flat per-layer
+    ``weights`` (w_ih, w_hh, b_ih, b_hh each); ``c0`` is None for the cells without one."""
+    args = (weights, True, num_layers, dropout, training, False, True)
+    with _full_precision_cudnn(x.is_cuda):
+        if c0 is not None:
+            out, h_n, c_n = torch._VF.lstm(x, (h0, c0), *args)
+        else:
+            (out, h_n), c_n = getattr(torch._VF, kernel)(x, h0, *args), None
+    if x.is_cuda and out.grad_fn is not None:
+        _backward_in_full_precision(out.grad_fn)
+    return out, (h_n, c_n)
 
 
 def _backward_in_full_precision(node) -> None:
