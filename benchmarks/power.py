@@ -18,6 +18,7 @@ product kind's form), and ``shocks``, OLS on 60 lags of shock signs (the event k
                                [--variants tuned,ensemble]  # more LSTM columns
                                [--processes 2]              # seeds in parallel, 1 thread each
     python benchmarks/power.py --inputs [--seeds 5]   # planted inputs: lead-lag, volume, covariate
+                               [--kinds volume] [--variants ensemble]
     python benchmarks/power.py --curve [--seeds 3] [--days 3500,7000,14000,28000]
                                [--kinds product,event,volume]   # share of the oracle vs data
 """
@@ -182,54 +183,72 @@ def one_run(kind: str, seed: int, models: list[str], lstm: dict, variants: dict)
     return out
 
 
-def input_run(kind: str, seed: int, features: str, lstm: dict) -> dict:
+def input_run(kind: str, seed: int, features: str, lstm: dict, variants: dict) -> dict:
     """One planted-input series: the backtest with LSTM and OLS reading ``features``; R² of
-    each (all tickers pooled) against the random walk, DM p-value, and the oracle's R²."""
+    each (all tickers pooled) against the random walk, DM p-value, and the oracle's R²; then a
+    backtest of the LSTM alone for each of ``variants`` (label -> settings over ``lstm``)."""
     prices, oracle = simulate_inputs(kind, 4000, seed)
-    settings = BacktestSettings(
-        models=("lstm", "ols"),
-        test_days=500,
-        refit_every=63,
-        model_settings={"lstm": {**lstm, "features": features}, "ols": {"features": features}},
-    )
-    start = time.perf_counter()
-    result = run_backtest(prices, settings)
-    seconds = time.perf_counter() - start
-    table = metrics_table(result)
     pooled = "ALL" if prices.shape[1] > 1 else prices.columns[0]
+
+    def backtest(models: tuple[str, ...], extra: dict):
+        settings = BacktestSettings(
+            models=models,
+            test_days=500,
+            refit_every=63,
+            model_settings={
+                "lstm": {**lstm, **extra, "features": features},
+                "ols": {"features": features},
+            },
+        )
+        start = time.perf_counter()
+        result = run_backtest(prices, settings)
+        seconds = time.perf_counter() - start
+        table = metrics_table(result)
+        rows = {
+            r.model: (r.r2_vs_zero, r.dm_p) for r in table[table["ticker"] == pooled].itertuples()
+        }
+        return result, rows, seconds
+
+    result, rows, seconds = backtest(("lstm", "ols"), {})
     naive = result.predictions[result.predictions["model"] == "naive"]
     best = oracle.stack().reindex(list(zip(naive["origin"], naive["ticker"], strict=True)))
     actual = naive["actual"].to_numpy()
     out = {"oracle_r2": 1 - ((actual - best.to_numpy()) ** 2).sum() / (actual**2).sum()}
     out["seconds"] = seconds
-    for row in table[table["ticker"] == pooled].itertuples():
-        out[row.model] = (row.r2_vs_zero, row.dm_p)
+    out.update(rows)
+    for label, extra in variants.items():
+        out[label] = backtest(("lstm",), extra)[1]["lstm"]
     return out
 
 
-def inputs_table(seeds: int, lstm: dict, pool) -> None:
-    """The planted-input kinds: LSTM and OLS with the revealing features and without."""
+def inputs_table(kinds: list[str], seeds: int, lstm: dict, variants: dict, pool) -> None:
+    """The planted-input kinds: LSTM and OLS with the revealing features and without; the
+    LSTM's variants (``variants``) with the revealing features only."""
     print(f"\n## Planted inputs, {seeds} seeds (R² as a share of the oracle's; DM<5%)\n")
-    print(
-        "| kind | oracle R² | features | lstm R²/oracle | lstm DM<5% | ols R²/oracle | "
-        "ols DM<5% | seconds per run |"
-    )
-    print("|---|---:|---|---:|---:|---:|---:|---:|")
-    for kind, group in INPUT_KINDS.items():
+    columns = ["lstm", "ols", *variants]
+    head = " | ".join(f"{m} R²/oracle | {m} DM<5%" for m in columns)
+    print(f"| kind | oracle R² | features | {head} | lstm per seed | seconds per run |")
+    print("|---|---:|---|" + "---:|" * (2 * len(columns)) + "---|---:|")
+    for kind in kinds:
+        group = INPUT_KINDS[kind]
         for features in ("returns", f"returns,{group}"):
-            runs = list(
-                pool.map(_call, [(input_run, kind, s, features, lstm) for s in range(seeds)])
-            )
+            extra = variants if features != "returns" else {}
+            jobs = [(input_run, kind, s, features, lstm, extra) for s in range(seeds)]
+            runs = list(pool.map(_call, jobs))
             oracle = statistics.mean(r["oracle_r2"] for r in runs)
             cells = []
-            for m in ("lstm", "ols"):
+            for m in columns:
+                if m not in runs[0]:
+                    cells += ["", ""]
+                    continue
                 share = statistics.mean(r[m][0] for r in runs) / oracle
                 cells += [f"{share:.0%}", f"{sum(r[m][1] < 0.05 for r in runs)}/{len(runs)}"]
+            per_seed = " ".join(f"{r['lstm'][0] / r['oracle_r2']:.0%}" for r in runs)
             seconds = statistics.mean(r["seconds"] for r in runs)
             print(
                 f"| {kind} | {oracle:.3f} | {features} | "
                 + " | ".join(cells)
-                + f" | {seconds:.0f} |",
+                + f" | {per_seed} | {seconds:.0f} |",
                 flush=True,
             )
 
@@ -320,21 +339,27 @@ def main() -> None:
         args.processes, mp_context=multiprocessing.get_context("spawn"), initializer=_worker
     )
     with pool:
+        variants = {}
+        for name in filter(None, args.variants.split(",")):
+            if name not in ("tuned", "ensemble"):
+                parser.error(f"--variants: unknown {name!r}; choose from tuned, ensemble")
+            variants[f"lstm {name}"] = (
+                {"tune": args.tune_trials} if name == "tuned" else {"ensemble": args.ensemble_size}
+            )
+        default_kinds = args.kinds == ",".join(KINDS)
         if args.inputs:
-            inputs_table(args.seeds, lstm, pool)
+            kinds = list(INPUT_KINDS) if default_kinds else args.kinds.split(",")
+            unknown = [k for k in kinds if k not in INPUT_KINDS]
+            if unknown:
+                parser.error(
+                    f"--kinds: unknown input kind {unknown[0]!r}; choose from "
+                    + ", ".join(INPUT_KINDS)
+                )
+            inputs_table(kinds, args.seeds, lstm, variants, pool)
         elif args.curve:
-            kinds = args.kinds.split(",") if args.kinds != ",".join(KINDS) else CURVE_KINDS
+            kinds = CURVE_KINDS if default_kinds else args.kinds.split(",")
             curve_table(kinds, [int(d) for d in args.days.split(",")], args.seeds, lstm, pool)
         else:
-            variants = {}
-            for name in filter(None, args.variants.split(",")):
-                if name not in ("tuned", "ensemble"):
-                    parser.error(f"--variants: unknown {name!r}; choose from tuned, ensemble")
-                variants[f"lstm {name}"] = (
-                    {"tune": args.tune_trials}
-                    if name == "tuned"
-                    else {"ensemble": args.ensemble_size}
-                )
             signals_table(args.kinds.split(","), args.seeds, models, lstm, variants, pool)
 
 
