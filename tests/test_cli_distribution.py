@@ -67,10 +67,17 @@ def test_bad_volatility_requests_are_refused_by_name():
 
 
 def test_train_and_predict_a_distribution(tmp_path):
-    for extra, name in ((["--distribution", "t"], "t"), (["--target", "volatility"], "v")):
+    runs = (
+        (["--distribution", "t"], "t", True),
+        (["--target", "volatility", "--no-ewma-anchor"], "v", False),
+    )
+    for extra, name, anchor in runs:
         model = tmp_path / name
         result = invoke(["train", "--out", model, "--horizon", "5", *SMALL_LSTM, *extra])
         assert result.exit_code == 0, result.output
+        config = json.loads((model / "config.json").read_text())
+        assert config["settings"]["ewma_anchor"] is anchor
+        assert ("anchor" in config["tensors"]) is anchor
         csv = tmp_path / f"{name}.csv"
         result = invoke(["predict", "--model", model, "--csv", csv])
         assert result.exit_code == 0, result.output

@@ -124,3 +124,74 @@ def test_a_variance_head_with_t_intervals_fits_nu_and_keeps_it_in_its_file(tmp_p
     )
     normal = LSTMForecaster(**FAST, target="variance").fit(prices)
     assert np.isinf(normal.predict_distribution(prices, prices.index[-1:])["df"]).all().all()
+
+
+def test_log_ewma_variance_against_pandas():
+    from lstm_forecast.models.lstm_heads import EWMA_DECAY, EWMA_FLOOR, log_ewma_variance
+
+    z = np.random.default_rng(0).standard_normal((3, 40))
+    got = log_ewma_variance(torch.as_tensor(z)).numpy()
+    for row, value in zip(z, got, strict=True):
+        # pandas' adjusted EWMA at the window's last day: the same weights, normalised
+        ewma = pd.Series(row**2).ewm(alpha=1 - EWMA_DECAY, adjust=True).mean().iloc[-1]
+        assert value == pytest.approx(math.log(ewma + EWMA_FLOOR), rel=1e-12)
+
+
+@pytest.mark.parametrize(("kind", "width", "moved"), [("variance", 1, 0), ("t", 3, 1)])
+def test_the_anchor_moves_the_scale_output_only(kind, width, moved):
+    from lstm_forecast.models.lstm import ForecastNet
+    from lstm_forecast.models.lstm_heads import log_ewma_variance
+
+    torch.manual_seed(0)
+    plain = ForecastNet(8, 1, "standard", 0.0, width, "eager", "cpu", input_size=2).double()
+    torch.manual_seed(0)
+    anchored = ForecastNet(8, 1, "standard", 0.0, width, "eager", "cpu", 2, moved).double()
+    x = torch.randn(5, 30, 2, dtype=torch.float64)
+    # the anchor starts at 0: the same forecast as without it
+    torch.testing.assert_close(anchored(x), plain(x), rtol=0, atol=0)
+    with torch.no_grad():
+        anchored.anchor.fill_(0.7)
+    expected = plain(x).clone()
+    expected[:, moved] += 0.7 * log_ewma_variance(x[:, :, 0])
+    torch.testing.assert_close(anchored(x), expected, rtol=1e-12, atol=1e-12)
+    anchored(x).sum().backward()
+    assert anchored.anchor.grad is not None and anchored.anchor.grad != 0
+
+
+def test_which_models_have_an_anchor(prices, tmp_path):
+    def anchor_of(**settings):
+        model = LSTMForecaster(**FAST, **settings)
+        return model._anchored_output(), "anchor" in dict(model._blank_net().named_parameters())
+
+    assert anchor_of(distribution="t") == (1, True)
+    assert anchor_of(distribution="normal") == (1, True)
+    assert anchor_of(target="variance") == (0, True)
+    assert anchor_of() == (None, False)  # the point head
+    assert anchor_of(distribution="t", ewma_anchor=False) == (None, False)
+    assert anchor_of(distribution="t", features="calendar") == (None, False)  # no returns read
+    with pytest.raises(ValueError, match="--ewma-anchor"):
+        LSTMForecaster(ewma_anchor="yes")
+
+    model = LSTMForecaster(**FAST, target="variance").fit(prices.iloc[:500])
+    assert model.net_.anchor.item() != 0  # learned
+    loaded = LSTMForecaster.load(model.save(tmp_path / "m"))
+    assert loaded.ewma_anchor and loaded.net_.anchor.item() == model.net_.anchor.item()
+
+
+def test_a_file_written_before_the_anchor_loads_without_one(prices, tmp_path):
+    import json
+
+    from lstm_forecast.models.lstm_files import config_digest
+
+    model = LSTMForecaster(**FAST, distribution="t", ewma_anchor=False).fit(prices.iloc[:500])
+    model.save(tmp_path / "m")
+    path = tmp_path / "m" / "config.json"
+    config = json.loads(path.read_text())
+    del config["settings"]["ewma_anchor"], config["model_sha256"]
+    config["model_sha256"] = config_digest(config)
+    path.write_text(json.dumps(config))
+    loaded = LSTMForecaster.load(tmp_path / "m")
+    assert loaded.ewma_anchor is False
+    a, b = model.predict_distribution(prices), loaded.predict_distribution(prices)
+    for key in a:
+        pd.testing.assert_frame_equal(a[key], b[key])

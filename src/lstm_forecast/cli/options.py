@@ -132,6 +132,15 @@ DistributionOpt = Annotated[
         "fitted on the training residuals).",
     ),
 ]
+EwmaAnchorOpt = Annotated[
+    bool,
+    typer.Option(
+        help="With --distribution or --target volatility: add a learned multiple of the log "
+        "EWMA variance (lambda 0.94) of the window's returns to the forecast's log scale, so "
+        "the forecast spread can follow volatility beyond the range the network was trained "
+        "on (docs/distributions.md)."
+    ),
+]
 TuneSecondsOpt = Annotated[
     float | None, typer.Option(min=1, help="Stop tuning after this many seconds per fit.")
 ]
@@ -193,6 +202,7 @@ LSTM_OPTIONS: dict[str, tuple[Any, Any]] = {
     "ensemble_batched": (EnsembleBatchedOpt, False),
     "features": (FeaturesOpt, "returns"),
     "distribution": (DistributionOpt, "none"),
+    "ewma_anchor": (EwmaAnchorOpt, True),
 }
 _SETTING_NAMES = {"layers": "num_layers"}  # CLI name -> LSTMForecaster name, where they differ
 

@@ -32,7 +32,16 @@ from ..features.inputs import (
 from ..features.inputs import DEFAULT as DEFAULT_FEATURES
 from . import parallel
 from .base import BaseForecaster
-from .lstm_heads import LOSSES, decode, fit_nu, head_kind, head_width, init_head
+from .lstm_heads import (
+    ANCHORED_OUTPUT,
+    LOSSES,
+    decode,
+    fit_nu,
+    head_kind,
+    head_width,
+    init_head,
+    log_ewma_variance,
+)
 from .lstm_settings import SETTINGS, check_lstm_settings
 
 
@@ -80,10 +89,22 @@ class EnsembleNet(nn.Module):
 
 
 class ForecastNet(nn.Module):
-    """Recurrent stack, then a linear head on the last hidden state: (B, L, F) -> (B, h)."""
+    """Recurrent stack, then a linear head on the last hidden state: (B, L, F) -> (B, h).
+
+    ``anchor``: the output that gets ``self.anchor`` times the log EWMA variance of input 0
+    (:func:`~.lstm_heads.log_ewma_variance`), or None (no anchor)."""
 
     def __init__(
-        self, hidden_size, num_layers, variant, dropout, horizon, path, device, input_size=1
+        self,
+        hidden_size,
+        num_layers,
+        variant,
+        dropout,
+        horizon,
+        path,
+        device,
+        input_size=1,
+        anchor: int | None = None,
     ):
         super().__init__()
         from ..nn.engine import RecurrentEngine
@@ -92,10 +113,17 @@ class ForecastNet(nn.Module):
             input_size, hidden_size, num_layers, variant, dropout, path, device
         )
         self.head = nn.Linear(hidden_size, horizon, device=self.rnn.device)
+        self.anchored = anchor
+        if anchor is not None:
+            self.anchor = nn.Parameter(torch.zeros((), device=self.rnn.device))
 
     def forward(self, x: torch.Tensor, return_states: bool = False):
         result = self.rnn(x, return_states=return_states)
         prediction = self.head(result[0][:, -1])  # (B, h)
+        if self.anchored is not None:
+            k = self.anchored
+            moved = prediction[:, k : k + 1] + self.anchor * log_ewma_variance(x[:, :, 0])[:, None]
+            prediction = torch.cat([prediction[:, :k], moved, prediction[:, k + 1 :]], dim=1)
         return (prediction, result[2]) if return_states else prediction
 
 
@@ -149,6 +177,7 @@ class LSTMForecaster(BaseForecaster):
         distribution: str = "none",
         target: str = "return",
         max_epoch_steps: int | None = 64,
+        ewma_anchor: bool = True,
         tune: int = 0,
         tune_seconds: float | None = None,
         warm_start: bool = False,
@@ -174,7 +203,7 @@ class LSTMForecaster(BaseForecaster):
         self.tune, self.tune_seconds, self.ensemble = tune, tune_seconds, ensemble
         self.ensemble_batched = ensemble_batched
         self.distribution, self.target = distribution, target
-        self.max_epoch_steps = max_epoch_steps
+        self.max_epoch_steps, self.ewma_anchor = max_epoch_steps, ewma_anchor
         self.features = check_features(features)
         check_lstm_settings(self.settings())
         if not isinstance(tune, int) or isinstance(tune, bool) or not 0 <= tune <= 10_000:
@@ -414,9 +443,17 @@ class LSTMForecaster(BaseForecaster):
             self.path,
             self.device,
             input_size=len(self._input_names()),
+            anchor=self._anchored_output(),
         )
         init_head(net.head, self.head, self.horizon)
         return net
+
+    def _anchored_output(self) -> int | None:
+        """The head output the EWMA anchor moves, or None: only a distribution or variance
+        head reading the returns (input 0) has one, and only with ``ewma_anchor``."""
+        if not self.ewma_anchor or "returns" not in self.features:
+            return None
+        return ANCHORED_OUTPUT.get(self.head)
 
     def _member_nets(self) -> list[ForecastNet]:
         return [self._blank_net() for _ in range(self.ensemble)]

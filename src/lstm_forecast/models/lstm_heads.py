@@ -23,6 +23,14 @@ deviation :math:`\sigma` after removing their mean :math:`\mu`), for the h-day s
   ``distribution="t"`` Student-t with :math:`\nu` fitted by maximum likelihood to the training
   residuals :math:`Z e^{-\ell/2}` after training (:func:`fit_nu`).
 
+With ``ewma_anchor`` (the default for these three heads when the network reads the returns),
+the output that sets the spread (:math:`\log s`, or :math:`\ell`) gets a learned multiple
+:math:`a` of the log of the RiskMetrics average of the squared standardised returns in the
+window (:func:`log_ewma_variance`): :math:`\log s \leftarrow \log s + a \log \bar v_t`.
+:math:`a` starts at 0, so training still starts at the training distribution; a network whose
+hidden states are bounded by tanh cannot follow a variance beyond the range it was trained
+on, and this linear path lets it (``docs/distributions.md``).
+
 In return units the h-day log return has mean :math:`h\mu + \sigma m` (0 for ``variance``:
 the random walk's) and standard deviation :math:`\sigma s` (:math:`\sigma e^{\ell/2}`).
 """
@@ -66,6 +74,21 @@ def init_head(head: torch.nn.Linear, kind: str, horizon: int) -> None:
             head.bias[2] = math.log(math.expm1(NU_START))
         if kind == "variance":
             head.bias[0] = math.log(horizon)
+
+
+# The output that the EWMA anchor moves, per head kind (the point head has none).
+ANCHORED_OUTPUT = {"normal": 1, "t": 1, "variance": 0}
+EWMA_DECAY = 0.94  # RiskMetrics
+EWMA_FLOOR = 1e-2  # in squared standardised units: a flat window still has a finite log
+
+
+def log_ewma_variance(z: torch.Tensor) -> torch.Tensor:
+    r"""The log of the exponentially weighted average of ``z**2`` over each window (B, L) ->
+    (B,), the weights :math:`\lambda^{L-1-j}` normalised to sum to 1 over the window
+    (:math:`\lambda` = :data:`EWMA_DECAY`), plus :data:`EWMA_FLOOR` inside the log."""
+    length = z.shape[1]
+    weights = EWMA_DECAY ** torch.arange(length - 1, -1, -1, device=z.device, dtype=z.dtype)
+    return torch.log((z**2 * weights).sum(1) / weights.sum() + EWMA_FLOOR)
 
 
 def _nu(raw: torch.Tensor) -> torch.Tensor:

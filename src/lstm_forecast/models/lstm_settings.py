@@ -36,6 +36,7 @@ SETTINGS = (
     "distribution",
     "target",
     "max_epoch_steps",
+    "ewma_anchor",
 )
 # settings added after format version 1 was first written: a file without them gets these
 LATER_SETTINGS = {
@@ -49,6 +50,7 @@ LATER_SETTINGS = {
     "distribution": "none",
     "target": "return",
     "max_epoch_steps": None,  # files written before the cap: an epoch was a whole pass
+    "ewma_anchor": False,  # files written before the anchor have none
 }
 
 VARIANTS = ("standard", "peephole", "coupled", "gru", "rnn")
@@ -101,6 +103,11 @@ def check_lstm_settings(settings: dict) -> None:
             raise ValueError(f"lstm: {name} ({flag}) must be a whole number, got {value!r}")
         if not math.isfinite(value) or not low <= value <= high:
             raise ValueError(f"lstm: {name} ({flag}) must be in [{low:g}, {high:g}], got {value!r}")
+    if "ewma_anchor" in settings and not isinstance(settings["ewma_anchor"], bool):
+        raise ValueError(
+            f"lstm: ewma_anchor (--ewma-anchor) must be true or false, got "
+            f"{str(settings['ewma_anchor'])[:40]!r}"
+        )
     if settings.get("epochs") is not None and settings.get("steps") is not None:
         raise ValueError("lstm: give a budget in steps (--steps) or in epochs (--epochs), not both")
     if "dropout" in settings and settings["dropout"] >= 1:
