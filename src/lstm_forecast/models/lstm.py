@@ -30,7 +30,7 @@ from ..features.inputs import (
     input_panel,
 )
 from ..features.inputs import DEFAULT as DEFAULT_FEATURES
-from . import parallel
+from . import lstm_heads, parallel
 from .base import BaseForecaster
 from .lstm_heads import (
     ANCHORED_OUTPUT,
@@ -122,7 +122,8 @@ class ForecastNet(nn.Module):
         prediction = self.head(result[0][:, -1])  # (B, h)
         if self.anchored is not None:
             k = self.anchored
-            moved = prediction[:, k : k + 1] + self.anchor * log_ewma_variance(x[:, :, 0])[:, None]
+            gain = lstm_heads.ANCHOR_GAIN * self.anchor
+            moved = prediction[:, k : k + 1] + gain * log_ewma_variance(x[:, :, 0])[:, None]
             prediction = torch.cat([prediction[:, :k], moved, prediction[:, k + 1 :]], dim=1)
         return (prediction, result[2]) if return_states else prediction
 

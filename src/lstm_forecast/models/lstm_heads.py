@@ -80,6 +80,10 @@ def init_head(head: torch.nn.Linear, kind: str, horizon: int) -> None:
 ANCHORED_OUTPUT = {"normal": 1, "t": 1, "variance": 0}
 EWMA_DECAY = 0.94  # RiskMetrics
 EWMA_FLOOR = 1e-2  # in squared standardised units: a flat window still has a finite log
+# The anchor enters as ANCHOR_GAIN * a, so Adam moves it ANCHOR_GAIN times faster than the
+# network's other weights. 1 is the measured default; benchmarks/calibration.py --anchor-gain
+# measures others (docs/distributions.md).
+ANCHOR_GAIN = 1.0
 
 
 def log_ewma_variance(z: torch.Tensor) -> torch.Tensor:
