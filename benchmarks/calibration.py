@@ -32,6 +32,7 @@ Diebold-Mariano on QLIKE says the model beats the naive variance at 1%.
 from __future__ import annotations
 
 import argparse
+import functools
 import multiprocessing
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -51,14 +52,12 @@ KINDS = {
 def one_run(kind: str, seed: int, anchor_gain: float = 1.0) -> tuple[pd.DataFrame, float]:
     import torch
 
-    from lstm_forecast.models import lstm_heads
-
-    lstm_heads.ANCHOR_GAIN = anchor_gain  # this worker's LSTMs (1: the default)
-
     from lstm_forecast.data.simulate import simulate_volatility
     from lstm_forecast.evaluation import BacktestSettings, run_backtest, scoring
     from lstm_forecast.evaluation.calibration import volatility_table
+    from lstm_forecast.models import lstm_heads
 
+    lstm_heads.ANCHOR_GAIN = anchor_gain  # this worker's LSTMs (1: the default)
     torch.set_num_threads(1)
     start = time.perf_counter()
     sim, noise = KINDS[kind]
@@ -121,8 +120,8 @@ def main() -> None:
     context = multiprocessing.get_context("spawn")
     results = []
     with ProcessPoolExecutor(args.jobs, mp_context=context) as pool:
-        gains = [args.anchor_gain] * len(runs)
-        for table, seconds in pool.map(one_run, *zip(*runs, strict=True), gains):
+        job = functools.partial(one_run, anchor_gain=args.anchor_gain)
+        for table, seconds in pool.map(job, *zip(*runs, strict=True)):
             results.append(table.assign(seconds=seconds))
             if args.csv:
                 pd.concat(results).to_csv(args.csv, index=False)

@@ -155,9 +155,14 @@ class ShockLags(LagRegression):
 REFERENCES = {"mlp": MLPForecaster, "quad": QuadraticAR, "shocks": ShockLags}
 
 
-def _backtest(prices: pd.DataFrame, models: list[str], lstm: dict):
+def _backtest(prices: pd.DataFrame, models: list[str], lstm: dict, others: dict | None = None):
+    """The backtest protocol of ``make demo`` on ``prices``, the LSTM with settings ``lstm``
+    (``others``: settings of the other models by name); (result, seconds)."""
     settings = BacktestSettings(
-        models=tuple(models), test_days=500, refit_every=63, model_settings={"lstm": lstm}
+        models=tuple(models),
+        test_days=500,
+        refit_every=63,
+        model_settings={"lstm": lstm, **(others or {})},
     )
     start = time.perf_counter()
     result = run_backtest(prices, settings)
@@ -190,26 +195,16 @@ def input_run(kind: str, seed: int, features: str, lstm: dict, variants: dict) -
     prices, oracle = simulate_inputs(kind, 4000, seed)
     pooled = "ALL" if prices.shape[1] > 1 else prices.columns[0]
 
-    def backtest(models: tuple[str, ...], extra: dict):
-        settings = BacktestSettings(
-            models=models,
-            test_days=500,
-            refit_every=63,
-            model_settings={
-                "lstm": {**lstm, **extra, "features": features},
-                "ols": {"features": features},
-            },
-        )
-        start = time.perf_counter()
-        result = run_backtest(prices, settings)
-        seconds = time.perf_counter() - start
+    def backtest(models: list[str], extra: dict):
+        lstm_settings = {**lstm, **extra, "features": features}
+        result, seconds = _backtest(prices, models, lstm_settings, {"ols": {"features": features}})
         table = metrics_table(result)
         rows = {
             r.model: (r.r2_vs_zero, r.dm_p) for r in table[table["ticker"] == pooled].itertuples()
         }
         return result, rows, seconds
 
-    result, rows, seconds = backtest(("lstm", "ols"), {})
+    result, rows, seconds = backtest(["lstm", "ols"], {})
     naive = result.predictions[result.predictions["model"] == "naive"]
     best = oracle.stack().reindex(list(zip(naive["origin"], naive["ticker"], strict=True)))
     actual = naive["actual"].to_numpy()
@@ -217,7 +212,7 @@ def input_run(kind: str, seed: int, features: str, lstm: dict, variants: dict) -
     out["seconds"] = seconds
     out.update(rows)
     for label, extra in variants.items():
-        out[label] = backtest(("lstm",), extra)[1]["lstm"]
+        out[label] = backtest(["lstm"], extra)[1]["lstm"]
     return out
 
 

@@ -76,13 +76,13 @@ def plain_words(luck: pd.DataFrame, table: pd.DataFrame) -> str:
     tested = table[table["model"] != "naive"]
     tests, lucky = len(tested), int(((tested["dm_p"] < 0.05) & ~tested["stepm"]).sum())
     kept = luck[luck["stepm"] != ""]
+    if tests == 0:
+        return "Only the random walk ran: there is nothing to compare it with."
     counted = (
         "After its one comparison with the random walk"
         if tests == 1
         else f"After counting all {tests} comparisons with the random walk"
     )
-    if tests == 0:
-        return "Only the random walk ran: there is nothing to compare it with."
     if len(kept):
         where = "; ".join(f"{r.stepm} on {r.ticker}" for r in kept.itertuples())
         first = f"{counted}, these forecasts still beat it at the 5% family-wise level: {where}."

@@ -113,15 +113,15 @@ class ForecastNet(nn.Module):
             input_size, hidden_size, num_layers, variant, dropout, path, device
         )
         self.head = nn.Linear(hidden_size, horizon, device=self.rnn.device)
-        self.anchored = anchor
+        self.anchor_output = anchor
         if anchor is not None:
             self.anchor = nn.Parameter(torch.zeros((), device=self.rnn.device))
 
     def forward(self, x: torch.Tensor, return_states: bool = False):
         result = self.rnn(x, return_states=return_states)
         prediction = self.head(result[0][:, -1])  # (B, h)
-        if self.anchored is not None:
-            k = self.anchored
+        if self.anchor_output is not None:
+            k = self.anchor_output
             gain = lstm_heads.ANCHOR_GAIN * self.anchor
             moved = prediction[:, k : k + 1] + gain * log_ewma_variance(x[:, :, 0])[:, None]
             prediction = torch.cat([prediction[:, :k], moved, prediction[:, k + 1 :]], dim=1)
