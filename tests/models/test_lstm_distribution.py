@@ -145,12 +145,12 @@ def test_the_anchor_moves_the_scale_output_only(kind, width, moved):
     torch.manual_seed(0)
     plain = ForecastNet(8, 1, "standard", 0.0, width, "eager", "cpu", input_size=2).double()
     torch.manual_seed(0)
-    anchored = ForecastNet(8, 1, "standard", 0.0, width, "eager", "cpu", 2, moved).double()
+    anchored = ForecastNet(8, 1, "standard", 0.0, width, "eager", "cpu", 2, moved, 10).double()
     x = torch.randn(5, 30, 2, dtype=torch.float64)
     # the anchor starts at 0: the same forecast as without it
     torch.testing.assert_close(anchored(x), plain(x), rtol=0, atol=0)
     with torch.no_grad():
-        anchored.anchor.fill_(0.7)
+        anchored.anchor.fill_(0.07)  # times the gain 10
     expected = plain(x).clone()
     expected[:, moved] += 0.7 * log_ewma_variance(x[:, :, 0])
     torch.testing.assert_close(anchored(x), expected, rtol=1e-12, atol=1e-12)
@@ -171,27 +171,43 @@ def test_which_models_have_an_anchor(prices, tmp_path):
     assert anchor_of(distribution="t", features="calendar") == (None, False)  # no returns read
     with pytest.raises(ValueError, match="--ewma-anchor"):
         LSTMForecaster(ewma_anchor="yes")
+    for gain in (0, -1, "fast", float("nan")):
+        with pytest.raises(ValueError, match="anchor_gain"):
+            LSTMForecaster(anchor_gain=gain)
 
     model = LSTMForecaster(**FAST, target="variance").fit(prices.iloc[:500])
     assert model.net_.anchor.item() != 0  # learned
     loaded = LSTMForecaster.load(model.save(tmp_path / "m"))
     assert loaded.ewma_anchor and loaded.net_.anchor.item() == model.net_.anchor.item()
+    assert loaded.net_.anchor_gain == model.anchor_gain == 10
 
 
-def test_a_file_written_before_the_anchor_loads_without_one(prices, tmp_path):
+def _as_written_before(model, setting, prices, tmp_path):
+    """Save ``model`` as a file written before ``setting`` existed (without it, re-signed),
+    load it, and check that it forecasts as the model did."""
     import json
 
     from lstm_forecast.models.lstm_files import config_digest
 
-    model = LSTMForecaster(**FAST, distribution="t", ewma_anchor=False).fit(prices.iloc[:500])
     model.save(tmp_path / "m")
     path = tmp_path / "m" / "config.json"
     config = json.loads(path.read_text())
-    del config["settings"]["ewma_anchor"], config["model_sha256"]
+    del config["settings"][setting], config["model_sha256"]
     config["model_sha256"] = config_digest(config)
     path.write_text(json.dumps(config))
     loaded = LSTMForecaster.load(tmp_path / "m")
-    assert loaded.ewma_anchor is False
     a, b = model.predict_distribution(prices), loaded.predict_distribution(prices)
     for key in a:
         pd.testing.assert_frame_equal(a[key], b[key])
+    return loaded
+
+
+def test_a_file_written_before_the_anchor_gain_loads_with_gain_1(prices, tmp_path):
+    model = LSTMForecaster(**FAST, distribution="t", anchor_gain=1).fit(prices.iloc[:500])
+    loaded = _as_written_before(model, "anchor_gain", prices, tmp_path)
+    assert loaded.ewma_anchor and loaded.anchor_gain == 1 and loaded.net_.anchor_gain == 1
+
+
+def test_a_file_written_before_the_anchor_loads_without_one(prices, tmp_path):
+    model = LSTMForecaster(**FAST, distribution="t", ewma_anchor=False).fit(prices.iloc[:500])
+    assert _as_written_before(model, "ewma_anchor", prices, tmp_path).ewma_anchor is False

@@ -30,7 +30,7 @@ from ..features.inputs import (
     input_panel,
 )
 from ..features.inputs import DEFAULT as DEFAULT_FEATURES
-from . import lstm_heads, parallel
+from . import parallel
 from .base import BaseForecaster
 from .lstm_heads import (
     ANCHORED_OUTPUT,
@@ -91,8 +91,8 @@ class EnsembleNet(nn.Module):
 class ForecastNet(nn.Module):
     """Recurrent stack, then a linear head on the last hidden state: (B, L, F) -> (B, h).
 
-    ``anchor``: the output that gets ``self.anchor`` times the log EWMA variance of input 0
-    (:func:`~.lstm_heads.log_ewma_variance`), or None (no anchor)."""
+    ``anchor``: the output that gets ``anchor_gain * self.anchor`` times the log EWMA variance
+    of input 0 (:func:`~.lstm_heads.log_ewma_variance`), or None (no anchor)."""
 
     def __init__(
         self,
@@ -105,6 +105,7 @@ class ForecastNet(nn.Module):
         device,
         input_size=1,
         anchor: int | None = None,
+        anchor_gain: float = 1.0,
     ):
         super().__init__()
         from ..nn.engine import RecurrentEngine
@@ -113,7 +114,7 @@ class ForecastNet(nn.Module):
             input_size, hidden_size, num_layers, variant, dropout, path, device
         )
         self.head = nn.Linear(hidden_size, horizon, device=self.rnn.device)
-        self.anchor_output = anchor
+        self.anchor_output, self.anchor_gain = anchor, float(anchor_gain)
         if anchor is not None:
             self.anchor = nn.Parameter(torch.zeros((), device=self.rnn.device))
 
@@ -122,7 +123,7 @@ class ForecastNet(nn.Module):
         prediction = self.head(result[0][:, -1])  # (B, h)
         if self.anchor_output is not None:
             k = self.anchor_output
-            gain = lstm_heads.ANCHOR_GAIN * self.anchor
+            gain = self.anchor_gain * self.anchor
             moved = prediction[:, k : k + 1] + gain * log_ewma_variance(x[:, :, 0])[:, None]
             prediction = torch.cat([prediction[:, :k], moved, prediction[:, k + 1 :]], dim=1)
         return (prediction, result[2]) if return_states else prediction
@@ -179,6 +180,7 @@ class LSTMForecaster(BaseForecaster):
         target: str = "return",
         max_epoch_steps: int | None = 64,
         ewma_anchor: bool = True,
+        anchor_gain: float = 10.0,
         tune: int = 0,
         tune_seconds: float | None = None,
         warm_start: bool = False,
@@ -205,6 +207,7 @@ class LSTMForecaster(BaseForecaster):
         self.ensemble_batched = ensemble_batched
         self.distribution, self.target = distribution, target
         self.max_epoch_steps, self.ewma_anchor = max_epoch_steps, ewma_anchor
+        self.anchor_gain = anchor_gain
         self.features = check_features(features)
         check_lstm_settings(self.settings())
         if not isinstance(tune, int) or isinstance(tune, bool) or not 0 <= tune <= 10_000:
@@ -445,6 +448,7 @@ class LSTMForecaster(BaseForecaster):
             self.device,
             input_size=len(self._input_names()),
             anchor=self._anchored_output(),
+            anchor_gain=self.anchor_gain,
         )
         init_head(net.head, self.head, self.horizon)
         return net

@@ -29,7 +29,10 @@ the output that sets the spread (:math:`\log s`, or :math:`\ell`) gets a learned
 window (:func:`log_ewma_variance`): :math:`\log s \leftarrow \log s + a \log \bar v_t`.
 :math:`a` starts at 0, so training still starts at the training distribution; a network whose
 hidden states are bounded by tanh cannot follow a variance beyond the range it was trained
-on, and this linear path lets it (``docs/distributions.md``).
+on, and this linear path lets it (``docs/distributions.md``). The trained weight is
+:math:`w` in :math:`a = g w`, with the gain :math:`g` = ``anchor_gain`` (10 by default): Adam
+moves each weight by about the learning rate per step, so the anchor learns :math:`g` times
+faster than the network's other weights, fast enough to be in place within the step budget.
 
 In return units the h-day log return has mean :math:`h\mu + \sigma m` (0 for ``variance``:
 the random walk's) and standard deviation :math:`\sigma s` (:math:`\sigma e^{\ell/2}`).
@@ -80,10 +83,6 @@ def init_head(head: torch.nn.Linear, kind: str, horizon: int) -> None:
 ANCHORED_OUTPUT = {"normal": 1, "t": 1, "variance": 0}
 EWMA_DECAY = 0.94  # RiskMetrics
 EWMA_FLOOR = 1e-2  # in squared standardised units: a flat window still has a finite log
-# The anchor enters as ANCHOR_GAIN * a, so Adam moves it ANCHOR_GAIN times faster than the
-# network's other weights. 1 is the measured default; benchmarks/calibration.py --anchor-gain
-# measures others (docs/distributions.md).
-ANCHOR_GAIN = 1.0
 
 
 def log_ewma_variance(z: torch.Tensor) -> torch.Tensor:

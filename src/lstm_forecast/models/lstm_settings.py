@@ -37,6 +37,7 @@ SETTINGS = (
     "target",
     "max_epoch_steps",
     "ewma_anchor",
+    "anchor_gain",
 )
 # settings added after format version 1 was first written: a file without them gets these
 LATER_SETTINGS = {
@@ -51,6 +52,7 @@ LATER_SETTINGS = {
     "target": "return",
     "max_epoch_steps": None,  # files written before the cap: an epoch was a whole pass
     "ewma_anchor": False,  # files written before the anchor have none
+    "anchor_gain": 1.0,  # files written before the gain was a setting: the anchor entered as 1a
 }
 
 VARIANTS = ("standard", "peephole", "coupled", "gru", "rnn")
@@ -76,6 +78,7 @@ SCHEMA: dict[str, tuple[str, type, float | None, float | None]] = {
     "weight_decay": ("--weight-decay", float, 0.0, 10.0),
     "ensemble": ("--ensemble", int, 1, 64),
     "max_epoch_steps": ("max_epoch_steps", int, 1, 10_000_000),
+    "anchor_gain": ("anchor_gain", float, 0.01, 1000.0),
 }
 CHOICES = {
     "variant": ("--variant", VARIANTS),
