@@ -17,6 +17,7 @@ product kind's form), and ``shocks``, OLS on 60 lags of shock signs (the event k
                                [--lstm '{"steps": 3000}']   # settings over the defaults
                                [--variants tuned,ensemble]  # more LSTM columns
                                [--processes 2]              # seeds in parallel, 1 thread each
+                               [--first-seed 5]             # seeds 5, 6, ... instead of 0, 1, ...
     python benchmarks/power.py --inputs [--seeds 5]   # planted inputs: lead-lag, volume, covariate
                                [--kinds volume] [--variants ensemble]
     python benchmarks/power.py --curve [--seeds 3] [--days 3500,7000,14000,28000]
@@ -216,19 +217,20 @@ def input_run(kind: str, seed: int, features: str, lstm: dict, variants: dict) -
     return out
 
 
-def inputs_table(kinds: list[str], seeds: int, lstm: dict, variants: dict, pool) -> None:
+def inputs_table(kinds: list[str], seeds: range, lstm: dict, variants: dict, pool) -> None:
     """The planted-input kinds: LSTM and OLS with the revealing features and without; the
     LSTM's variants (``variants``) with the revealing features only."""
-    print(f"\n## Planted inputs, {seeds} seeds (R² as a share of the oracle's; DM<5%)\n")
+    print(f"\n## Planted inputs, {_seeds(seeds)} (R² as a share of the oracle's; DM<5%)\n")
     columns = ["lstm", "ols", *variants]
     head = " | ".join(f"{m} R²/oracle | {m} DM<5%" for m in columns)
-    print(f"| kind | oracle R² | features | {head} | lstm per seed | seconds per run |")
-    print("|---|---:|---|" + "---:|" * (2 * len(columns)) + "---|---:|")
+    per_seed_head = " | ".join(f"{m} per seed" for m in ["lstm", *variants])
+    print(f"| kind | oracle R² | features | {head} | {per_seed_head} | seconds per run |")
+    print("|---|---:|---|" + "---:|" * (2 * len(columns)) + "---|" * (1 + len(variants)) + "---:|")
     for kind in kinds:
         group = INPUT_KINDS[kind]
         for features in ("returns", f"returns,{group}"):
             extra = variants if features != "returns" else {}
-            jobs = [(input_run, kind, s, features, lstm, extra) for s in range(seeds)]
+            jobs = [(input_run, kind, s, features, lstm, extra) for s in seeds]
             runs = list(pool.map(_call, jobs))
             oracle = statistics.mean(r["oracle_r2"] for r in runs)
             cells = []
@@ -238,12 +240,15 @@ def inputs_table(kinds: list[str], seeds: int, lstm: dict, variants: dict, pool)
                     continue
                 share = statistics.mean(r[m][0] for r in runs) / oracle
                 cells += [f"{share:.0%}", f"{sum(r[m][1] < 0.05 for r in runs)}/{len(runs)}"]
-            per_seed = " ".join(f"{r['lstm'][0] / r['oracle_r2']:.0%}" for r in runs)
+            per_seed = [
+                " ".join(f"{r[m][0] / r['oracle_r2']:.0%}" for r in runs) if m in runs[0] else ""
+                for m in ["lstm", *variants]
+            ]
             seconds = statistics.mean(r["seconds"] for r in runs)
             print(
                 f"| {kind} | {oracle:.3f} | {features} | "
-                + " | ".join(cells)
-                + f" | {per_seed} | {seconds:.0f} |",
+                + " | ".join(cells + per_seed)
+                + f" | {seconds:.0f} |",
                 flush=True,
             )
 
@@ -279,24 +284,24 @@ def curve_run(
     return r2(forecast), r2(best), seconds
 
 
-def curve_table(kinds: list[str], days: list[int], seeds: int, lstm: dict, pool) -> None:
+def curve_table(kinds: list[str], days: list[int], seeds: range, lstm: dict, pool) -> None:
     """How much of the oracle each model finds as the training history grows."""
     print(
-        f"\n## Share of the oracle R² against training days ({seeds} seeds; one fit on the "
+        f"\n## Share of the oracle R² against training days ({_seeds(seeds)}; one fit on the "
         f"first N days, {CURVE_TEST_DAYS} test days after them)\n"
     )
     print("| kind | training days | lstm R²/oracle | per seed | mlp R²/oracle | lstm s per fit |")
     print("|---|---:|---:|---|---:|---:|")
     for kind in kinds:
         for n in days:
-            jobs = [(curve_run, kind, seed, n, "lstm", lstm) for seed in range(seeds)]
+            jobs = [(curve_run, kind, seed, n, "lstm", lstm) for seed in seeds]
             lstm_runs = list(pool.map(_call, jobs))
             oracle = statistics.mean(r[1] for r in lstm_runs)
             share = statistics.mean(r[0] for r in lstm_runs) / oracle
             per_seed = " ".join(f"{r[0] / r[1]:.0%}" for r in lstm_runs)
             mlp = "-"
             if kind not in INPUT_KINDS:  # the MLP reads returns only
-                jobs = [(curve_run, kind, seed, n, "mlp", lstm) for seed in range(seeds)]
+                jobs = [(curve_run, kind, seed, n, "mlp", lstm) for seed in seeds]
                 mlp_runs = list(pool.map(_call, jobs))
                 mlp = f"{statistics.mean(r[0] for r in mlp_runs) / oracle:.0%}"
             seconds = statistics.mean(r[2] for r in lstm_runs)
@@ -308,6 +313,7 @@ def curve_table(kinds: list[str], days: list[int], seeds: int, lstm: dict, pool)
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--first-seed", type=int, default=0, help="seeds run from this one")
     parser.add_argument("--kinds", default=",".join(KINDS))
     parser.add_argument("--models", default="lstm,ols,mlp")
     parser.add_argument("--lstm", default="{}", help="JSON settings over the LSTM defaults")
@@ -329,7 +335,8 @@ def main() -> None:
     MODELS.update(REFERENCES)
     models = args.models.split(",")
     lstm = json.loads(args.lstm)
-    print(f"LSTM settings over the defaults: {lstm or 'none'}; {args.seeds} seeds\n")
+    seeds = range(args.first_seed, args.first_seed + args.seeds)
+    print(f"LSTM settings over the defaults: {lstm or 'none'}; {_seeds(seeds)}\n")
     pool = concurrent.futures.ProcessPoolExecutor(
         args.processes, mp_context=multiprocessing.get_context("spawn"), initializer=_worker
     )
@@ -350,27 +357,25 @@ def main() -> None:
                     f"--kinds: unknown input kind {unknown[0]!r}; choose from "
                     + ", ".join(INPUT_KINDS)
                 )
-            inputs_table(kinds, args.seeds, lstm, variants, pool)
+            inputs_table(kinds, seeds, lstm, variants, pool)
         elif args.curve:
             kinds = CURVE_KINDS if default_kinds else args.kinds.split(",")
-            curve_table(kinds, [int(d) for d in args.days.split(",")], args.seeds, lstm, pool)
+            curve_table(kinds, [int(d) for d in args.days.split(",")], seeds, lstm, pool)
         else:
-            signals_table(args.kinds.split(","), args.seeds, models, lstm, variants, pool)
+            signals_table(args.kinds.split(","), seeds, models, lstm, variants, pool)
 
 
-def signals_table(kinds, seeds: int, models: list[str], lstm: dict, variants: dict, pool) -> None:
+def signals_table(kinds, seeds: range, models: list[str], lstm: dict, variants: dict, pool) -> None:
     """The simulated kinds: each model's share of the oracle R² and DM rejections, per kind."""
     columns = models + list(variants)
     head = " | ".join(f"{m} R²/oracle | {m} DM<5%" for m in columns)
     timing = " | ".join(f"s per run: {m}" for m in ["models", *variants])
     print(f"| kind | oracle R² | {head} | {timing} |")
     print("|---|---:|" + "---:|" * (2 * len(columns) + 1 + len(variants)))
-    jobs = [
-        (one_run, kind, seed, models, lstm, variants) for kind in kinds for seed in range(seeds)
-    ]
+    jobs = [(one_run, kind, seed, models, lstm, variants) for kind in kinds for seed in seeds]
     done = iter(pool.map(_call, jobs))  # every kind's seeds queued at once, rows in order
     for kind in kinds:
-        runs = [next(done) for _ in range(seeds)]
+        runs = [next(done) for _ in seeds]
         oracle = statistics.mean(r["oracle_r2"] for r in runs)
         cells = []
         for m in columns:
@@ -381,6 +386,12 @@ def signals_table(kinds, seeds: int, models: list[str], lstm: dict, variants: di
         for label in ["models", *variants]:
             cells.append(f"{statistics.mean(r['seconds'][label] for r in runs):.0f}")
         print(f"| {kind} | {oracle:.3f} | " + " | ".join(cells) + " |", flush=True)
+
+
+def _seeds(seeds: range) -> str:
+    """``5 seeds`` (0-4), or ``2 seeds (5-6)`` when they do not start at 0."""
+    text = f"{len(seeds)} seeds"
+    return text if seeds.start == 0 else f"{text} ({seeds.start}-{seeds.stop - 1})"
 
 
 def _worker() -> None:
