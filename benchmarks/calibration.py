@@ -49,7 +49,8 @@ KINDS = {
 }
 
 
-def one_run(kind: str, seed: int, anchor_gain: float = 10.0) -> tuple[pd.DataFrame, float]:
+def one_run(kind: str, seed: int, anchor_gain: float | None = None) -> tuple[pd.DataFrame, float]:
+    """One series of ``kind``: every model's table; ``anchor_gain`` None: the LSTM's default."""
     import torch
 
     from lstm_forecast.data.simulate import simulate_volatility
@@ -60,23 +61,24 @@ def one_run(kind: str, seed: int, anchor_gain: float = 10.0) -> tuple[pd.DataFra
     start = time.perf_counter()
     sim, noise = KINDS[kind]
     prices, variance, nu = simulate_volatility(sim, seed=seed, nu=noise)
-    gain = {"anchor_gain": anchor_gain}
-    t = {**gain, "distribution": "t"}
+    base = {} if anchor_gain is None else {"anchor_gain": anchor_gain}
+    with_t = {**base, "distribution": "t"}
     vol = run_backtest(
         prices,
         BacktestSettings(
             models=("lstm", "garch", "gjr", "ewma", "har"),
             target="volatility",
-            model_settings={"lstm": gain},
+            model_settings={"lstm": base},
         ),
     ).all_predictions()
     vol.loc[vol["model"] == "lstm", "model"] = "lstm-var"
     var_t = run_backtest(
-        prices, BacktestSettings(models=("lstm",), target="volatility", model_settings={"lstm": t})
+        prices,
+        BacktestSettings(models=("lstm",), target="volatility", model_settings={"lstm": with_t}),
     ).all_predictions()
     var_t = var_t[var_t["model"] == "lstm"].assign(model="lstm-var-t")
     dist = run_backtest(
-        prices, BacktestSettings(models=("lstm",), model_settings={"lstm": t})
+        prices, BacktestSettings(models=("lstm",), model_settings={"lstm": with_t})
     ).all_predictions()
     lstm_t = dist[dist["model"] == "lstm"].assign(model="lstm-t")
     true = vol[vol["model"] == "histvar"].copy()
@@ -103,8 +105,8 @@ def main() -> None:
     parser.add_argument(
         "--anchor-gain",
         type=float,
-        default=10.0,
-        help="the LSTM's EWMA anchor enters as this times its weight (10: the default)",
+        default=None,
+        help="the LSTM's EWMA anchor enters as this times its weight (default: the model's)",
     )
     parser.add_argument(
         "--tables-from", default="", help="print the tables of the runs in this --csv file"

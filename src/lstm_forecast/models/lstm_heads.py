@@ -32,7 +32,8 @@ hidden states are bounded by tanh cannot follow a variance beyond the range it w
 on, and this linear path lets it (``docs/distributions.md``). The trained weight is
 :math:`w` in :math:`a = g w`, with the gain :math:`g` = ``anchor_gain`` (10 by default): Adam
 moves each weight by about the learning rate per step, so the anchor learns :math:`g` times
-faster than the network's other weights, fast enough to be in place within the step budget.
+faster than the network's other weights: early stopping often keeps the weights of the first
+rounds, and at :math:`g = 1` the anchor has not got far by then (``docs/distributions.md``).
 
 In return units the h-day log return has mean :math:`h\mu + \sigma m` (0 for ``variance``:
 the random walk's) and standard deviation :math:`\sigma s` (:math:`\sigma e^{\ell/2}`).
