@@ -11,7 +11,10 @@ from lstm_forecast.evaluation.backtest import BacktestSettings, run_backtest
 from lstm_forecast.evaluation.luck import luck_table, plain_words
 from lstm_forecast.evaluation.summary import _configurations, metrics_table
 
-SMALL_LSTM = {"lstm": dict(lookback=10, hidden_size=16, epochs=20, learning_rate=3e-3)}
+# The linear head (head_lags=0): these tests are about the verdicts, and on 20 short epochs
+# the linear head finds a linear component more surely than one that also trains a hidden
+# layer on the lags (R² 0.075 against 0.062 pooled in the planted-component test below).
+SMALL_LSTM = {"lstm": dict(lookback=10, hidden_size=16, epochs=20, learning_rate=3e-3, head_lags=0)}
 
 
 def simulated(phi, n=3000, seed=0, tickers=("X",)):

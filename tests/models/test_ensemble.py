@@ -14,11 +14,18 @@ from lstm_forecast.training import TrainConfig, train
 from lstm_forecast.training.ensemble import train_ensemble
 
 
-def nets(k, hidden=6, layers=2):
+def nets(k, hidden=6, layers=2, head_lags=0):
+    """K members; with ``head_lags``, the head's layer on the last returns gets random output
+    weights (it starts at zero, which would leave it out of every comparison)."""
     out = []
     for seed in range(k):
         torch.manual_seed(seed)
-        out.append(ForecastNet(hidden, layers, "standard", 0.0, 2, "eager", "cpu").double())
+        net = ForecastNet(hidden, layers, "standard", 0.0, 2, "eager", "cpu", head_lags=head_lags)
+        if head_lags:
+            with torch.no_grad():
+                net.lag_out.weight.normal_()
+                net.lag_out.bias.normal_()
+        out.append(net.double())
     return out
 
 
@@ -31,11 +38,13 @@ def data(n=300, seed=0):
 
 
 PATHS = pytest.mark.parametrize("fused", [False, True], ids=["step-loop", "block-diagonal"])
+HEADS = pytest.mark.parametrize("head_lags", [0, 4], ids=["linear-head", "head-lags"])
 
 
 @PATHS
-def test_batched_forward_equals_each_member(fused):
-    members = nets(3)
+@HEADS
+def test_batched_forward_equals_each_member(fused, head_lags):
+    members = nets(3, head_lags=head_lags)
     ensemble = EnsembleNet(members, fused).double()
     x = torch.randn(5, 12, 1, dtype=torch.float64)
     together = ensemble(x)
@@ -44,11 +53,12 @@ def test_batched_forward_equals_each_member(fused):
 
 
 @PATHS
+@HEADS
 @pytest.mark.parametrize("clip", [1.0, 0.05])
-def test_each_member_trains_as_it_would_alone(clip, fused):
+def test_each_member_trains_as_it_would_alone(clip, fused, head_lags):
     """Same initial weights, same batches: the same final weights, member by member (float64),
     through per-member clipping (0.05 clips every step), early stopping and the schedule."""
-    members = nets(3)
+    members = nets(3, head_lags=head_lags)
     alone = [copy.deepcopy(net) for net in members]
     config = TrainConfig(
         batch_size=32,

@@ -229,3 +229,43 @@ def test_a_panel_trains_a_bounded_number_of_steps():
         ).fit(prices)
         steps[n] = model.history_.steps
     assert steps == {4: 10, 40: 10}  # a whole pass: 21 and 207 batches of 64
+
+
+def test_the_head_reads_the_last_returns_beside_the_lstm_state():
+    """``head_lags``: a hidden layer on [last state; last k standardised returns], k at most
+    the lookback, returns only (not the other feature groups), none without the returns."""
+    net = LSTMForecaster().new_net()
+    assert net.head_lags == 10 and net.lag_hidden.in_features == 32 + 10
+    assert LSTMForecaster(lookback=6).new_net().head_lags == 6
+    assert LSTMForecaster(features="returns,calendar").new_net().lag_hidden.in_features == 42
+    for linear in (LSTMForecaster(features="calendar"), LSTMForecaster(head_lags=0)):
+        assert linear.new_net().head_lags == 0 and not hasattr(linear.new_net(), "lag_hidden")
+
+    net = LSTMForecaster(lookback=8, hidden_size=4, head_lags=3, features="returns,calendar")
+    net = net.new_net()
+    x, last = torch.randn(5, 8, 4), torch.randn(5, 4)
+    torch.testing.assert_close(net.lag_inputs(last, x), torch.cat([last, x[:, -3:, 0]], 1))
+    moved = x.clone()
+    moved[:, :5, 0] += 1.0  # returns before the last three days
+    moved[:, :, 1:] += 1.0  # every other input
+    torch.testing.assert_close(net.lag_inputs(last, moved), net.lag_inputs(last, x))
+
+    for bad in (-1, 1.5, "ten", 10_000):
+        with pytest.raises(ValueError, match="--head-lags"):
+            LSTMForecaster(head_lags=bad)
+
+
+def test_the_lag_layer_is_what_the_head_adds_to_the_linear_head():
+    """With the lag layer's output weights set, the forecast is the linear head on the last
+    state plus that layer on [state; last returns], computed here by hand."""
+    model = LSTMForecaster(lookback=7, hidden_size=5, head_lags=4)
+    net = model.new_net()
+    with torch.no_grad():
+        for p in (net.head.weight, net.lag_out.weight, net.lag_out.bias):
+            p.normal_()
+    x = torch.randn(6, 7, 1)
+    with torch.no_grad():
+        last = net.rnn(x)[0][:, -1]
+        hidden = torch.relu(net.lag_hidden(torch.cat([last, x[:, -4:, 0]], 1)))
+        expected = last @ net.head.weight.T + net.head.bias + net.lag_out(hidden)
+        torch.testing.assert_close(net(x), expected)

@@ -196,7 +196,10 @@ def _as_written_before(model, setting, prices, tmp_path):
     config["model_sha256"] = config_digest(config)
     path.write_text(json.dumps(config))
     loaded = LSTMForecaster.load(tmp_path / "m")
-    a, b = model.predict_distribution(prices), loaded.predict_distribution(prices)
+    if model.distributional:
+        a, b = model.predict_distribution(prices), loaded.predict_distribution(prices)
+    else:
+        a, b = {"mean": model.predict(prices)}, {"mean": loaded.predict(prices)}
     for key in a:
         pd.testing.assert_frame_equal(a[key], b[key])
     return loaded
@@ -206,6 +209,12 @@ def test_a_file_written_before_the_anchor_gain_loads_with_gain_1(prices, tmp_pat
     model = LSTMForecaster(**FAST, distribution="t", anchor_gain=1).fit(prices.iloc[:500])
     loaded = _as_written_before(model, "anchor_gain", prices, tmp_path)
     assert loaded.ewma_anchor and loaded.anchor_gain == 1 and loaded.net_.anchor_gain == 1
+
+
+def test_a_file_written_before_head_lags_loads_with_the_linear_head(prices, tmp_path):
+    model = LSTMForecaster(**FAST, head_lags=0).fit(prices.iloc[:500])
+    loaded = _as_written_before(model, "head_lags", prices, tmp_path)
+    assert loaded.head_lags == 0 and not hasattr(loaded.net_, "lag_hidden")
 
 
 def test_a_file_written_before_the_anchor_loads_without_one(prices, tmp_path):

@@ -4,6 +4,7 @@ and a planted lead-lag that only the cross-section reveals."""
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 from lstm_forecast.data import read_prices
 from lstm_forecast.models import LSTMForecaster, check_forecaster
@@ -117,6 +118,10 @@ def test_lstm_with_ohlc_is_causal_in_every_bar_field():
 
     prices, table, _ = _volume_shock_bars(700)
     model = LSTMForecaster(**FAST, features="returns,ohlc").fit(prices.iloc[:500])
+    # A fit on 500 rows may keep its starting weights, whose head is zero: a constant forecast
+    # would let the check below pass vacuously. Random head weights make every input count.
+    with torch.no_grad():
+        model.net_.head.weight.normal_()
     origins = prices.index[500:]
     base = model.predict(prices, origins)
     cut = 600

@@ -75,6 +75,13 @@ ScheduleOpt = Annotated[
 ]
 WarmupOpt = Annotated[float, typer.Option(help="Share of the steps spent warming up (cosine).")]
 WeightDecayOpt = Annotated[float, typer.Option(help="AdamW weight decay (0: plain Adam).")]
+HeadLagsOpt = Annotated[
+    int,
+    typer.Option(
+        help="The head also reads the last N daily returns directly, with the LSTM's state, "
+        "through a hidden layer of 64 ReLU units (0: a linear head on the LSTM's state only)."
+    ),
+]
 BatchSizeOpt = Annotated[int, typer.Option(help="Training batch size.")]
 LearningRateOpt = Annotated[float, typer.Option(help="Adam's peak learning rate.")]
 PatienceOpt = Annotated[
@@ -191,6 +198,7 @@ LSTM_OPTIONS: dict[str, tuple[Any, Any]] = {
     "schedule": (ScheduleOpt, "cosine"),
     "warmup": (WarmupOpt, 0.05),
     "weight_decay": (WeightDecayOpt, 0.0),
+    "head_lags": (HeadLagsOpt, 10),
     "patience": (PatienceOpt, 10),
     "clip_norm": (ClipNormOpt, 1.0),
     "seed": (SeedOpt, 0),

@@ -5,6 +5,8 @@ standardised with that ticker's training mean and standard deviation, and output
 ``horizon`` standardised returns at once (direct multi-step). The forecast is their sum in
 return units, :math:`\hat y_t = \sum_{k=1}^{h} (\mu + \sigma \hat z_{t+k})`, the log return
 over the horizon. With several tickers one global network is trained on all of them.
+The head reads the LSTM's last state and, through a hidden layer, the last ``head_lags``
+standardised returns as well (:class:`ForecastNet`).
 
 Training samples whose targets reach the validation slice are dropped (a gap of ``horizon``
 origins), and the validation slice is the chronologically last part of the training window.
@@ -44,13 +46,19 @@ from .lstm_heads import (
 )
 from .lstm_settings import SETTINGS, check_lstm_settings
 
+# Hidden units of the head's layer on the last inputs (ForecastNet, head_lags > 0).
+LAG_UNITS = 64
+# The linear layers of a ForecastNet's head, in the order its forward applies them.
+HEAD_LAYERS = ("head", "lag_hidden", "lag_out")
+
 
 class EnsembleNet(nn.Module):
-    """K :class:`ForecastNet` members as one batched model: (B, L, 1) -> (K, B, h).
+    """K :class:`ForecastNet` members as one batched model: (B, L, F) -> (K, B, h).
 
     The recurrent stacks run in one :class:`~lstm_forecast.nn.batched.BatchedLSTM` (``fused``:
     its block-diagonal fused kernel, its step loop, or None for the fused kernel on a GPU only);
-    each member keeps its own linear head (``head_weight`` (K, h, H), ``head_bias`` (K, h)).
+    each member keeps its own head: every linear layer ``name`` of it stacked as
+    ``name_weight`` (K, out, in) and ``name_bias`` (K, out).
     """
 
     def __init__(self, nets: list[ForecastNet], fused: bool | None = None) -> None:
@@ -58,41 +66,82 @@ class EnsembleNet(nn.Module):
         from ..nn.batched import BatchedLSTM
 
         self.rnn = BatchedLSTM([net.rnn for net in nets], fused)
-        self.head_weight = nn.Parameter(torch.stack([n.head.weight.detach() for n in nets]))
-        self.head_bias = nn.Parameter(torch.stack([n.head.bias.detach() for n in nets]))
+        self.head_lags = nets[0].head_lags
+        self.layers = [name for name in HEAD_LAYERS if hasattr(nets[0], name)]
+        for name in self.layers:
+            for part in ("weight", "bias"):
+                stacked = torch.stack([getattr(getattr(n, name), part).detach() for n in nets])
+                self.register_parameter(f"{name}_{part}", nn.Parameter(stacked))
+
+    def _linear(self, name: str, x: torch.Tensor) -> torch.Tensor:
+        """Each member's layer ``name`` on its own rows: (K, B, in) -> (K, B, out)."""
+        weight, bias = getattr(self, f"{name}_weight"), getattr(self, f"{name}_bias")
+        return torch.baddbmm(bias.unsqueeze(1), x, weight.transpose(1, 2))
 
     def forward(self, x: torch.Tensor, return_states: bool = False):
         if return_states:
             raise ValueError("an ensemble holds several LSTMs; open one model at a time")
         out, _ = self.rnn(x)
         last = out[:, :, -1]  # (K, B, H)
-        return torch.baddbmm(self.head_bias.unsqueeze(1), last, self.head_weight.transpose(1, 2))
+        prediction = self._linear("head", last)
+        if self.head_lags:
+            lags = x[:, -self.head_lags :, 0]  # (B, k): input 0, the same for every member
+            both = torch.cat([last, lags.expand(len(last), *lags.shape)], dim=2)
+            prediction = prediction + self._linear(
+                "lag_out", torch.relu(self._linear("lag_hidden", both))
+            )
+        return prediction
 
     def load_members(self, nets: list[ForecastNet]) -> None:
         """Copy the weights of ``nets`` (member ``k`` from ``nets[k]``) into this ensemble."""
-        with torch.no_grad():
-            for k, net in enumerate(nets):
-                for name, value in net.rnn.named_parameters():
-                    getattr(self.rnn, name)[k].copy_(value)
-                self.head_weight[k].copy_(net.head.weight)
-                self.head_bias[k].copy_(net.head.bias)
+        self._exchange(nets, into_members=False)
 
     def to_members(self, nets: list[ForecastNet]) -> list[ForecastNet]:
         """The inverse of :meth:`load_members`: member ``k``'s weights into ``nets[k]``."""
+        self._exchange(nets, into_members=True)
+        return nets
+
+    def _exchange(self, nets: list[ForecastNet], into_members: bool) -> None:
         with torch.no_grad():
             for k, net in enumerate(nets):
-                for name, value in net.rnn.named_parameters():
-                    value.copy_(getattr(self.rnn, name)[k])
-                net.head.weight.copy_(self.head_weight[k])
-                net.head.bias.copy_(self.head_bias[k])
-        return nets
+                pairs = [
+                    (value, getattr(self.rnn, name)[k])
+                    for name, value in net.rnn.named_parameters()
+                ]
+                for name in self.layers:
+                    layer = getattr(net, name)
+                    pairs += [
+                        (getattr(layer, part), getattr(self, f"{name}_{part}")[k])
+                        for part in ("weight", "bias")
+                    ]
+                for member, stacked in pairs:
+                    if into_members:
+                        member.copy_(stacked)
+                    else:
+                        stacked.copy_(member)
 
 
 class ForecastNet(nn.Module):
-    """Recurrent stack, then a linear head on the last hidden state: (B, L, F) -> (B, h).
+    r"""Recurrent stack, then a head on the last hidden state: (B, L, F) -> (B, h).
+
+    .. math::
+        \hat y = W h_L + b + V\,\mathrm{ReLU}\big(U [h_L; z_{L-k+1}; \dots; z_L] + c\big) + d
+
+    The first two terms are the linear head; the third, with ``head_lags`` :math:`k > 0`, is a
+    hidden layer of ``LAG_UNITS`` ReLU units that reads the LSTM's last state beside the last
+    :math:`k` values :math:`z` of input 0, the standardised return: a skip connection from the
+    inputs to the head, as in LSTNet's highway, but nonlinear. The LSTM carries the past in
+    leaky sums, so an interaction of two recent days (a product of lags) costs it many
+    examples to isolate; the hidden layer sees those days one by one. It reads the returns
+    only: given every feature group's last days as well, it has too many inputs for a few
+    thousand days and fits their noise (docs/power.md). :math:`V, d` start at zero, like the
+    linear head.
 
     ``anchor``: the output that gets ``anchor_gain * self.anchor`` times the log EWMA variance
-    of input 0 (:func:`~.lstm_heads.log_ewma_variance`), or None (no anchor)."""
+    of input 0 (:func:`~.lstm_heads.log_ewma_variance`), or None (no anchor).
+
+    Shapes: ``x`` (B, L, F) with :math:`L \ge k`; ``h_L`` (B, H); output (B, h).
+    """
 
     def __init__(
         self,
@@ -106,6 +155,7 @@ class ForecastNet(nn.Module):
         input_size=1,
         anchor: int | None = None,
         anchor_gain: float = 1.0,
+        head_lags: int = 0,
     ):
         super().__init__()
         from ..nn.engine import RecurrentEngine
@@ -113,14 +163,31 @@ class ForecastNet(nn.Module):
         self.rnn = RecurrentEngine(
             input_size, hidden_size, num_layers, variant, dropout, path, device
         )
-        self.head = nn.Linear(hidden_size, horizon, device=self.rnn.device)
+        device = self.rnn.device
+        self.head = nn.Linear(hidden_size, horizon, device=device)
         self.anchor_output, self.anchor_gain = anchor, float(anchor_gain)
         if anchor is not None:
-            self.anchor = nn.Parameter(torch.zeros((), device=self.rnn.device))
+            self.anchor = nn.Parameter(torch.zeros((), device=device))
+        self.head_lags = int(head_lags)
+        if self.head_lags:
+            width = hidden_size + self.head_lags
+            self.lag_hidden = nn.Linear(width, LAG_UNITS, device=device)
+            self.lag_out = nn.Linear(LAG_UNITS, horizon, device=device)
+            with torch.no_grad():
+                self.lag_out.weight.zero_()
+                self.lag_out.bias.zero_()
+
+    def lag_inputs(self, last: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """``[h_L; z_{L-k+1}; ...; z_L]`` with ``z`` input 0: (B, H + k)."""
+        return torch.cat([last, x[:, -self.head_lags :, 0]], dim=1)
 
     def forward(self, x: torch.Tensor, return_states: bool = False):
         result = self.rnn(x, return_states=return_states)
-        prediction = self.head(result[0][:, -1])  # (B, h)
+        last = result[0][:, -1]  # (B, H)
+        prediction = self.head(last)  # (B, h)
+        if self.head_lags:
+            hidden = torch.relu(self.lag_hidden(self.lag_inputs(last, x)))
+            prediction = prediction + self.lag_out(hidden)
         if self.anchor_output is not None:
             k = self.anchor_output
             gain = self.anchor_gain * self.anchor
@@ -181,6 +248,7 @@ class LSTMForecaster(BaseForecaster):
         max_epoch_steps: int | None = 64,
         ewma_anchor: bool = True,
         anchor_gain: float = 10.0,
+        head_lags: int = 10,
         tune: int = 0,
         tune_seconds: float | None = None,
         warm_start: bool = False,
@@ -207,7 +275,7 @@ class LSTMForecaster(BaseForecaster):
         self.ensemble_batched = ensemble_batched
         self.distribution, self.target = distribution, target
         self.max_epoch_steps, self.ewma_anchor = max_epoch_steps, ewma_anchor
-        self.anchor_gain = anchor_gain
+        self.anchor_gain, self.head_lags = anchor_gain, head_lags
         self.features = check_features(features)
         check_lstm_settings(self.settings())
         if not isinstance(tune, int) or isinstance(tune, bool) or not 0 <= tune <= 10_000:
@@ -216,6 +284,11 @@ class LSTMForecaster(BaseForecaster):
             raise ValueError(
                 "lstm: --tune scores point forecasts; leave it out with --distribution or "
                 "--target volatility"
+            )
+        if ensemble > 1 and ensemble_batched and self.head != "point":
+            raise ValueError(
+                "lstm: --ensemble-batched trains point forecasts; leave it out with "
+                "--distribution or --target volatility (the members then train one by one)"
             )
 
     @property
@@ -449,9 +522,15 @@ class LSTMForecaster(BaseForecaster):
             input_size=len(self._input_names()),
             anchor=self._anchored_output(),
             anchor_gain=self.anchor_gain,
+            head_lags=self._head_lags(),
         )
         init_head(net.head, self.head, self.horizon)
         return net
+
+    def _head_lags(self) -> int:
+        """The returns the head reads (:class:`ForecastNet`): ``head_lags``, at most the
+        lookback, and none without the returns among the inputs (input 0 is then another)."""
+        return min(self.head_lags, self.lookback) if "returns" in self.features else 0
 
     def _anchored_output(self) -> int | None:
         """The head output the EWMA anchor moves, or None: only a distribution or variance

@@ -1,4 +1,4 @@
-r"""What the LSTM's linear head outputs, the loss it is trained on, and how to read it.
+r"""What the LSTM's head outputs, the loss it is trained on, and how to read it.
 
 In standardised units (each ticker's daily returns divided by their training standard
 deviation :math:`\sigma` after removing their mean :math:`\mu`), for the h-day sum
@@ -60,7 +60,7 @@ def head_kind(distribution: str, target: str) -> str:
 
 
 def head_width(kind: str, horizon: int) -> int:
-    """Outputs of the linear head."""
+    """Outputs of the head."""
     return {"point": horizon, "normal": 2, "t": 3, "variance": 1}[kind]
 
 

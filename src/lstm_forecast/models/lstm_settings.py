@@ -38,6 +38,7 @@ SETTINGS = (
     "max_epoch_steps",
     "ewma_anchor",
     "anchor_gain",
+    "head_lags",
 )
 # settings added after format version 1 was first written: a file without them gets these
 LATER_SETTINGS = {
@@ -53,6 +54,7 @@ LATER_SETTINGS = {
     "max_epoch_steps": None,  # files written before the cap: an epoch was a whole pass
     "ewma_anchor": False,  # files written before the anchor have none
     "anchor_gain": 1.0,  # files written before the gain was a setting: the anchor entered as 1a
+    "head_lags": 0,  # files written before the head read the last inputs: a linear head
 }
 
 VARIANTS = ("standard", "peephole", "coupled", "gru", "rnn")
@@ -79,6 +81,7 @@ SCHEMA: dict[str, tuple[str, type, float | None, float | None]] = {
     "ensemble": ("--ensemble", int, 1, 64),
     "max_epoch_steps": ("max_epoch_steps", int, 1, 10_000_000),
     "anchor_gain": ("anchor_gain", float, 0.01, 1000.0),
+    "head_lags": ("--head-lags", int, 0, 1000),
 }
 CHOICES = {
     "variant": ("--variant", VARIANTS),
