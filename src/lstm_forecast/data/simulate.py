@@ -79,7 +79,19 @@ def _product(e, rng, b=0.35):
     return r, m
 
 
-def _event(e, rng, p=0.03, jump=4.0, drift=0.5, lags=(20, 40)):
+# The event kind's rule: shock probability, size and drift (in SIGMA), and the days after it
+# that carry the drift.
+EVENT_RULE = {"p": 0.03, "jump": 4.0, "drift": 0.5, "lags": (20, 40)}
+
+
+def _event(
+    e,
+    rng,
+    p=EVENT_RULE["p"],
+    jump=EVENT_RULE["jump"],
+    drift=EVENT_RULE["drift"],
+    lags=EVENT_RULE["lags"],
+):
     marks = np.where(rng.random(len(e)) < p, rng.choice([-1.0, 1.0], len(e)), 0.0)
     m = np.zeros_like(e)
     for t in range(len(e)):
