@@ -285,11 +285,6 @@ class LSTMForecaster(BaseForecaster):
                 "lstm: --tune scores point forecasts; leave it out with --distribution or "
                 "--target volatility"
             )
-        if ensemble > 1 and ensemble_batched and self.head != "point":
-            raise ValueError(
-                "lstm: --ensemble-batched trains point forecasts; leave it out with "
-                "--distribution or --target volatility (the members then train one by one)"
-            )
 
     @property
     def head(self) -> str:
