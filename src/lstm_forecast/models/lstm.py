@@ -52,6 +52,14 @@ LAG_UNITS = 64
 HEAD_LAYERS = ("head", "lag_hidden", "lag_out")
 
 
+def lag_inputs(last: torch.Tensor, x: torch.Tensor, lags: int) -> torch.Tensor:
+    """What the head's layer reads: ``[h_L; z_{L-k+1}; ...; z_L]``, the last state beside the
+    last ``lags`` values of input 0 of ``x`` (B, L, F). ``last`` is (B, H) for one network or
+    (K, B, H) for K members, which all read the same returns: (..., B, H + k)."""
+    z = x[:, -lags:, 0]  # (B, k)
+    return torch.cat([last, z.expand(*last.shape[:-1], lags)], dim=-1)
+
+
 class EnsembleNet(nn.Module):
     """K :class:`ForecastNet` members as one batched model: (B, L, F) -> (K, B, h).
 
@@ -85,11 +93,8 @@ class EnsembleNet(nn.Module):
         last = out[:, :, -1]  # (K, B, H)
         prediction = self._linear("head", last)
         if self.head_lags:
-            lags = x[:, -self.head_lags :, 0]  # (B, k): input 0, the same for every member
-            both = torch.cat([last, lags.expand(len(last), *lags.shape)], dim=2)
-            prediction = prediction + self._linear(
-                "lag_out", torch.relu(self._linear("lag_hidden", both))
-            )
+            hidden = torch.relu(self._linear("lag_hidden", lag_inputs(last, x, self.head_lags)))
+            prediction = prediction + self._linear("lag_out", hidden)
         return prediction
 
     def load_members(self, nets: list[ForecastNet]) -> None:
@@ -177,16 +182,12 @@ class ForecastNet(nn.Module):
                 self.lag_out.weight.zero_()
                 self.lag_out.bias.zero_()
 
-    def lag_inputs(self, last: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-        """``[h_L; z_{L-k+1}; ...; z_L]`` with ``z`` input 0: (B, H + k)."""
-        return torch.cat([last, x[:, -self.head_lags :, 0]], dim=1)
-
     def forward(self, x: torch.Tensor, return_states: bool = False):
         result = self.rnn(x, return_states=return_states)
         last = result[0][:, -1]  # (B, H)
         prediction = self.head(last)  # (B, h)
         if self.head_lags:
-            hidden = torch.relu(self.lag_hidden(self.lag_inputs(last, x)))
+            hidden = torch.relu(self.lag_hidden(lag_inputs(last, x, self.head_lags)))
             prediction = prediction + self.lag_out(hidden)
         if self.anchor_output is not None:
             k = self.anchor_output
