@@ -62,6 +62,7 @@ def test_backtest_records_each_refits_choice(prices):
             "dropout",
             "learning_rate",
             "weight_decay",
+            "head_lags",
         }
 
 
@@ -92,7 +93,7 @@ def test_a_trial_worse_than_the_median_is_pruned(prices):
     target = horizon_target(prices, 1)
     shared = (prices, dict(epochs=1, batch_size=128), blocks, target, LSTMForecaster)
     params = dict(lookback=20, hidden_size=16, num_layers=1, dropout=0.0)
-    params |= dict(learning_rate=1e-3, weight_decay=1e-6)
+    params |= dict(learning_rate=1e-3, weight_decay=1e-6, head_lags=10)
     score, path = _score(shared, (params, None))
     assert score == path[-1] and len(path) == 2
     assert _medians([path, path]) is None  # pruning starts after three finished trials

@@ -97,8 +97,9 @@ TuneOpt = Annotated[
         "--tune",
         "--lstm-tune",
         min=0,
-        help="Optuna trials choosing lookback, size, layers, dropout, learning rate and weight "
-        "decay on validation folds inside the training rows (0: no tuning).",
+        help="Optuna trials choosing lookback, size, layers, dropout, learning rate, weight "
+        "decay and --head-lags (0 or 10) on validation folds inside the training rows "
+        "(0: no tuning).",
     ),
 ]
 EnsembleOpt = Annotated[

@@ -1,7 +1,8 @@
 """Choosing the LSTM's settings on validation data carved from the training rows only.
 
 Optuna's TPE sampler (seeded, so the same seed chooses the same settings) proposes lookback,
-hidden size, layers, dropout, learning rate and weight decay. Each trial is scored on
+hidden size, layers, dropout, learning rate, weight decay and whether the head's layer reads
+the last returns (``head_lags`` 0 or 10). Each trial is scored on
 ``folds`` inner folds, walking forward through the last ``share`` of the training dates: fold
 ``j`` fits on the rows before its validation block, less a gap of ``horizon`` rows so that no
 training label reaches into it, and scores the mean squared forecast error over the block's
@@ -41,6 +42,9 @@ SPACE = {
     "dropout": (0.0, 0.3),
     "learning_rate": (3e-4, 1e-2),
     "weight_decay": (1e-6, 1e-2),
+    # the head's layer on the last returns (docs/power.md): it finds the product of lags and
+    # costs the volume rule a few points, so the tuner may switch it off
+    "head_lags": [0, 10],
 }
 
 
@@ -145,6 +149,7 @@ def _suggest(trial) -> dict:
         "dropout": trial.suggest_float("dropout", *SPACE["dropout"]),
         "learning_rate": trial.suggest_float("learning_rate", *SPACE["learning_rate"], log=True),
         "weight_decay": trial.suggest_float("weight_decay", *SPACE["weight_decay"], log=True),
+        "head_lags": trial.suggest_categorical("head_lags", SPACE["head_lags"]),
     }
 
 
