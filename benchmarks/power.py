@@ -12,7 +12,8 @@ the loss on the last 15% of training), as in the issue that asked for this bench
 references know the form of one rule and are there to show what the same days allow
 (``--models ...,quad,shocks,told``): ``quad``, OLS on 10 lags and their 55 pairwise products
 (the product kind's form), ``shocks``, OLS on 60 lags of shock signs (the event kind's form),
-and ``told``, which knows the whole event rule and infers the shocks from the returns.
+``additive``, the same form with the function of each lag learned rather than told, and
+``told``, which knows the whole event rule and infers the shocks from the returns.
 
     python benchmarks/power.py [--seeds 5] [--kinds ar1,threshold,...] [--models lstm,ols,mlp]
                                [--lstm '{"steps": 3000}']   # settings over the defaults
@@ -66,6 +67,11 @@ class MLPForecaster(BaseForecaster):
         windows = np.lib.stride_tricks.sliding_window_view(returns, self.lags)
         return windows  # row k: returns[k .. k + lags - 1], known at origin k + lags - 1
 
+    def _network(self) -> nn.Module:  # (S, lags) -> (S, 1)
+        return nn.Sequential(
+            nn.Linear(self.lags, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 1)
+        )
+
     def _fit(self, prices: pd.DataFrame) -> None:
         r = np.log(prices.iloc[:, 0].to_numpy()).astype(np.float64)
         r = np.diff(r)
@@ -75,9 +81,7 @@ class MLPForecaster(BaseForecaster):
         y = z[self.lags :]
         n_val = len(x) // 7
         torch.manual_seed(self.seed)
-        net = nn.Sequential(
-            nn.Linear(self.lags, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 1)
-        )
+        net = self._network()
         xt, yt = torch.tensor(x, dtype=torch.float32), torch.tensor(y, dtype=torch.float32)
         train_x, train_y = xt[: -n_val - 1], yt[: -n_val - 1]
         val_x, val_y = xt[-n_val:], yt[-n_val:]
@@ -107,6 +111,34 @@ class MLPForecaster(BaseForecaster):
                 pred = self.net_(torch.tensor(self._design(z), dtype=torch.float32))[:, 0]
             out[self.lags :] = self.mu_ + self.sd_ * pred.numpy().astype(np.float64)
         return pd.DataFrame({history.columns[0]: out}, index=history.index)
+
+
+class Additive(nn.Module):
+    """``b + sum_j w_j g(z_j)``: one small function ``g`` (1-8-1, tanh) of each lag's return,
+    shared by the lags, weighted per lag. (S, lags) -> (S, 1); ``w`` starts at zero."""
+
+    def __init__(self, lags: int, units: int = 8):
+        super().__init__()
+        self.g = nn.Sequential(nn.Linear(1, units), nn.Tanh(), nn.Linear(units, 1))
+        self.w = nn.Linear(lags, 1)
+        nn.init.zeros_(self.w.weight)
+
+    def forward(self, lagged: torch.Tensor) -> torch.Tensor:
+        return self.w(self.g(lagged.unsqueeze(-1)).squeeze(-1))
+
+
+class AdditiveLags(MLPForecaster):
+    """Reference of the event kind's form with nothing told: a learned function of each of the
+    last 60 returns, summed with a learned weight per lag (``Additive``), trained as the MLP.
+    ``shocks`` is this form with the function told (the sign beyond 2.5 standard deviations)."""
+
+    name = "additive"
+
+    def __init__(self, lags: int = 60, horizon: int = 1, steps: int = 3000, seed: int = 0):
+        super().__init__(lags, horizon, steps, seed)
+
+    def _network(self) -> nn.Module:
+        return Additive(self.lags)
 
 
 class LagRegression(BaseForecaster):
@@ -193,7 +225,13 @@ class ToldEvent(BaseForecaster):
         return pd.DataFrame({history.columns[0]: m}, index=history.index)
 
 
-REFERENCES = {"mlp": MLPForecaster, "quad": QuadraticAR, "shocks": ShockLags, "told": ToldEvent}
+REFERENCES = {
+    "mlp": MLPForecaster,
+    "quad": QuadraticAR,
+    "shocks": ShockLags,
+    "told": ToldEvent,
+    "additive": AdditiveLags,
+}
 
 
 def _backtest(prices: pd.DataFrame, models: list[str], lstm: dict, others: dict | None = None):
