@@ -20,6 +20,7 @@ references know the form of one rule and are there to show what the same days al
                                [--variants tuned,ensemble]  # more LSTM columns
                                [--processes 2]              # seeds in parallel, 1 thread each
                                [--first-seed 5]             # seeds 5, 6, ... instead of 0, 1, ...
+                               [--event-jump 6]             # the event kind's shock size
     python benchmarks/power.py --inputs [--seeds 5]   # planted inputs: lead-lag, volume, covariate
                                [--kinds volume] [--variants ensemble]
     python benchmarks/power.py --curve [--seeds 3] [--days 3500,7000,14000,28000]
@@ -408,15 +409,24 @@ def main() -> None:
     parser.add_argument("--tune-trials", type=int, default=5, help="trials per refit (tuned)")
     parser.add_argument("--ensemble-size", type=int, default=5, help="members (ensemble)")
     parser.add_argument("--processes", type=int, default=1, help="seeds run in parallel")
+    parser.add_argument(
+        "--event-jump",
+        type=float,
+        default=EVENT_RULE["jump"],
+        help="the event kind's shock size in standard deviations of the daily noise",
+    )
     args = parser.parse_args()
-    torch.set_num_threads(1)
-    MODELS.update(REFERENCES)
+    _worker(args.event_jump)
     models = args.models.split(",")
     lstm = json.loads(args.lstm)
     seeds = range(args.first_seed, args.first_seed + args.seeds)
-    print(f"LSTM settings over the defaults: {lstm or 'none'}; {_seeds(seeds)}\n")
+    rule = f"; event rule {EVENT_RULE}" if "event" in args.kinds.split(",") else ""
+    print(f"LSTM settings over the defaults: {lstm or 'none'}; {_seeds(seeds)}{rule}\n")
     pool = concurrent.futures.ProcessPoolExecutor(
-        args.processes, mp_context=multiprocessing.get_context("spawn"), initializer=_worker
+        args.processes,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_worker,
+        initargs=(args.event_jump,),
     )
     with pool:
         variants = {}
@@ -472,9 +482,10 @@ def _seeds(seeds: range) -> str:
     return text if seeds.start == 0 else f"{text} ({seeds.start}-{seeds.stop - 1})"
 
 
-def _worker() -> None:
+def _worker(event_jump: float) -> None:
     torch.set_num_threads(1)
     MODELS.update(REFERENCES)
+    EVENT_RULE["jump"] = event_jump  # the simulation and ``told`` read it
 
 
 def _call(job: tuple):

@@ -80,18 +80,13 @@ def _product(e, rng, b=0.35):
 
 
 # The event kind's rule: shock probability, size and drift (in SIGMA), and the days after it
-# that carry the drift.
+# that carry the drift. Read when a series is simulated, so a study may change it (the power
+# benchmark's --event-jump).
 EVENT_RULE = {"p": 0.03, "jump": 4.0, "drift": 0.5, "lags": (20, 40)}
 
 
-def _event(
-    e,
-    rng,
-    p=EVENT_RULE["p"],
-    jump=EVENT_RULE["jump"],
-    drift=EVENT_RULE["drift"],
-    lags=EVENT_RULE["lags"],
-):
+def _event(e, rng):
+    p, jump, drift, lags = (EVENT_RULE[k] for k in ("p", "jump", "drift", "lags"))
     marks = np.where(rng.random(len(e)) < p, rng.choice([-1.0, 1.0], len(e)), 0.0)
     m = np.zeros_like(e)
     for t in range(len(e)):
