@@ -4,7 +4,7 @@ see, and finds nothing in a random walk or in GARCH noise (benchmarks/power.py a
 import numpy as np
 import pytest
 
-from lstm_forecast.data.simulate import KINDS, SIGNALS, simulate
+from lstm_forecast.data.simulate import KINDS, SIGMA, SIGNALS, simulate
 from lstm_forecast.evaluation.stats import diebold_mariano_from_differential
 from lstm_forecast.models import LSTMForecaster, make_forecaster
 
@@ -46,3 +46,20 @@ def test_oracle_is_the_conditional_mean(kind):
     lagged = returns.shift(1).dropna()
     assert abs(np.corrcoef(error.loc[lagged.index], lagged)[0, 1]) < 0.06
     assert 0.008 < returns.std() < 0.02
+
+
+def test_event_rule_is_read_when_a_series_is_simulated(monkeypatch):
+    """The power benchmark's --event-jump changes EVENT_RULE; the simulation must follow it."""
+    from lstm_forecast.data.simulate import EVENT_RULE
+
+    prices, oracle = simulate("event", 2000, seed=3)
+    returns = np.log(prices.iloc[:, 0]).diff().dropna()
+    assert (oracle != 0).any()
+    monkeypatch.setitem(EVENT_RULE, "jump", 2 * EVENT_RULE["jump"])
+    wider, _ = simulate("event", 2000, seed=3)
+    moved = np.log(wider.iloc[:, 0]).diff().dropna() - returns
+    shocks = moved[moved.abs() > 1e-12]  # only the shock days move, each by one more jump
+    assert 0.01 < len(shocks) / len(moved) < 0.06
+    np.testing.assert_allclose(shocks.abs(), EVENT_RULE["jump"] / 2 * SIGMA, rtol=1e-9)
+    monkeypatch.setitem(EVENT_RULE, "drift", 0.0)
+    assert (simulate("event", 2000, seed=3)[1] == 0).all()  # no drift: nothing to forecast
