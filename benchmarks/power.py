@@ -8,10 +8,11 @@ out-of-sample R² against the random walk as a share of the oracle's R² (the ru
 forecasts on the same origins), and whether the one-sided Diebold-Mariano test rejects the
 random walk at 5%. Models: the default LSTM of ``backtest``, OLS on 5 lags, and a reference
 MLP on 10 lags (two hidden layers of 64, Adam 1e-3, batch 64, the best of 3,000 steps by
-the loss on the last 15% of training), as in the issue that asked for this benchmark. Two more
-references know the form of one rule and are there to show what the same days allow
-(``--models ...,quad,shocks,told``): ``quad``, OLS on 10 lags and their 55 pairwise products
-(the product kind's form), ``shocks``, OLS on 60 lags of shock signs (the event kind's form),
+the loss on the last 15% of training), as in the issue that asked for this benchmark. More
+references know the form of one rule, or all of it, and are there to show what the same days
+allow (``--models ...,quad,shocks,additive,told``): ``quad``, OLS on 10 lags and their 55
+pairwise products (the product kind's form), ``shocks``, OLS on 60 lags of shock signs (the
+event kind's form),
 ``additive``, the same form with the function of each lag learned rather than told, and
 ``told``, which knows the whole event rule and infers the shocks from the returns.
 

@@ -46,6 +46,7 @@ SPACE = {
     # costs the volume rule a few points, so the tuner may switch it off
     "head_lags": [0, 10],
 }
+LOG_SCALE = ("learning_rate", "weight_decay")  # ranges searched on a log scale
 
 
 @dataclass
@@ -142,14 +143,13 @@ def _medians(steps: list[list[float]]) -> list[float] | None:
 
 
 def _suggest(trial) -> dict:
+    """One trial's settings, asked of the sampler in :data:`SPACE`'s order: a list is a set of
+    choices, a pair a range."""
     return {
-        "lookback": trial.suggest_categorical("lookback", SPACE["lookback"]),
-        "hidden_size": trial.suggest_categorical("hidden_size", SPACE["hidden_size"]),
-        "num_layers": trial.suggest_categorical("num_layers", SPACE["num_layers"]),
-        "dropout": trial.suggest_float("dropout", *SPACE["dropout"]),
-        "learning_rate": trial.suggest_float("learning_rate", *SPACE["learning_rate"], log=True),
-        "weight_decay": trial.suggest_float("weight_decay", *SPACE["weight_decay"], log=True),
-        "head_lags": trial.suggest_categorical("head_lags", SPACE["head_lags"]),
+        name: trial.suggest_categorical(name, values)
+        if isinstance(values, list)
+        else trial.suggest_float(name, *values, log=name in LOG_SCALE)
+        for name, values in SPACE.items()
     }
 
 
