@@ -100,3 +100,22 @@ def test_a_trial_worse_than_the_median_is_pruned(prices):
     low = [[p / 2 for p in path]] * 3
     pruned, first = _score(shared, (params, _medians(low)))
     assert pruned is None and first == path[:1]  # stopped after the first inner fold
+
+
+def test_the_first_trial_is_the_models_own_settings(prices):
+    """Tuning starts from the settings the user gave (brought into the space), so it departs
+    from them only for a trial that scores better on the inner folds."""
+    from lstm_forecast.models.tuning import into_space
+
+    own = dict(lookback=40, hidden_size=20, dropout=0.0, learning_rate=2e-3, weight_decay=0.0)
+    model = LSTMForecaster(**QUICK, **own, seed=2).fit(prices)
+    first = model.tuning_.trials[0]
+    assert first["state"] == "complete"
+    assert first["params"] == into_space(LSTMForecaster(**own).settings())
+    assert first["params"]["hidden_size"] == 16  # the nearest choice to 20
+    assert first["params"]["weight_decay"] == 1e-6  # 0 is clipped to the range's low end
+    assert first["params"]["lookback"] == 40 and first["params"]["head_lags"] == 10
+    assert into_space({"lookback": 50, "learning_rate": 1.0}) == {
+        "lookback": 40,  # as near 40 as 60: the first
+        "learning_rate": 1e-2,
+    }

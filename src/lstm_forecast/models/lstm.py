@@ -551,10 +551,12 @@ class LSTMForecaster(BaseForecaster):
         :mod:`.tuning`); they replace this model's own, and ``tuning_`` records the search."""
         from .tuning import SPACE, tune_lstm
 
-        base = {k: v for k, v in self.settings().items() if k not in SPACE}
+        own = self.settings()
+        base = {k: v for k, v in own.items() if k not in SPACE}
         base["device"] = self.device
+        start = {k: v for k, v in own.items() if k in SPACE}
         self.tuning_ = tune_lstm(
-            prices, base, self.tune, self.tune_seconds, self.seed, build=type(self)
+            prices, base, self.tune, self.tune_seconds, self.seed, build=type(self), start=start
         )
         for name, value in self.tuning_.best.items():
             setattr(self, name, value)

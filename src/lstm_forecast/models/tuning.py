@@ -2,7 +2,10 @@
 
 Optuna's TPE sampler (seeded, so the same seed chooses the same settings) proposes lookback,
 hidden size, layers, dropout, learning rate, weight decay and whether the head's layer reads
-the last returns (``head_lags`` 0 or 10). Each trial is scored on
+the last returns (``head_lags`` 0 or 10). The first trial is the model's own settings
+(each brought into the space: a range's value clipped to its ends, a choice's to the nearest
+choice), so the search departs from them only for settings that score better. Each trial is
+scored on
 ``folds`` inner folds, walking forward through the last ``share`` of the training dates: fold
 ``j`` fits on the rows before its validation block, less a gap of ``horizon`` rows so that no
 training label reaches into it, and scores the mean squared forecast error over the block's
@@ -86,8 +89,10 @@ def tune_lstm(
     share: float = 0.3,
     *,
     build: Callable[..., Any],
+    start: dict | None = None,
 ) -> TuneResult:
-    """Search :data:`SPACE` around the ``base`` settings; ``build(**settings)`` makes each
+    """Search :data:`SPACE` around the ``base`` settings, from ``start`` (the model's own
+    values of the searched settings; the first trial); ``build(**settings)`` makes each
     trial's unfitted forecaster (the LSTM forecaster passes its own class, so this module
     does not import it back)."""
     import optuna
@@ -97,6 +102,8 @@ def tune_lstm(
     blocks = inner_folds(prices.index, folds, share, horizon)
     sampler = optuna.samplers.TPESampler(seed=seed)
     study = optuna.create_study(direction="minimize", sampler=sampler)
+    if start:
+        study.enqueue_trial(into_space(start))
     start = time.perf_counter()
     from ..features import horizon_target
 
@@ -140,6 +147,21 @@ def _medians(steps: list[list[float]]) -> list[float] | None:
     if len(steps) < MIN_FINISHED:
         return None
     return [float(np.median([path[j] for path in steps])) for j in range(len(steps[0]))]
+
+
+def into_space(settings: dict) -> dict:
+    """The searched settings of ``settings``, each brought into :data:`SPACE`: a range's value
+    clipped to its ends, a choice's the nearest choice (the first of two as near)."""
+    out = {}
+    for name, values in SPACE.items():
+        if name not in settings:
+            continue
+        value = settings[name]
+        if isinstance(values, list):
+            out[name] = min(values, key=lambda choice: abs(choice - value))
+        else:
+            out[name] = float(min(max(value, values[0]), values[1]))
+    return out
 
 
 def _suggest(trial) -> dict:
