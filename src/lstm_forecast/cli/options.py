@@ -98,8 +98,8 @@ TuneOpt = Annotated[
         "--lstm-tune",
         min=0,
         help="Optuna trials choosing lookback, size, layers, dropout, learning rate, weight "
-        "decay and --head-lags (0 or 10) on validation folds inside the training rows "
-        "(0: no tuning).",
+        "decay and --head-lags (0 or 10) on validation folds inside the training rows, "
+        "starting from the settings given (0: no tuning).",
     ),
 ]
 EnsembleOpt = Annotated[
