@@ -459,8 +459,10 @@ def signals_table(kinds, seeds: range, models: list[str], lstm: dict, variants: 
     columns = models + list(variants)
     head = " | ".join(f"{m} R²/oracle | {m} DM<5%" for m in columns)
     timing = " | ".join(f"s per run: {m}" for m in ["models", *variants])
-    print(f"| kind | oracle R² | {head} | {timing} |")
-    print("|---|---:|" + "---:|" * (2 * len(columns) + 1 + len(variants)))
+    lstms = [m for m in columns if m.startswith("lstm")]
+    per_seed_head = "".join(f" | {m} per seed" for m in lstms)
+    print(f"| kind | oracle R² | {head} | {timing}{per_seed_head} |")
+    print("|---|---:|" + "---:|" * (2 * len(columns) + 1 + len(variants)) + "---|" * len(lstms))
     jobs = [(one_run, kind, seed, models, lstm, variants) for kind in kinds for seed in seeds]
     done = iter(pool.map(_call, jobs))  # every kind's seeds queued at once, rows in order
     for kind in kinds:
@@ -474,6 +476,13 @@ def signals_table(kinds, seeds: range, models: list[str], lstm: dict, variants: 
             cells += [share, f"{rejects}/{len(runs)}"]
         for label in ["models", *variants]:
             cells.append(f"{statistics.mean(r['seconds'][label] for r in runs):.0f}")
+        for m in lstms:  # the spread behind each LSTM mean
+            cells.append(
+                " ".join(
+                    f"{r[m][0] / r['oracle_r2']:.0%}" if kind in SIGNALS else f"{r[m][0]:+.4f}"
+                    for r in runs
+                )
+            )
         print(f"| {kind} | {oracle:.3f} | " + " | ".join(cells) + " |", flush=True)
 
 
