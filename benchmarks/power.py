@@ -12,9 +12,9 @@ the loss on the last 15% of training), as in the issue that asked for this bench
 references know the form of one rule, or all of it, and are there to show what the same days
 allow (``--models ...,quad,shocks,additive,told``): ``quad``, OLS on 10 lags and their 55
 pairwise products (the product kind's form), ``shocks``, OLS on 60 lags of shock signs (the
-event kind's form),
-``additive``, the same form with the function of each lag learned rather than told, and
-``told``, which knows the whole event rule and infers the shocks from the returns.
+event kind's form), ``additive``, the same form with the function of each lag learned rather
+than told, and ``told``, which knows the whole event rule and infers the shocks from the
+returns.
 
     python benchmarks/power.py [--seeds 5] [--kinds ar1,threshold,...] [--models lstm,ols,mlp]
                                [--lstm '{"steps": 3000}']   # settings over the defaults

@@ -554,9 +554,8 @@ class LSTMForecaster(BaseForecaster):
         own = self.settings()
         base = {k: v for k, v in own.items() if k not in SPACE}
         base["device"] = self.device
-        start = {k: v for k, v in own.items() if k in SPACE}
         self.tuning_ = tune_lstm(
-            prices, base, self.tune, self.tune_seconds, self.seed, build=type(self), start=start
+            prices, base, self.tune, self.tune_seconds, self.seed, build=type(self), start=own
         )
         for name, value in self.tuning_.best.items():
             setattr(self, name, value)

@@ -92,7 +92,7 @@ def tune_lstm(
     start: dict | None = None,
 ) -> TuneResult:
     """Search :data:`SPACE` around the ``base`` settings, from ``start`` (the model's own
-    values of the searched settings; the first trial); ``build(**settings)`` makes each
+    settings: their searched ones are the first trial); ``build(**settings)`` makes each
     trial's unfitted forecaster (the LSTM forecaster passes its own class, so this module
     does not import it back)."""
     import optuna
@@ -104,13 +104,13 @@ def tune_lstm(
     study = optuna.create_study(direction="minimize", sampler=sampler)
     if start:
         study.enqueue_trial(into_space(start))
-    start = time.perf_counter()
+    began = time.perf_counter()
     from ..features import horizon_target
 
     shared = (prices, base, blocks, horizon_target(prices, horizon), build)
     steps: list[list[float]] = []  # intermediate scores of the finished trials, per inner fold
     while len(study.trials) < trials:
-        if seconds is not None and time.perf_counter() - start > seconds:
+        if seconds is not None and time.perf_counter() - began > seconds:
             break
         batch = [study.ask() for _ in range(min(TRIAL_BATCH, trials - len(study.trials)))]
         medians = _medians(steps)
@@ -136,7 +136,7 @@ def tune_lstm(
         }
         for t in study.trials
     ]
-    return TuneResult(best, study.best_value, records, time.perf_counter() - start)
+    return TuneResult(best, study.best_value, records, time.perf_counter() - began)
 
 
 MIN_FINISHED = 3  # trials finished before pruning starts
