@@ -36,3 +36,14 @@ def test_cuda_fit_equals_cpu_fit(settings):
     assert not np.isnan(forecasts[1]).any()
     # float32 on two kinds of kernel: the same fit up to rounding
     np.testing.assert_allclose(forecasts[1], forecasts[0], rtol=1e-3, atol=1e-5)
+
+
+@pytest.mark.parametrize("settings", [{}, {"ensemble": 3, "ensemble_batched": True}])
+def test_one_seed_gives_the_same_starting_weights_on_every_device(settings):
+    # every layer is drawn from the CPU's generator and then moved: CUDA's draws other numbers
+    nets = [LSTMForecaster(seed=5, device=d, **settings).new_net() for d in ("cpu", "cuda")]
+    cpu, cuda = (dict(net.named_parameters()) for net in nets)
+    assert cpu.keys() == cuda.keys() and any("lag_hidden" in name for name in cpu)
+    for name, value in cpu.items():
+        assert cuda[name].device.type == "cuda"
+        torch.testing.assert_close(cuda[name].cpu(), value, rtol=0, atol=0, msg=name)

@@ -168,19 +168,21 @@ class ForecastNet(nn.Module):
         self.rnn = RecurrentEngine(
             input_size, hidden_size, num_layers, variant, dropout, path, device
         )
-        device = self.rnn.device
-        self.head = nn.Linear(hidden_size, horizon, device=device)
+        # The layers are drawn on the CPU and then moved, as the engine's are: one seed gives
+        # the same starting weights on every device (CUDA's generator draws other numbers).
+        self.head = nn.Linear(hidden_size, horizon)
         self.anchor_output, self.anchor_gain = anchor, float(anchor_gain)
         if anchor is not None:
-            self.anchor = nn.Parameter(torch.zeros((), device=device))
+            self.anchor = nn.Parameter(torch.zeros(()))
         self.head_lags = int(head_lags)
         if self.head_lags:
             width = hidden_size + self.head_lags
-            self.lag_hidden = nn.Linear(width, LAG_UNITS, device=device)
-            self.lag_out = nn.Linear(LAG_UNITS, horizon, device=device)
+            self.lag_hidden = nn.Linear(width, LAG_UNITS)
+            self.lag_out = nn.Linear(LAG_UNITS, horizon)
             with torch.no_grad():
                 self.lag_out.weight.zero_()
                 self.lag_out.bias.zero_()
+        self.to(self.rnn.device)
 
     def forward(self, x: torch.Tensor, return_states: bool = False):
         result = self.rnn(x, return_states=return_states)
