@@ -41,3 +41,20 @@ def test_fallback_to_eager_with_one_warning(monkeypatch):
 def test_cache_dir_follows_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("LSTM_FORECAST_CACHE", str(tmp_path))
     assert compile_module.cache_dir() == tmp_path / "inductor"
+
+
+
+def test_warming_up_leaves_the_global_random_stream_alone(monkeypatch):
+    # the first compiled fit in a process must draw the same dropout masks as later ones
+    monkeypatch.setattr(torch, "compile", lambda fn, **kwargs: fn)  # warm up, not compile
+    monkeypatch.setattr(compile_module, "_COMPILED", {})
+    monkeypatch.setattr(compile_module, "_COEFFICIENTS", [])
+    warm_ups = [compile_module.compiled_lstm_functions] + [
+        lambda v=v: compile_module.compiled_cell(v) for v in ("gru", "rnn")
+    ]
+    for warm_up in warm_ups:
+        torch.manual_seed(7)
+        warm_up()
+        after = torch.rand(3)
+        torch.manual_seed(7)
+        torch.testing.assert_close(after, torch.rand(3), rtol=0, atol=0)
