@@ -43,7 +43,6 @@ def test_cache_dir_follows_environment(monkeypatch, tmp_path):
     assert compile_module.cache_dir() == tmp_path / "inductor"
 
 
-
 def test_warming_up_leaves_the_global_random_stream_alone(monkeypatch):
     # the first compiled fit in a process must draw the same dropout masks as later ones
     monkeypatch.setattr(torch, "compile", lambda fn, **kwargs: fn)  # warm up, not compile
