@@ -119,3 +119,21 @@ def test_the_first_trial_is_the_models_own_settings(prices):
         "lookback": 40,  # as near 40 as 60: the first
         "learning_rate": 1e-2,
     }
+
+
+def test_an_ensembles_trials_are_single_networks(prices, monkeypatch):
+    """With --ensemble K the tuner scores each trial with one network; the K members are
+    trained once, with the chosen settings."""
+    from lstm_forecast.models import tuning
+
+    bases, score = [], tuning._score
+
+    def spy(shared, proposal):
+        bases.append(shared[1])
+        return score(shared, proposal)
+
+    monkeypatch.setattr(tuning, "_score", spy)
+    model = LSTMForecaster(**{**QUICK, "tune": 2}, ensemble=2, seed=1).fit(prices.iloc[:500])
+    assert len(bases) == 2 and all(base["ensemble"] == 1 for base in bases)
+    assert model.ensemble == 2 and len(model.members_) == 2
+    assert model.lookback == model.tuning_.best["lookback"]

@@ -555,7 +555,9 @@ class LSTMForecaster(BaseForecaster):
 
         own = self.settings()
         base = {k: v for k, v in own.items() if k not in SPACE}
-        base["device"] = self.device
+        # each trial is one network: the settings are chosen for a member, and an ensemble
+        # costs its K members once, in the fit that follows, not in every trial and fold
+        base["device"], base["ensemble"] = self.device, 1
         self.tuning_ = tune_lstm(
             prices, base, self.tune, self.tune_seconds, self.seed, build=type(self), start=own
         )
