@@ -9,9 +9,10 @@ scored on
 ``folds`` inner folds, walking forward through the last ``share`` of the training dates: fold
 ``j`` fits on the rows before its validation block, less a gap of ``horizon`` rows so that no
 training label reaches into it, and scores the mean squared forecast error over the block's
-origins. A trial whose first fold is worse than the median of earlier trials is pruned. Each trial is
-one network, also for an ensemble: the forecaster trains its K members once, after the search. The
-search stops after ``trials`` trials or ``seconds`` seconds, whichever comes first.
+origins. A trial whose first fold is worse than the median of earlier trials is pruned. Each
+trial is one network, also for an ensemble: the forecaster trains its K members once, after
+the search. The search stops after ``trials`` trials or ``seconds`` seconds, whichever comes
+first.
 
 Trials run in batches of :data:`TRIAL_BATCH`: the sampler proposes a batch, its trials are
 scored independently of each other (each pruned against the median of the trials finished
