@@ -39,9 +39,13 @@ def test_inner_folds_walk_forward_with_a_gap(horizon):
         inner_folds(dates[:40], folds=2, share=0.3, horizon=1)
 
 
-def test_a_tuned_model_is_causal(prices):
+@pytest.mark.parametrize("ensemble", [1, 2], ids=["one", "tuned-ensemble"])
+def test_a_tuned_model_is_causal(prices, ensemble):
     """Changing prices after T changes no forecast at or before T, the tuning included."""
-    check_forecaster(lambda: LSTMForecaster(tune=2, epochs=1, batch_size=128), prices.iloc[:500])
+    check_forecaster(
+        lambda: LSTMForecaster(tune=2, epochs=1, batch_size=128, ensemble=ensemble),
+        prices.iloc[:500],
+    )
 
 
 def test_backtest_records_each_refits_choice(prices):
