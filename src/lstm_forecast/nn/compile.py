@@ -35,13 +35,14 @@ def cache_dir() -> Path:
 
 def _warm_up(cell: TorchCell) -> None:
     """Run both functions once on small inputs so a failure to compile shows up here. The
-    inputs come from a generator of their own: the first compiled fit in a process draws its
-    dropout masks from the seeded global stream as every later one does."""
-    hidden, gen = 3, torch.Generator().manual_seed(0)
-    a = torch.randn(2, cell.rows * hidden, generator=gen)
-    h, c = torch.randn(2, hidden, generator=gen), torch.randn(2, hidden, generator=gen)
-    peep = tuple(torch.randn(hidden, generator=gen) for _ in range(3))
-    ah = torch.randn(2, cell.rows * hidden, generator=gen) if cell.splits_recurrent else None
+    global random state is restored after (``fork_rng``): the first compiled fit in a process
+    draws its dropout masks from the seeded stream as every later one does."""
+    hidden = 3
+    with torch.random.fork_rng(devices=[]):
+        a = torch.randn(2, cell.rows * hidden)
+        h, c = torch.randn(2, hidden), torch.randn(2, hidden)
+        peep = tuple(torch.randn(hidden) for _ in range(3))
+        ah = torch.randn(2, cell.rows * hidden) if cell.splits_recurrent else None
     _, _, saved = cell.forward(a, ah, h, c, peep)
     cell.backward(h, c, saved, h, c, peep)
 
@@ -64,9 +65,14 @@ def compiled_lstm_functions():
         fn = torch.compile(coefficients, dynamic=True)
         try:
             t, b, h = 2, 2, 3
-            gen = torch.Generator().manual_seed(0)  # the seeded global stream stays untouched
-            a, c, d = (torch.rand(t, b, n * h, generator=gen) for n in (4, 1, 1))
-            fn(a, c, d, "standard", None)
+            with torch.random.fork_rng(devices=[]):  # the seeded global stream stays untouched
+                fn(
+                    torch.rand(t, b, 4 * h),
+                    torch.rand(t, b, h),
+                    torch.rand(t, b, h),
+                    "standard",
+                    None,
+                )
         except Exception as exc:  # any backend failure means: run eagerly
             _warn(exc)
             fn = None
