@@ -19,7 +19,8 @@ returns.
     python benchmarks/power.py [--seeds 5] [--kinds ar1,threshold,...] [--models lstm,ols,mlp]
                                [--lstm '{"steps": 3000}']   # settings over the defaults
                                [--variants tuned,ensemble]  # more LSTM columns
-                               [--processes 2]              # seeds in parallel, 1 thread each
+                               [--processes 2]              # runs in parallel, 1 thread each
+                               [--runs benchmarks/runs]     # keep each finished run; resume
                                [--first-seed 5]             # seeds 5, 6, ... instead of 0, 1, ...
                                [--event-jump 6]             # the event kind's shock size
     python benchmarks/power.py --inputs [--seeds 5]   # planted inputs: lead-lag, volume, covariate
@@ -32,10 +33,14 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
+import hashlib
 import json
 import multiprocessing
+import os
 import statistics
+import subprocess
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -250,23 +255,111 @@ def _backtest(prices: pd.DataFrame, models: list[str], lstm: dict, others: dict 
     return result, time.perf_counter() - start
 
 
-def one_run(kind: str, seed: int, models: list[str], lstm: dict, variants: dict) -> dict:
-    """One series: a backtest of ``models`` (the LSTM with ``lstm`` over its defaults), then
-    one of the LSTM alone for each of ``variants`` (label -> settings over ``lstm``)."""
+def one_run(kind: str, seed: int, models: list[str], settings: dict, runs: RunStore) -> dict:
+    """One series and one backtest of ``models`` (the LSTM with ``settings`` over its
+    defaults): each model's R² against the random walk and DM p-value, the oracle's R² on the
+    same origins, and the seconds. Read from ``runs`` when a finished copy is there, else run
+    and saved to it."""
+    spec = run_spec(kind, seed, models, settings)
+    found = runs.load(spec)
+    if found is not None:
+        return found
     prices, oracle = simulate(kind, 4000, seed)
-    result, seconds = _backtest(prices, models, lstm)
-    naive = result.predictions[result.predictions["model"] == "naive"]
-    actual = naive["actual"].to_numpy()
-    best = oracle.loc[naive["origin"]].to_numpy()
-    oracle_r2 = 1 - ((actual - best) ** 2).sum() / (actual**2).sum()
-    out = {"oracle_r2": oracle_r2, "seconds": {"models": seconds}}
+    result, seconds = _backtest(prices, models, settings)
+    first = result.predictions[result.predictions["model"] == models[0]]
+    actual = first["actual"].to_numpy()
+    best = oracle.loc[first["origin"]].to_numpy()
+    out = {
+        "oracle_r2": float(1 - ((actual - best) ** 2).sum() / (actual**2).sum()),
+        "seconds": seconds,
+    }
     for row in metrics_table(result).itertuples():
-        out[row.model] = (row.r2_vs_zero, row.dm_p)
-    for label, extra in variants.items():
-        result, out["seconds"][label] = _backtest(prices, ["lstm"], {**lstm, **extra})
-        row = metrics_table(result).set_index("model").loc["lstm"]
-        out[label] = (row["r2_vs_zero"], row["dm_p"])
+        if row.model in models:  # not the random walk each is measured against
+            out[row.model] = [float(row.r2_vs_zero), float(row.dm_p)]
+    runs.save(spec, out)
     return out
+
+
+def run_spec(kind: str, seed: int, models: list[str], settings: dict) -> dict:
+    """What decides a run's result: the series (kind, seed, days, the event rule), the
+    protocol, the models and the LSTM's settings over its defaults."""
+    spec = {"kind": kind, "seed": seed, "days": 4000, "test_days": 500, "refit_every": 63}
+    if kind == "event":
+        spec["event_rule"] = dict(EVENT_RULE)
+    spec["models"] = list(models)
+    if "lstm" in models:
+        spec["lstm"] = settings
+    return spec
+
+
+class RunStore:
+    """Finished runs kept as JSON files in ``folder`` (none: nothing kept), one per spec, so
+    that a stopped benchmark resumes where it was and columns measured on different days
+    make one table. A file is written once and never replaced; each records the commit and
+    the date it was measured at."""
+
+    def __init__(self, folder: Path | None):
+        self.folder = folder
+
+    def path(self, spec: dict) -> Path:
+        digest = hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:12]
+        return self.folder / f"{spec['kind']}-seed{spec['seed']}-{digest}.json"
+
+    def load(self, spec: dict) -> dict | None:
+        if self.folder is None or not self.path(spec).exists():
+            return None
+        path = self.path(spec)
+        try:
+            saved = json.loads(path.read_text())
+        except (OSError, ValueError) as error:
+            raise SystemExit(f"{path}: not a saved run ({error}); move it away to re-run") from None
+        if saved.get("spec") != spec:
+            raise SystemExit(f"{path}: saved for another run; move it away to re-run")
+        return saved["result"]
+
+    def save(self, spec: dict, result: dict) -> None:
+        if self.folder is None:
+            return
+        self.folder.mkdir(parents=True, exist_ok=True)
+        record = {"spec": spec, "result": result, "commit": _commit(), "date": _today()}
+        path = self.path(spec)
+        partial = path.with_name(f".{path.name}.{os.getpid()}")
+        partial.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
+        try:
+            os.link(partial, path)  # fails if the file is there: a saved run is never replaced
+        except FileExistsError:
+            pass
+        finally:
+            partial.unlink()
+
+    def commits(self, specs: list[dict]) -> list[str]:
+        """The commits the saved runs among ``specs`` were measured at."""
+        if self.folder is None:
+            return []
+        found = (self.path(s) for s in specs)
+        return sorted({json.loads(p.read_text())["commit"] for p in found if p.exists()})
+
+
+def _commit() -> str:
+    """HEAD of the repository the benchmark runs from, ``+`` when its tree has changes."""
+    here = Path(__file__).resolve().parent
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=here, capture_output=True, text=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=here,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+    except OSError:
+        return "unknown"
+    return (head or "unknown") + ("+" if dirty else "")
+
+
+def _today() -> str:
+    return time.strftime("%Y-%m-%d %H:%M", time.gmtime())
 
 
 def input_run(kind: str, seed: int, features: str, lstm: dict, variants: dict) -> dict:
@@ -409,7 +502,12 @@ def main() -> None:
     )
     parser.add_argument("--tune-trials", type=int, default=5, help="trials per refit (tuned)")
     parser.add_argument("--ensemble-size", type=int, default=5, help="members (ensemble)")
-    parser.add_argument("--processes", type=int, default=1, help="seeds run in parallel")
+    parser.add_argument("--processes", type=int, default=1, help="runs in parallel")
+    parser.add_argument(
+        "--runs",
+        default="",
+        help="folder that keeps each finished run (JSON) and reads it back instead of re-running",
+    )
     parser.add_argument(
         "--event-jump",
         type=float,
@@ -417,6 +515,10 @@ def main() -> None:
         help="the event kind's shock size in standard deviations of the daily noise",
     )
     args = parser.parse_args()
+    if args.runs and (args.inputs or args.curve):
+        parser.error("--runs: only the signal kinds' table keeps its runs; drop --inputs/--curve")
+    if args.runs and Path(args.runs).exists() and not Path(args.runs).is_dir():
+        parser.error(f"--runs: {args.runs} is a file; give a folder (made if missing)")
     _worker(args.event_jump)
     models = args.models.split(",")
     lstm = json.loads(args.lstm)
@@ -451,39 +553,62 @@ def main() -> None:
             kinds = CURVE_KINDS if default_kinds else args.kinds.split(",")
             curve_table(kinds, [int(d) for d in args.days.split(",")], seeds, lstm, pool)
         else:
-            signals_table(args.kinds.split(","), seeds, models, lstm, variants, pool)
+            runs = RunStore(Path(args.runs) if args.runs else None)
+            signals_table(args.kinds.split(","), seeds, models, lstm, variants, pool, runs)
 
 
-def signals_table(kinds, seeds: range, models: list[str], lstm: dict, variants: dict, pool) -> None:
-    """The simulated kinds: each model's share of the oracle R² and DM rejections, per kind."""
+def signals_table(
+    kinds, seeds: range, models: list[str], lstm: dict, variants: dict, pool, runs: RunStore
+) -> None:
+    """The simulated kinds: each model's share of the oracle R² and DM rejections, per kind.
+    Each seed's backtest of ``models`` and each LSTM variant's backtest is a job of its own."""
     columns = models + list(variants)
     head = " | ".join(f"{m} R²/oracle | {m} DM<5%" for m in columns)
     timing = " | ".join(f"s per run: {m}" for m in ["models", *variants])
     lstms = [m for m in columns if m.startswith("lstm")]
     per_seed_head = "".join(f" | {m} per seed" for m in lstms)
+    groups = {"models": (models, lstm)}
+    groups.update({label: (["lstm"], {**lstm, **extra}) for label, extra in variants.items()})
+    keys = [(k, s, label) for label in reversed(groups) for k in kinds for s in seeds]
+    specs = {key: run_spec(key[0], key[1], *groups[key[2]]) for key in keys}
+    saved = {key: runs.load(spec) for key, spec in specs.items()}  # all read before any runs
+    jobs = {}  # every job queued at once, the longest (tuned, ensembles) first; rows in order
+    for key in keys:
+        if saved[key] is None:
+            jobs[key] = pool.submit(one_run, key[0], key[1], *groups[key[2]], runs)
+        else:
+            jobs[key] = concurrent.futures.Future()
+            jobs[key].set_result(saved[key])
     print(f"| kind | oracle R² | {head} | {timing}{per_seed_head} |")
     print("|---|---:|" + "---:|" * (2 * len(columns) + 1 + len(variants)) + "---|" * len(lstms))
-    jobs = [(one_run, kind, seed, models, lstm, variants) for kind in kinds for seed in seeds]
-    done = iter(pool.map(_call, jobs))  # every kind's seeds queued at once, rows in order
     for kind in kinds:
-        runs = [next(done) for _ in seeds]
-        oracle = statistics.mean(r["oracle_r2"] for r in runs)
+        runs_of = []
+        for seed in seeds:
+            parts = {label: jobs[kind, seed, label].result() for label in groups}
+            merged = dict(parts["models"])
+            merged["seconds"] = {label: part["seconds"] for label, part in parts.items()}
+            merged.update({label: parts[label]["lstm"] for label in variants})
+            runs_of.append(merged)
+        oracle = statistics.mean(r["oracle_r2"] for r in runs_of)
         cells = []
         for m in columns:
-            r2 = statistics.mean(r[m][0] for r in runs)
+            r2 = statistics.mean(r[m][0] for r in runs_of)
             share = f"{r2 / oracle:.0%}" if kind in SIGNALS else f"R² {r2:+.4f}"
-            rejects = sum(r[m][1] < 0.05 for r in runs)
-            cells += [share, f"{rejects}/{len(runs)}"]
-        for label in ["models", *variants]:
-            cells.append(f"{statistics.mean(r['seconds'][label] for r in runs):.0f}")
+            rejects = sum(r[m][1] < 0.05 for r in runs_of)
+            cells += [share, f"{rejects}/{len(runs_of)}"]
+        for label in groups:
+            cells.append(f"{statistics.mean(r['seconds'][label] for r in runs_of):.0f}")
         for m in lstms:  # the spread behind each LSTM mean
             cells.append(
                 " ".join(
                     f"{r[m][0] / r['oracle_r2']:.0%}" if kind in SIGNALS else f"{r[m][0]:+.4f}"
-                    for r in runs
+                    for r in runs_of
                 )
             )
         print(f"| {kind} | {oracle:.3f} | " + " | ".join(cells) + " |", flush=True)
+    measured = runs.commits(list(specs.values()))
+    if measured:
+        print(f"\nRuns saved in {runs.folder}, measured at commits {', '.join(measured)}")
 
 
 def _seeds(seeds: range) -> str:

@@ -1,0 +1,99 @@
+"""The power benchmark keeps each finished run: a stopped run resumes, a saved run is never
+replaced, and a table of saved runs needs no training (``benchmarks/power.py --runs``)."""
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+PATH = Path(__file__).resolve().parents[1] / "benchmarks" / "power.py"
+
+
+@pytest.fixture(scope="module")
+def power():
+    spec = importlib.util.spec_from_file_location("power_benchmark", PATH)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_a_saved_run_reads_back_and_is_never_replaced(power, tmp_path):
+    runs = power.RunStore(tmp_path / "runs")
+    spec = power.run_spec("product", 3, ["lstm", "ols"], {"ensemble": 5})
+    assert runs.load(spec) is None
+    first = {"oracle_r2": 0.1, "seconds": 12.0, "lstm": [0.08, 0.001], "ols": [0.0, 0.6]}
+    runs.save(spec, first)
+    runs.save(spec, {**first, "oracle_r2": 0.2})  # a second copy of the same run
+    assert runs.load(spec) == first
+    (saved,) = (tmp_path / "runs").iterdir()  # one file, no partial left behind
+    record = json.loads(saved.read_text())
+    assert record["spec"] == spec and record["commit"] and record["date"]
+    other = power.run_spec("product", 3, ["lstm", "ols"], {"ensemble": 3})
+    assert runs.path(other) != runs.path(spec) and runs.load(other) is None
+
+
+def test_the_spec_holds_what_decides_the_result(power, monkeypatch):
+    assert "lstm" not in power.run_spec("null", 0, ["ols"], {"tune": 5})  # OLS ignores it
+    assert "event_rule" not in power.run_spec("ar1", 0, ["lstm"], {})
+    before = power.run_spec("event", 0, ["lstm"], {})
+    monkeypatch.setitem(power.EVENT_RULE, "jump", 6.0)
+    assert power.run_spec("event", 0, ["lstm"], {}) != before
+
+
+def test_a_broken_file_is_refused_in_one_line(power, tmp_path):
+    runs = power.RunStore(tmp_path)
+    spec = power.run_spec("ar1", 0, ["lstm"], {})
+    runs.path(spec).write_text("{not json")
+    with pytest.raises(SystemExit, match="not a saved run.*move it away"):
+        runs.load(spec)
+    runs.path(spec).write_text(json.dumps({"spec": {"kind": "other"}, "result": {}}))
+    with pytest.raises(SystemExit, match="saved for another run"):
+        runs.load(spec)
+
+
+class NoPool:
+    def submit(self, *args):
+        raise AssertionError("a saved run was run again")
+
+
+def test_a_table_of_saved_runs_trains_nothing(power, tmp_path, capsys):
+    runs = power.RunStore(tmp_path)
+    models, lstm, tuned = ["lstm", "ols"], {}, {"tune": 5}
+    for seed, (oracle, lstm_r2, tuned_r2) in enumerate([(0.1, 0.08, 0.09), (0.2, 0.1, 0.2)]):
+        runs.save(
+            power.run_spec("threshold", seed, models, lstm),
+            {"oracle_r2": oracle, "seconds": 40, "lstm": [lstm_r2, 0.01], "ols": [0.0, 0.5]},
+        )
+        runs.save(
+            power.run_spec("threshold", seed, ["lstm"], tuned),
+            {"oracle_r2": oracle, "seconds": 900, "lstm": [tuned_r2, 0.2]},
+        )
+    power.signals_table(
+        ["threshold"], range(2), models, lstm, {"lstm tuned": tuned}, NoPool(), runs
+    )
+    row = next(line for line in capsys.readouterr().out.splitlines() if "| threshold" in line)
+    # mean R² over mean oracle: lstm 0.09/0.15, tuned 0.145/0.15; seconds; the per-seed shares
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    assert cells == [
+        "threshold", "0.150", "60%", "2/2", "0%", "0/2", "97%", "0/2", "40", "900",
+        "80% 50%", "90% 100%",
+    ]  # fmt: skip
+
+
+def test_a_run_is_saved_as_soon_as_it_ends_and_read_back_after(power, tmp_path, monkeypatch):
+    """A job writes its file itself, so stopping the table later loses no finished run."""
+    runs = power.RunStore(tmp_path)
+    out = power.one_run("ar1", 0, ["ols"], {}, runs)  # OLS: a real backtest in seconds
+    r2, p = out["ols"]
+    assert 0.5 < r2 / out["oracle_r2"] < 1.5 and p < 0.05  # OLS finds the AR(1)
+    assert len(list(tmp_path.iterdir())) == 1
+
+    def stopped(*args):
+        raise KeyboardInterrupt  # stands for a run stopped part way
+
+    monkeypatch.setattr(power, "_backtest", stopped)
+    assert power.one_run("ar1", 0, ["ols"], {}, runs) == out  # read back, not run
+    with pytest.raises(KeyboardInterrupt):
+        power.one_run("ar1", 1, ["ols"], {}, runs)
+    assert len(list(tmp_path.iterdir())) == 1  # nothing half-written
