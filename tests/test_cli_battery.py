@@ -62,6 +62,7 @@ def csv(tmp_path_factory):
         (["--models", "lstm", "--warmup", "1.5"], ["--warmup"]),
         (["--models", "lstm", "--weight-decay", "-1"], ["--weight-decay"]),
         (["--models", "lstm", "--eval-every", "0"], ["--eval-every"]),
+        (["--models", "lstm", "--head-activation", "tanh"], ["--head-activation", "relu, gelu"]),
     ],
 )
 def test_backtest_flags_refused_before_any_work(csv, extra, fragments):

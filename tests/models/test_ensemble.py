@@ -14,13 +14,23 @@ from lstm_forecast.training import TrainConfig, train
 from lstm_forecast.training.ensemble import train_ensemble
 
 
-def nets(k, hidden=6, layers=2, head_lags=0):
+def nets(k, hidden=6, layers=2, head_lags=0, activation="relu"):
     """K members; with ``head_lags``, the head's layer on the last returns gets random output
     weights (it starts at zero, which would leave it out of every comparison)."""
     out = []
     for seed in range(k):
         torch.manual_seed(seed)
-        net = ForecastNet(hidden, layers, "standard", 0.0, 2, "eager", "cpu", head_lags=head_lags)
+        net = ForecastNet(
+            hidden,
+            layers,
+            "standard",
+            0.0,
+            2,
+            "eager",
+            "cpu",
+            head_lags=head_lags,
+            head_activation=activation,
+        )
         if head_lags:
             with torch.no_grad():
                 net.lag_out.weight.normal_()
@@ -38,13 +48,17 @@ def data(n=300, seed=0):
 
 
 PATHS = pytest.mark.parametrize("fused", [False, True], ids=["step-loop", "block-diagonal"])
-HEADS = pytest.mark.parametrize("head_lags", [0, 4], ids=["linear-head", "head-lags"])
+HEADS = pytest.mark.parametrize(
+    "head_lags, activation",
+    [(0, "relu"), (4, "relu"), (4, "gelu")],
+    ids=["linear-head", "head-lags", "head-lags-gelu"],
+)
 
 
 @PATHS
 @HEADS
-def test_batched_forward_equals_each_member(fused, head_lags):
-    members = nets(3, head_lags=head_lags)
+def test_batched_forward_equals_each_member(fused, head_lags, activation):
+    members = nets(3, head_lags=head_lags, activation=activation)
     ensemble = EnsembleNet(members, fused).double()
     x = torch.randn(5, 12, 1, dtype=torch.float64)
     together = ensemble(x)
@@ -55,10 +69,10 @@ def test_batched_forward_equals_each_member(fused, head_lags):
 @PATHS
 @HEADS
 @pytest.mark.parametrize("clip", [1.0, 0.05])
-def test_each_member_trains_as_it_would_alone(clip, fused, head_lags):
+def test_each_member_trains_as_it_would_alone(clip, fused, head_lags, activation):
     """Same initial weights, same batches: the same final weights, member by member (float64),
     through per-member clipping (0.05 clips every step), early stopping and the schedule."""
-    members = nets(3, head_lags=head_lags)
+    members = nets(3, head_lags=head_lags, activation=activation)
     alone = [copy.deepcopy(net) for net in members]
     config = TrainConfig(
         batch_size=32,

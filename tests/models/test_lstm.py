@@ -1,6 +1,7 @@
 """LSTMForecaster: contract, skill where there is some, none where there is none, model files."""
 
 import json
+import math
 
 import numpy as np
 import pandas as pd
@@ -258,10 +259,12 @@ def test_the_head_reads_the_last_returns_beside_the_lstm_state():
             LSTMForecaster(head_lags=bad)
 
 
-def test_the_lag_layer_is_what_the_head_adds_to_the_linear_head():
+@pytest.mark.parametrize("activation", ["relu", "gelu"])
+def test_the_lag_layer_is_what_the_head_adds_to_the_linear_head(activation):
     """With the lag layer's output weights set, the forecast is the linear head on the last
-    state plus that layer on [state; last returns], computed here by hand."""
-    model = LSTMForecaster(lookback=7, hidden_size=5, head_lags=4)
+    state plus that layer on [state; last returns], computed here by hand: ReLU units, or
+    GELU's x Phi(x) with the normal CDF written through erf."""
+    model = LSTMForecaster(lookback=7, hidden_size=5, head_lags=4, head_activation=activation)
     net = model.new_net()
     with torch.no_grad():
         for p in (net.head.weight, net.lag_out.weight, net.lag_out.bias):
@@ -269,6 +272,13 @@ def test_the_lag_layer_is_what_the_head_adds_to_the_linear_head():
     x = torch.randn(6, 7, 1)
     with torch.no_grad():
         last = net.rnn(x)[0][:, -1]
-        hidden = torch.relu(net.lag_hidden(torch.cat([last, x[:, -4:, 0]], 1)))
+        units = net.lag_hidden(torch.cat([last, x[:, -4:, 0]], 1))
+        if activation == "relu":
+            hidden = units.clamp(min=0)
+        else:
+            hidden = units * 0.5 * (1 + torch.erf(units / math.sqrt(2)))
         expected = last @ net.head.weight.T + net.head.bias + net.lag_out(hidden)
         torch.testing.assert_close(net(x), expected)
+    for bad in ("tanh", "", 1):
+        with pytest.raises(ValueError, match="--head-activation"):
+            LSTMForecaster(head_activation=bad)

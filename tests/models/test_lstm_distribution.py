@@ -217,6 +217,20 @@ def test_a_file_written_before_head_lags_loads_with_the_linear_head(prices, tmp_
     assert loaded.head_lags == 0 and not hasattr(loaded.net_, "lag_hidden")
 
 
+def test_a_file_written_before_head_activation_loads_with_relu_units(prices, tmp_path):
+    model = LSTMForecaster(**FAST).fit(prices.iloc[:500])
+    loaded = _as_written_before(model, "head_activation", prices, tmp_path)
+    assert loaded.head_activation == "relu" and loaded.net_.head_activation == "relu"
+
+
+def test_a_gelu_head_is_saved_and_read_back(prices, tmp_path):
+    model = LSTMForecaster(**FAST, head_activation="gelu").fit(prices.iloc[:500])
+    model.save(tmp_path / "m")
+    loaded = LSTMForecaster.load(tmp_path / "m")
+    assert loaded.net_.head_activation == "gelu"
+    pd.testing.assert_frame_equal(loaded.predict(prices), model.predict(prices))
+
+
 def test_a_file_written_before_the_anchor_loads_without_one(prices, tmp_path):
     model = LSTMForecaster(**FAST, distribution="t", ewma_anchor=False).fit(prices.iloc[:500])
     assert _as_written_before(model, "ewma_anchor", prices, tmp_path).ewma_anchor is False

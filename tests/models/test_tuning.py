@@ -67,6 +67,7 @@ def test_backtest_records_each_refits_choice(prices):
             "learning_rate",
             "weight_decay",
             "head_lags",
+            "head_activation",
         }
 
 
@@ -119,10 +120,28 @@ def test_the_first_trial_is_the_models_own_settings(prices):
     assert first["params"]["hidden_size"] == 16  # the nearest choice to 20
     assert first["params"]["weight_decay"] == 1e-6  # 0 is clipped to the range's low end
     assert first["params"]["lookback"] == 40 and first["params"]["head_lags"] == 10
+    assert first["params"]["head_activation"] == "relu"
     assert into_space({"lookback": 50, "learning_rate": 1.0}) == {
         "lookback": 40,  # as near 40 as 60: the first
         "learning_rate": 1e-2,
     }
+    assert into_space({"head_activation": "gelu"}) == {"head_activation": "gelu"}
+    assert into_space({"head_activation": "tanh"}) == {"head_activation": "relu"}
+
+
+def test_the_second_trial_is_the_same_with_the_heads_other_units(prices):
+    """The head's units decide between the product and the threshold rule (docs/power.md):
+    the second trial is the model's own settings with the other activation, and there is no
+    such trial when the head does not read the last returns (the units would not be used)."""
+    from lstm_forecast.models.tuning import first_trials, into_space
+
+    model = LSTMForecaster(**{**QUICK, "tune": 2}, head_activation="gelu", seed=3).fit(prices)
+    first, second = (trial["params"] for trial in model.tuning_.trials)
+    assert first == into_space(LSTMForecaster(head_activation="gelu").settings())
+    assert second == {**first, "head_activation": "relu"}
+    linear = into_space(LSTMForecaster(head_lags=0).settings())
+    assert first_trials(LSTMForecaster(head_lags=0).settings()) == [linear]
+    assert first_trials(None) == []
 
 
 def test_an_ensembles_trials_are_single_networks(prices, monkeypatch):

@@ -79,7 +79,14 @@ HeadLagsOpt = Annotated[
     int,
     typer.Option(
         help="The head also reads the last N daily returns directly, with the LSTM's state, "
-        "through a hidden layer of 64 ReLU units (0: a linear head on the LSTM's state only)."
+        "through a hidden layer of 64 units (0: a linear head on the LSTM's state only)."
+    ),
+]
+HeadActivationOpt = Annotated[
+    str,
+    typer.Option(
+        help="relu | gelu: the units of the head's layer on the last returns. GELU finds more "
+        "of a product of two lags, ReLU more of a threshold rule (docs/power.md)."
     ),
 ]
 BatchSizeOpt = Annotated[int, typer.Option(help="Training batch size.")]
@@ -200,6 +207,7 @@ LSTM_OPTIONS: dict[str, tuple[Any, Any]] = {
     "warmup": (WarmupOpt, 0.05),
     "weight_decay": (WeightDecayOpt, 0.0),
     "head_lags": (HeadLagsOpt, 10),
+    "head_activation": (HeadActivationOpt, "relu"),
     "patience": (PatienceOpt, 10),
     "clip_norm": (ClipNormOpt, 1.0),
     "seed": (SeedOpt, 0),

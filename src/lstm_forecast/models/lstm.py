@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 import torch
 from torch import nn
+from torch.nn import functional
 
 from ..features import StandardScaler, log_returns, sliding_windows
 from ..features.inputs import (
@@ -48,6 +49,9 @@ from .lstm_settings import SETTINGS, check_lstm_settings
 
 # Hidden units of the head's layer on the last inputs (ForecastNet, head_lags > 0).
 LAG_UNITS = 64
+# The units of that layer (``head_activation``): GELU, smooth, finds more of a product of two
+# lags, ReLU, with its kink, more of a threshold rule (docs/power.md).
+ACTIVATIONS = {"relu": torch.relu, "gelu": functional.gelu}
 # The linear layers of a ForecastNet's head, in the order its forward applies them.
 HEAD_LAYERS = ("head", "lag_hidden", "lag_out")
 
@@ -75,6 +79,7 @@ class EnsembleNet(nn.Module):
 
         self.rnn = BatchedLSTM([net.rnn for net in nets], fused)
         self.head_lags = nets[0].head_lags
+        self.head_activation = nets[0].head_activation
         self.layers = [name for name in HEAD_LAYERS if hasattr(nets[0], name)]
         for name in self.layers:
             for part in ("weight", "bias"):
@@ -93,7 +98,8 @@ class EnsembleNet(nn.Module):
         last = out[:, :, -1]  # (K, B, H)
         prediction = self._linear("head", last)
         if self.head_lags:
-            hidden = torch.relu(self._linear("lag_hidden", lag_inputs(last, x, self.head_lags)))
+            units = self._linear("lag_hidden", lag_inputs(last, x, self.head_lags))
+            hidden = ACTIVATIONS[self.head_activation](units)
             prediction = prediction + self._linear("lag_out", hidden)
         return prediction
 
@@ -130,10 +136,11 @@ class ForecastNet(nn.Module):
     r"""Recurrent stack, then a head on the last hidden state: (B, L, F) -> (B, h).
 
     .. math::
-        \hat y = W h_L + b + V\,\mathrm{ReLU}\big(U [h_L; z_{L-k+1}; \dots; z_L] + c\big) + d
+        \hat y = W h_L + b + V\,\sigma\big(U [h_L; z_{L-k+1}; \dots; z_L] + c\big) + d
 
     The first two terms are the linear head; the third, with ``head_lags`` :math:`k > 0`, is a
-    hidden layer of ``LAG_UNITS`` ReLU units that reads the LSTM's last state beside the last
+    hidden layer of ``LAG_UNITS`` units :math:`\sigma` (``head_activation``: ReLU or GELU,
+    :data:`ACTIVATIONS`) that reads the LSTM's last state beside the last
     :math:`k` values :math:`z` of input 0, the standardised return: a skip connection from the
     inputs to the head, as in LSTNet's highway, but nonlinear. The LSTM carries the past in
     leaky sums, so an interaction of two recent days (a product of lags) costs it many
@@ -161,6 +168,7 @@ class ForecastNet(nn.Module):
         anchor: int | None = None,
         anchor_gain: float = 1.0,
         head_lags: int = 0,
+        head_activation: str = "relu",
     ):
         super().__init__()
         from ..nn.engine import RecurrentEngine
@@ -175,6 +183,9 @@ class ForecastNet(nn.Module):
         if anchor is not None:
             self.anchor = nn.Parameter(torch.zeros(()))
         self.head_lags = int(head_lags)
+        if head_activation not in ACTIVATIONS:
+            raise ValueError(f"head_activation must be one of {', '.join(ACTIVATIONS)}")
+        self.head_activation = head_activation
         if self.head_lags:
             width = hidden_size + self.head_lags
             self.lag_hidden = nn.Linear(width, LAG_UNITS)
@@ -189,7 +200,8 @@ class ForecastNet(nn.Module):
         last = result[0][:, -1]  # (B, H)
         prediction = self.head(last)  # (B, h)
         if self.head_lags:
-            hidden = torch.relu(self.lag_hidden(lag_inputs(last, x, self.head_lags)))
+            units = self.lag_hidden(lag_inputs(last, x, self.head_lags))
+            hidden = ACTIVATIONS[self.head_activation](units)
             prediction = prediction + self.lag_out(hidden)
         if self.anchor_output is not None:
             k = self.anchor_output
@@ -252,6 +264,7 @@ class LSTMForecaster(BaseForecaster):
         ewma_anchor: bool = True,
         anchor_gain: float = 10.0,
         head_lags: int = 10,
+        head_activation: str = "relu",
         tune: int = 0,
         tune_seconds: float | None = None,
         warm_start: bool = False,
@@ -279,6 +292,7 @@ class LSTMForecaster(BaseForecaster):
         self.distribution, self.target = distribution, target
         self.max_epoch_steps, self.ewma_anchor = max_epoch_steps, ewma_anchor
         self.anchor_gain, self.head_lags = anchor_gain, head_lags
+        self.head_activation = head_activation
         self.features = check_features(features)
         check_lstm_settings(self.settings())
         if not isinstance(tune, int) or isinstance(tune, bool) or not 0 <= tune <= 10_000:
@@ -521,6 +535,7 @@ class LSTMForecaster(BaseForecaster):
             anchor=self._anchored_output(),
             anchor_gain=self.anchor_gain,
             head_lags=self._head_lags(),
+            head_activation=self.head_activation,
         )
         init_head(net.head, self.head, self.horizon)
         return net

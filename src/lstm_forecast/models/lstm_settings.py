@@ -39,6 +39,7 @@ SETTINGS = (
     "ewma_anchor",
     "anchor_gain",
     "head_lags",
+    "head_activation",
 )
 # settings added after format version 1 was first written: a file without them gets these
 LATER_SETTINGS = {
@@ -55,9 +56,11 @@ LATER_SETTINGS = {
     "ewma_anchor": False,  # files written before the anchor have none
     "anchor_gain": 1.0,  # files written before the gain was a setting: the anchor entered as 1a
     "head_lags": 0,  # files written before the head read the last inputs: a linear head
+    "head_activation": "relu",  # files written before the choice: ReLU units
 }
 
 VARIANTS = ("standard", "peephole", "coupled", "gru", "rnn")
+HEAD_ACTIVATIONS = ("relu", "gelu")
 PATHS = ("eager", "compiled")
 DEVICES = ("auto", "cpu", "cuda")
 
@@ -89,6 +92,7 @@ CHOICES = {
     "schedule": ("--schedule", ("constant", "cosine")),
     "distribution": ("--distribution", ("none", "normal", "t")),
     "target": ("--target", ("return", "variance")),
+    "head_activation": ("--head-activation", HEAD_ACTIVATIONS),
 }
 # None means: no clipping / a budget in epochs / a budget in steps / an epoch is a whole pass
 # over the samples

@@ -2,10 +2,13 @@
 
 Optuna's TPE sampler (seeded, so the same seed chooses the same settings) proposes lookback,
 hidden size, layers, dropout, learning rate, weight decay and whether the head's layer reads
-the last returns (``head_lags`` 0 or 10). The first trial is the model's own settings
-(each brought into the space: a range's value clipped to its ends, a choice's to the nearest
-choice), so the search departs from them only for settings that score better. Each trial is
-scored on
+the last returns (``head_lags`` 0 or 10) and with which units (``head_activation``). The
+first trial is the model's own settings (each brought into the space: a range's value clipped
+to its ends, a choice's to the nearest choice), so the search departs from them only for
+settings that score better. When the head reads the last returns, the second trial is the
+same settings with the head's other units: GELU finds more of a product of two lags and ReLU
+more of a threshold rule (docs/power.md), so the rule's form decides, on the inner folds,
+before the sampler explores. Each trial is scored on
 ``folds`` inner folds, walking forward through the last ``share`` of the training dates: fold
 ``j`` fits on the rows before its validation block, less a gap of ``horizon`` rows so that no
 training label reaches into it, and scores the mean squared forecast error over the block's
@@ -50,6 +53,8 @@ SPACE = {
     # the head's layer on the last returns (docs/power.md): it finds the product of lags and
     # costs the volume rule a few points, so the tuner may switch it off
     "head_lags": [0, 10],
+    # the units of that layer: GELU finds more of a product of lags, ReLU of a threshold rule
+    "head_activation": ["relu", "gelu"],
 }
 LOG_SCALE = ("learning_rate", "weight_decay")  # ranges searched on a log scale
 
@@ -104,17 +109,22 @@ def tune_lstm(
     blocks = inner_folds(prices.index, folds, share, horizon)
     sampler = optuna.samplers.TPESampler(seed=seed)
     study = optuna.create_study(direction="minimize", sampler=sampler)
-    if start:
-        study.enqueue_trial(into_space(start))
+    for first in first_trials(start)[:trials]:
+        study.enqueue_trial(first)
+    waiting = optuna.trial.TrialState.WAITING
+
+    def asked() -> int:  # trials handed out so far; enqueued ones wait until asked for
+        return sum(t.state != waiting for t in study.trials)
+
     began = time.perf_counter()
     from ..features import horizon_target
 
     shared = (prices, base, blocks, horizon_target(prices, horizon), build)
     steps: list[list[float]] = []  # intermediate scores of the finished trials, per inner fold
-    while len(study.trials) < trials:
+    while asked() < trials:
         if seconds is not None and time.perf_counter() - began > seconds:
             break
-        batch = [study.ask() for _ in range(min(TRIAL_BATCH, trials - len(study.trials)))]
+        batch = [study.ask() for _ in range(min(TRIAL_BATCH, trials - asked()))]
         medians = _medians(steps)
         proposals = [(_suggest(trial), medians) for trial in batch]
         for trial, (score, path) in zip(
@@ -151,15 +161,34 @@ def _medians(steps: list[list[float]]) -> list[float] | None:
     return [float(np.median([path[j] for path in steps])) for j in range(len(steps[0]))]
 
 
+def first_trials(start: dict | None) -> list[dict]:
+    """The trials run before the sampler's: ``start`` brought into :data:`SPACE`, then, when
+    its head reads the last returns, the same with each other ``head_activation``."""
+    if not start:
+        return []
+    first = into_space(start)
+    out = [first]
+    if first.get("head_lags") and "head_activation" in first:
+        out += [
+            {**first, "head_activation": other}
+            for other in SPACE["head_activation"]
+            if other != first["head_activation"]
+        ]
+    return out
+
+
 def into_space(settings: dict) -> dict:
     """The searched settings of ``settings``, each brought into :data:`SPACE`: a range's value
-    clipped to its ends, a choice's the nearest choice (the first of two as near)."""
+    clipped to its ends, a numeric choice's the nearest choice (the first of two as near), a
+    named choice itself (the first choice if it is not one)."""
     out = {}
     for name, values in SPACE.items():
         if name not in settings:
             continue
         value = settings[name]
-        if isinstance(values, list):
+        if isinstance(values, list) and isinstance(values[0], str):
+            out[name] = value if value in values else values[0]
+        elif isinstance(values, list):
             out[name] = min(values, key=lambda choice: abs(choice - value))
         else:
             out[name] = float(min(max(value, values[0]), values[1]))
