@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from . import parallel
+from .lstm_settings import HEAD_ACTIVATIONS
 
 TRIAL_BATCH = 4
 
@@ -54,7 +55,7 @@ SPACE = {
     # costs the volume rule a few points, so the tuner may switch it off
     "head_lags": [0, 10],
     # the units of that layer: GELU finds more of a product of lags, ReLU of a threshold rule
-    "head_activation": ["relu", "gelu"],
+    "head_activation": list(HEAD_ACTIVATIONS),
 }
 LOG_SCALE = ("learning_rate", "weight_decay")  # ranges searched on a log scale
 
