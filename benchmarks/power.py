@@ -276,8 +276,36 @@ def one_run(kind: str, seed: int, models: list[str], settings: dict, runs: RunSt
     for row in metrics_table(result).itertuples():
         if row.model in models:  # not the random walk each is measured against
             out[row.model] = [float(row.r2_vs_zero), float(row.dm_p)]
+    choices = tuner_choices(result.refits)
+    if choices:
+        out["lstm_choices"] = choices
     runs.save(spec, out)
     return out
+
+
+def tuner_choices(refits: pd.DataFrame) -> list[dict]:
+    """The settings the tuner chose at each of the LSTM's refits, in order (none when the
+    LSTM was not tuned)."""
+    if refits.empty or "tuned" not in refits:
+        return []
+    tuned = refits.loc[refits["model"] == "lstm", "tuned"]
+    return [json.loads(t) for t in tuned if isinstance(t, str) and t]
+
+
+def choices_summary(choices: list[dict]) -> str:
+    """What the tuner chose over many refits, one setting after another: the count of each
+    value where a setting took few values, else the median and the range."""
+    parts = []
+    for name in sorted({k for c in choices for k in c}):
+        values = [c[name] for c in choices if name in c]
+        distinct = sorted(set(values), key=lambda v: (-values.count(v), str(v)))
+        numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
+        if len(distinct) <= 4 or not numeric:
+            parts.append(f"{name} " + ", ".join(f"{v} ({values.count(v)})" for v in distinct))
+        else:
+            med = statistics.median(values)
+            parts.append(f"{name} median {med:.3g} ({min(values):.3g} to {max(values):.3g})")
+    return "; ".join(parts)
 
 
 def run_spec(kind: str, seed: int, models: list[str], settings: dict) -> dict:
@@ -606,6 +634,18 @@ def signals_table(
                 )
             )
         print(f"| {kind} | {oracle:.3f} | " + " | ".join(cells) + " |", flush=True)
+    for label in variants:
+        lines = []
+        for kind in kinds:
+            parts = [jobs[kind, seed, label].result() for seed in seeds]
+            choices = [c for part in parts for c in part.get("lstm_choices", [])]
+            if choices:
+                told = sum("lstm_choices" in part for part in parts)
+                lines.append(
+                    f"- {kind} ({len(choices)} refits of {told} seeds): " + choices_summary(choices)
+                )
+        if lines:
+            print(f"\nThe tuner's choices, {label}:\n" + "\n".join(lines))
     measured = runs.commits(list(specs.values()))
     if measured:
         print(f"\nRuns saved in {runs.folder}, measured at commits {', '.join(measured)}")

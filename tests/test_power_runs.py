@@ -97,3 +97,38 @@ def test_a_run_is_saved_as_soon_as_it_ends_and_read_back_after(power, tmp_path, 
     with pytest.raises(KeyboardInterrupt):
         power.one_run("ar1", 1, ["ols"], {}, runs)
     assert len(list(tmp_path.iterdir())) == 1  # nothing half-written
+
+
+def test_the_tuners_choices_are_kept_and_summed_up(power, tmp_path, capsys):
+    import pandas as pd
+
+    refits = pd.DataFrame(
+        {
+            "model": ["lstm", "ols", "lstm"],
+            "tuned": ['{"hidden": 64, "lr": 0.001}', "", '{"hidden": 32, "lr": 0.003}'],
+        }
+    )
+    assert power.tuner_choices(refits) == [{"hidden": 64, "lr": 0.001}, {"hidden": 32, "lr": 0.003}]
+    assert power.tuner_choices(refits.assign(tuned="")) == []  # an LSTM not tuned
+    assert power.tuner_choices(pd.DataFrame()) == []
+    lrs = [0.001, 0.002, 0.003, 0.004, 0.010]
+    choices = [{"head_activation": a, "lr": lr} for a, lr in zip("rrgrg", lrs, strict=True)]
+    assert power.choices_summary(choices) == (
+        "head_activation r (3), g (2); lr median 0.003 (0.001 to 0.01)"
+    )
+    runs, tuned = power.RunStore(tmp_path), {"tune": 5}
+    for seed in range(2):
+        runs.save(
+            power.run_spec("ar1", seed, ["ols"], {}),
+            {"oracle_r2": 0.1, "seconds": 4, "ols": [0.09, 0.01]},
+        )
+        result = {"oracle_r2": 0.1, "seconds": 900, "lstm": [0.09, 0.01]}
+        if seed == 1:  # a run saved before the choices were kept has none
+            result["lstm_choices"] = choices[:2]
+        runs.save(power.run_spec("ar1", seed, ["lstm"], tuned), result)
+    power.signals_table(["ar1"], range(2), ["ols"], {}, {"lstm tuned": tuned}, NoPool(), runs)
+    out = capsys.readouterr().out
+    assert (
+        "The tuner's choices, lstm tuned:\n- ar1 (2 refits of 1 seeds): head_activation r (2)"
+        in out
+    )
