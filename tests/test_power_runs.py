@@ -5,6 +5,7 @@ import importlib.util
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 PATH = Path(__file__).resolve().parents[1] / "benchmarks" / "power.py"
@@ -100,8 +101,6 @@ def test_a_run_is_saved_as_soon_as_it_ends_and_read_back_after(power, tmp_path, 
 
 
 def test_the_tuners_choices_are_kept_and_summed_up(power, tmp_path, capsys):
-    import pandas as pd
-
     refits = pd.DataFrame(
         {
             "model": ["lstm", "ols", "lstm"],
