@@ -301,7 +301,9 @@ def choices_summary(choices: list[dict]) -> str:
         distinct = sorted(set(values), key=lambda v: (-values.count(v), str(v)))
         numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
         if len(distinct) <= 4 or not numeric:
-            parts.append(f"{name} " + ", ".join(f"{v} ({values.count(v)})" for v in distinct))
+            shown = (f"{v:.3g}" if isinstance(v, float) else str(v) for v in distinct)
+            counts = (f"{v} ({values.count(d)})" for v, d in zip(shown, distinct, strict=True))
+            parts.append(f"{name} " + ", ".join(counts))
         else:
             med = statistics.median(values)
             parts.append(f"{name} median {med:.3g} ({min(values):.3g} to {max(values):.3g})")

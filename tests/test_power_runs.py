@@ -115,6 +115,8 @@ def test_the_tuners_choices_are_kept_and_summed_up(power, tmp_path, capsys):
     assert power.choices_summary(choices) == (
         "head_activation r (3), g (2); lr median 0.003 (0.001 to 0.01)"
     )
+    few = [{"dropout": 0.23415875288593663, "layers": 2}, {"dropout": 0.0, "layers": 2}]
+    assert power.choices_summary(few) == "dropout 0 (1), 0.234 (1); layers 2 (2)"
     runs, tuned = power.RunStore(tmp_path), {"tune": 5}
     for seed in range(2):
         runs.save(
