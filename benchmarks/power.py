@@ -59,6 +59,7 @@ from lstm_forecast.data.simulate import (
 from lstm_forecast.evaluation import BacktestSettings, metrics_table, run_backtest
 from lstm_forecast.models import MODELS
 from lstm_forecast.models.base import BaseForecaster
+from lstm_forecast.models.tuning import SPACE, TRIAL_BATCH
 
 
 class MLPForecaster(BaseForecaster):
@@ -312,14 +313,27 @@ def choices_summary(choices: list[dict]) -> str:
 
 def run_spec(kind: str, seed: int, models: list[str], settings: dict) -> dict:
     """What decides a run's result: the series (kind, seed, days, the event rule), the
-    protocol, the models and the LSTM's settings over its defaults."""
+    protocol, the models, the LSTM's settings over its defaults and, for a tuned LSTM, what
+    the tuner searches (:func:`tuner_spec`)."""
     spec = {"kind": kind, "seed": seed, "days": 4000, "test_days": 500, "refit_every": 63}
     if kind == "event":
         spec["event_rule"] = dict(EVENT_RULE)
     spec["models"] = list(models)
     if "lstm" in models:
         spec["lstm"] = settings
+        if settings.get("tune"):
+            spec["tuner"] = tuner_spec()
     return spec
+
+
+def tuner_spec() -> dict:
+    """The tuner's search space and trial batch as JSON keeps them (a range as a list), so
+    that a run tuned over another space is another run, not one read back as current (the
+    space also decides the first trials: the own settings, then the head's other units)."""
+    return {
+        "space": {name: list(values) for name, values in SPACE.items()},
+        "trial_batch": TRIAL_BATCH,
+    }
 
 
 class RunStore:

@@ -1,6 +1,7 @@
 """The power benchmark keeps each finished run: a stopped run resumes, a saved run is never
 replaced, and a table of saved runs needs no training (``benchmarks/power.py --runs``)."""
 
+import hashlib
 import importlib.util
 import json
 from pathlib import Path
@@ -40,6 +41,32 @@ def test_the_spec_holds_what_decides_the_result(power, monkeypatch):
     before = power.run_spec("event", 0, ["lstm"], {})
     monkeypatch.setitem(power.EVENT_RULE, "jump", 6.0)
     assert power.run_spec("event", 0, ["lstm"], {}) != before
+
+
+def test_a_tuned_run_is_keyed_by_the_tuners_space(power, tmp_path, monkeypatch):
+    assert "tuner" not in power.run_spec("ar1", 0, ["lstm"], {"ensemble": 5})
+    runs = power.RunStore(tmp_path)
+    spec = power.run_spec("product", 0, ["lstm"], {"tune": 5})
+    assert spec["tuner"]["space"]["dropout"] == [0.0, 0.3]  # a range, as JSON reads it back
+    runs.save(spec, {"oracle_r2": 0.1, "seconds": 900, "lstm": [0.09, 0.01]})
+    assert runs.load(spec) is not None  # the JSON copy equals the spec built in memory
+    monkeypatch.setitem(power.SPACE, "head_activation", ["relu"])  # an older space
+    older = power.run_spec("product", 0, ["lstm"], {"tune": 5})
+    assert runs.path(older) != runs.path(spec) and runs.load(older) is None
+
+
+def test_every_kept_run_is_where_its_spec_says():
+    """The runs kept in ``benchmarks/runs``: each file named by its spec, every tuned one
+    with the tuner's space it was measured with."""
+    kept = sorted((PATH.parent / "runs").glob("*/*.json"))
+    assert kept
+    for path in kept:
+        record = json.loads(path.read_text())
+        digest = path.name.rsplit("-", 1)[1].removesuffix(".json")
+        text = json.dumps(record["spec"], sort_keys=True).encode()
+        assert hashlib.sha256(text).hexdigest()[:12] == digest, path
+        if record["spec"].get("lstm", {}).get("tune"):
+            assert set(record["spec"]["tuner"]["space"]) >= {"lookback", "head_lags"}, path
 
 
 def test_a_broken_file_is_refused_in_one_line(power, tmp_path):
