@@ -357,7 +357,7 @@ class RunStore:
             saved = json.loads(path.read_text())
         except (OSError, ValueError) as error:
             raise SystemExit(f"{path}: not a saved run ({error}); move it away to re-run") from None
-        if saved.get("spec") != spec:
+        if saved.get("spec") != json.loads(json.dumps(spec)):  # a tuple as JSON reads it back
             raise SystemExit(f"{path}: saved for another run; move it away to re-run")
         return saved["result"]
 

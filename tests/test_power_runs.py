@@ -43,6 +43,15 @@ def test_the_spec_holds_what_decides_the_result(power, monkeypatch):
     assert power.run_spec("event", 0, ["lstm"], {}) != before
 
 
+def test_a_spec_with_tuples_reads_back(power, tmp_path):
+    """The event rule's lags are a tuple, which the saved JSON holds as a list."""
+    runs = power.RunStore(tmp_path)
+    spec = power.run_spec("event", 1, ["lstm"], {"tune": 5})
+    assert isinstance(spec["event_rule"]["lags"], tuple)
+    runs.save(spec, {"oracle_r2": 0.1, "seconds": 900, "lstm": [0.03, 0.2]})
+    assert runs.load(spec) == {"oracle_r2": 0.1, "seconds": 900, "lstm": [0.03, 0.2]}
+
+
 def test_a_tuned_run_is_keyed_by_the_tuners_space(power, tmp_path, monkeypatch):
     assert "tuner" not in power.run_spec("ar1", 0, ["lstm"], {"ensemble": 5})
     runs = power.RunStore(tmp_path)
