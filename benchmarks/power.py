@@ -23,7 +23,7 @@ returns.
                                [--runs benchmarks/runs]     # keep each finished run; resume
                                [--first-seed 5]             # seeds 5, 6, ... instead of 0, 1, ...
                                [--event-jump 6]             # the event kind's shock size
-    python benchmarks/power.py --inputs [--seeds 5]   # planted inputs: lead-lag, volume, covariate
+    python benchmarks/power.py --inputs [--seeds 5]   # the planted-input kinds
                                [--kinds volume] [--variants ensemble]
     python benchmarks/power.py --curve [--seeds 3] [--days 3500,7000,14000,28000]
                                [--kinds product,event,volume]   # share of the oracle vs data
@@ -535,7 +535,9 @@ def main() -> None:
     parser.add_argument("--models", default="lstm,ols,mlp")
     parser.add_argument("--lstm", default="{}", help="JSON settings over the LSTM defaults")
     parser.add_argument(
-        "--inputs", action="store_true", help="the planted-input kinds (leadlag, volume, covariate)"
+        "--inputs",
+        action="store_true",
+        help="the planted-input kinds (" + ", ".join(INPUT_KINDS) + ")",
     )
     parser.add_argument(
         "--curve", action="store_true", help="share of the oracle against training days"

@@ -63,3 +63,28 @@ def test_event_rule_is_read_when_a_series_is_simulated(monkeypatch):
     np.testing.assert_allclose(shocks.abs(), EVENT_RULE["jump"] / 2 * SIGMA, rtol=1e-9)
     monkeypatch.setitem(EVENT_RULE, "drift", 0.0)
     assert (simulate("event", 2000, seed=3)[1] == 0).all()  # no drift: nothing to forecast
+
+
+def test_event_window_publishes_the_count_of_shocks_in_tomorrows_window(monkeypatch):
+    """``simulate_inputs("eventwindow")``: the event kind's returns, and a covariate that
+    counts, with their signs, the shocks 20 to 40 days before tomorrow, so that it is
+    known 19 days ahead; the shocks found independently, as the days a larger jump moves."""
+    from lstm_forecast.data.covariates import covariates_of
+    from lstm_forecast.data.simulate import EVENT_RULE, simulate_inputs
+
+    prices, oracle = simulate_inputs("eventwindow", 1500, seed=2)
+    event, _ = simulate("event", 1500, seed=2)
+    np.testing.assert_array_equal(prices["X"].to_numpy(), event["event"].to_numpy()[1:])
+    events = covariates_of(prices)["events"]
+    monkeypatch.setitem(EVENT_RULE, "jump", 2 * EVENT_RULE["jump"])
+    wider, _ = simulate_inputs("eventwindow", 1500, seed=2)
+    moved = np.log(wider["X"]).diff() - np.log(prices["X"]).diff()
+    sign = np.sign(moved.where(moved.abs() > 1e-12, 0.0).fillna(0.0)).to_numpy()
+    # sign[k]: a shock in the return that ends at day k; tomorrow's (k = t + 1) window is
+    # the returns ending at t + 1 - 40 .. t + 1 - 20
+    lo, hi = EVENT_RULE["lags"]
+    expected = [sign[max(0, t + 1 - hi) : t + 2 - lo].sum() for t in range(len(sign) - 1)]
+    assert np.count_nonzero(expected) > 20
+    np.testing.assert_array_equal(events.to_numpy()[hi : len(sign) - 1], expected[hi:])
+    drift = EVENT_RULE["drift"] * SIGMA
+    np.testing.assert_allclose(oracle["X"].to_numpy(), drift * events.to_numpy(), atol=1e-15)

@@ -123,7 +123,12 @@ _RULES = {
 
 # -- planted inputs: a signal that only an input beyond the ticker's own returns reveals ----
 
-INPUT_KINDS = {"leadlag": "market", "volume": "ohlc", "covariate": "covariates"}
+INPUT_KINDS = {
+    "leadlag": "market",
+    "volume": "ohlc",
+    "covariate": "covariates",
+    "eventwindow": "covariates",
+}
 
 
 def simulate_inputs(
@@ -139,12 +144,23 @@ def simulate_inputs(
       move with a drift of :math:`\\sigma`.
     * ``covariate``: one ticker and a user's series :math:`c`, independent from day to day,
       published with the close: :math:`r_{t+1} = 0.5\\,c_t + e_{t+1}`.
+    * ``eventwindow``: the ``event`` kind's series (the same seed, less its first day) and
+      the series a user who knows the rule would publish, ``events``: the signed count of
+      shocks 20 to 40 days before tomorrow, known 19 days ahead, so that
+      :math:`E[r_{t+1}] = 0.5\\,\\sigma\\,\\mathrm{events}_t`.
     """
     from .covariates import attach_covariates
     from .ohlcv import attach
 
     if kind not in INPUT_KINDS:
         raise ValueError(f"unknown kind {kind!r}; choose from {', '.join(INPUT_KINDS)}")
+    if kind == "eventwindow":
+        series, mean = simulate("event", days, seed)
+        prices = series.iloc[1:].set_axis(["X"], axis=1)
+        forecast = mean.iloc[1:].reindex(prices.index, fill_value=0.0)
+        events = forecast / (EVENT_RULE["drift"] * SIGMA)
+        prices = attach_covariates(prices, pd.DataFrame({"events": events.round()}))
+        return prices, forecast.to_frame("X")
     rng = np.random.default_rng(seed)
     index = pd.DatetimeIndex(pd.bdate_range("2000-01-03", periods=days), name="date")
     e = rng.normal(0.0, SIGMA, days)
