@@ -88,3 +88,15 @@ def test_event_window_publishes_the_count_of_shocks_in_tomorrows_window(monkeypa
     np.testing.assert_array_equal(events.to_numpy()[hi : len(sign) - 1], expected[hi:])
     drift = EVENT_RULE["drift"] * SIGMA
     np.testing.assert_allclose(oracle["X"].to_numpy(), drift * events.to_numpy(), atol=1e-15)
+
+
+def test_event_size_publishes_the_days_absolute_return():
+    from lstm_forecast.data.covariates import covariates_of
+    from lstm_forecast.data.simulate import simulate_inputs
+
+    prices, oracle = simulate_inputs("eventsize", 800, seed=4)
+    window, same = simulate_inputs("eventwindow", 800, seed=4)
+    np.testing.assert_array_equal(prices["X"].to_numpy(), window["X"].to_numpy())
+    size = covariates_of(prices)["size"].to_numpy()
+    np.testing.assert_allclose(size[1:], np.abs(np.diff(np.log(prices["X"].to_numpy()))))
+    assert oracle.equals(same)

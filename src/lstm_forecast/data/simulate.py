@@ -128,6 +128,7 @@ INPUT_KINDS = {
     "volume": "ohlc",
     "covariate": "covariates",
     "eventwindow": "covariates",
+    "eventsize": "covariates",
 }
 
 
@@ -148,18 +149,24 @@ def simulate_inputs(
       the series a user who knows the rule would publish, ``events``: the signed count of
       shocks 20 to 40 days before tomorrow, known 19 days ahead, so that
       :math:`E[r_{t+1}] = 0.5\\,\\sigma\\,\\mathrm{events}_t`.
+    * ``eventsize``: the same series with each day's absolute return as a covariate,
+      ``size``: no news, only a channel on which a gate can open for a large day of either
+      sign.
     """
     from .covariates import attach_covariates
     from .ohlcv import attach
 
     if kind not in INPUT_KINDS:
         raise ValueError(f"unknown kind {kind!r}; choose from {', '.join(INPUT_KINDS)}")
-    if kind == "eventwindow":
+    if kind in ("eventwindow", "eventsize"):
         series, mean = simulate("event", days, seed)
         prices = series.iloc[1:].set_axis(["X"], axis=1)
         forecast = mean.iloc[1:].reindex(prices.index, fill_value=0.0)
-        events = forecast / (EVENT_RULE["drift"] * SIGMA)
-        prices = attach_covariates(prices, pd.DataFrame({"events": events.round()}))
+        if kind == "eventwindow":
+            table = {"events": (forecast / (EVENT_RULE["drift"] * SIGMA)).round()}
+        else:
+            table = {"size": np.log(series["event"]).diff().abs().iloc[1:]}
+        prices = attach_covariates(prices, pd.DataFrame(table))
         return prices, forecast.to_frame("X")
     rng = np.random.default_rng(seed)
     index = pd.DatetimeIndex(pd.bdate_range("2000-01-03", periods=days), name="date")
