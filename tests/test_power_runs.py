@@ -166,3 +166,25 @@ def test_the_tuners_choices_are_kept_and_summed_up(power, tmp_path, capsys):
         "The tuner's choices, lstm tuned:\n- ar1 (2 refits of 1 seeds): head_activation r (2)"
         in out
     )
+
+
+@pytest.mark.parametrize("lags", ["5,2", "0,3", "20", "a,b"])
+def test_bad_event_lags_are_refused_in_one_line(lags):
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, str(PATH), "--kinds", "event", "--event-lags", lags],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.strip().splitlines()[-1].endswith("give FIRST,LAST with 1 <= FIRST <= LAST")
+
+
+def test_the_event_lags_are_in_the_spec(power, monkeypatch):
+    before = power.run_spec("event", 0, ["lstm"], {})["event_rule"]["lags"]
+    monkeypatch.setitem(power.EVENT_RULE, "lags", (1, 21))
+    after = power.run_spec("event", 0, ["lstm"], {})["event_rule"]["lags"]
+    assert before == (20, 40) and after == (1, 21)
