@@ -23,7 +23,7 @@ returns.
                                [--runs benchmarks/runs]     # keep each finished run; resume
                                [--first-seed 5]             # seeds 5, 6, ... instead of 0, 1, ...
                                [--event-jump 6]             # the event kind's shock size
-                               [--event-lags 1,20]          # the days after it with drift
+                               [--event-lags 1,21]          # the days after it with drift
     python benchmarks/power.py --inputs [--seeds 5]   # the planted-input kinds
                                [--kinds volume] [--variants ensemble]
     python benchmarks/power.py --curve [--seeds 3] [--days 3500,7000,14000,28000]
@@ -563,21 +563,16 @@ def main() -> None:
     )
     parser.add_argument(
         "--event-lags",
-        default=",".join(map(str, EVENT_RULE["lags"])),
+        type=_event_lags,
+        default=EVENT_RULE["lags"],
         help="FIRST,LAST: the days after an event's shock that carry its drift",
     )
     args = parser.parse_args()
-    try:
-        first, last = (int(d) for d in args.event_lags.split(","))
-    except ValueError:
-        first = last = 0
-    if not 1 <= first <= last:
-        parser.error(f"--event-lags: {args.event_lags!r}; give FIRST,LAST with 1 <= FIRST <= LAST")
     if args.runs and (args.inputs or args.curve):
         parser.error("--runs: only the signal kinds' table keeps its runs; drop --inputs/--curve")
     if args.runs and Path(args.runs).exists() and not Path(args.runs).is_dir():
         parser.error(f"--runs: {args.runs} is a file; give a folder (made if missing)")
-    _worker(args.event_jump, (first, last))
+    _worker(args.event_jump, args.event_lags)
     models = args.models.split(",")
     lstm = json.loads(args.lstm)
     seeds = range(args.first_seed, args.first_seed + args.seeds)
@@ -587,7 +582,7 @@ def main() -> None:
         args.processes,
         mp_context=multiprocessing.get_context("spawn"),
         initializer=_worker,
-        initargs=(args.event_jump, (first, last)),
+        initargs=(args.event_jump, args.event_lags),
     )
     with pool:
         variants = {}
@@ -685,6 +680,17 @@ def _seeds(seeds: range) -> str:
     """``5 seeds`` (0-4), or ``2 seeds (5-6)`` when they do not start at 0."""
     text = f"{len(seeds)} seeds"
     return text if seeds.start == 0 else f"{text} ({seeds.start}-{seeds.stop - 1})"
+
+
+def _event_lags(text: str) -> tuple[int, int]:
+    """``--event-lags FIRST,LAST`` as a tuple, the form of ``EVENT_RULE["lags"]``."""
+    try:
+        first, last = (int(d) for d in text.split(","))
+    except ValueError:
+        first = last = 0
+    if not 1 <= first <= last:
+        raise argparse.ArgumentTypeError(f"{text!r}; give FIRST,LAST with 1 <= FIRST <= LAST")
+    return first, last
 
 
 def _worker(event_jump: float, event_lags: tuple[int, int]) -> None:
