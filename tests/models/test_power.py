@@ -88,6 +88,12 @@ def test_event_window_publishes_the_count_of_shocks_in_tomorrows_window(monkeypa
     np.testing.assert_array_equal(events.to_numpy()[hi : len(sign) - 1], expected[hi:])
     drift = EVENT_RULE["drift"] * SIGMA
     np.testing.assert_allclose(oracle["X"].to_numpy(), drift * events.to_numpy(), atol=1e-15)
+    # the count is the rule's, not the oracle divided by the drift: a rule without drift
+    # still publishes it (and has nothing to forecast)
+    monkeypatch.setitem(EVENT_RULE, "drift", 0.0)
+    still, flat = simulate_inputs("eventwindow", 1500, seed=2)
+    assert covariates_of(still)["events"].equals(events)
+    assert (flat["X"] == 0).all()
 
 
 def test_event_size_publishes_the_days_absolute_return():

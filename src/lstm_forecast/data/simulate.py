@@ -35,10 +35,7 @@ def simulate(kind: str, days: int = 4000, seed: int = 0) -> tuple[pd.DataFrame, 
     """``(prices, oracle)`` for one of :data:`KINDS`; see the module docstring."""
     if kind not in KINDS:
         raise ValueError(f"unknown kind {kind!r}; choose from {', '.join(KINDS)}")
-    rng = np.random.default_rng(seed)
-    noise = rng.normal(0.0, SIGMA, days + 100)
-    returns, mean = _RULES[kind](noise, rng)
-    returns, mean = returns[100:], mean[100:]  # burn-in
+    returns, mean = _draw(_RULES[kind], days, seed)[:2]
     dates = pd.bdate_range("2000-01-03", periods=days + 1)
     prices = pd.DataFrame(
         {kind: 100.0 * np.exp(np.concatenate([[0.0], np.cumsum(returns)]))},
@@ -47,6 +44,13 @@ def simulate(kind: str, days: int = 4000, seed: int = 0) -> tuple[pd.DataFrame, 
     # mean[k] is the forecast of returns[k], the return from dates[k] to dates[k + 1]
     oracle = pd.Series(mean, index=dates[:-1], name=kind)
     return prices, oracle
+
+
+def _draw(rule, days: int, seed: int) -> tuple[np.ndarray, ...]:
+    """The arrays ``rule(noise, rng)`` returns, less the 100 days of burn-in."""
+    rng = np.random.default_rng(seed)
+    noise = rng.normal(0.0, SIGMA, days + 100)
+    return tuple(a[100:] for a in rule(noise, rng))
 
 
 def _ar1(e, rng):
@@ -85,16 +89,23 @@ def _product(e, rng, b=0.35):
 EVENT_RULE = {"p": 0.03, "jump": 4.0, "drift": 0.5, "lags": (20, 40)}
 
 
-def _event(e, rng):
+def _event_counted(e, rng):
+    """``(returns, mean, count)``: ``count[t]``, the signed number of shocks in the window
+    that sets day ``t``'s drift, so that ``mean = drift * SIGMA * count``."""
     p, jump, drift, lags = (EVENT_RULE[k] for k in ("p", "jump", "drift", "lags"))
     marks = np.where(rng.random(len(e)) < p, rng.choice([-1.0, 1.0], len(e)), 0.0)
-    m = np.zeros_like(e)
+    count = np.zeros_like(e)
     for t in range(len(e)):
         lo, hi = max(0, t - lags[1]), t - lags[0]
         if hi >= lo:
-            m[t] = drift * SIGMA * marks[lo : hi + 1].sum()
+            count[t] = marks[lo : hi + 1].sum()
+    m = drift * SIGMA * count
     r = m + e + jump * SIGMA * marks
-    return r, m
+    return r, m, count
+
+
+def _event(e, rng):
+    return _event_counted(e, rng)[:2]
 
 
 def _null(e, rng):
@@ -163,7 +174,8 @@ def simulate_inputs(
         prices = series.iloc[1:].set_axis(["X"], axis=1)
         forecast = mean.iloc[1:].reindex(prices.index, fill_value=0.0)
         if kind == "eventwindow":
-            table = {"events": (forecast / (EVENT_RULE["drift"] * SIGMA)).round()}
+            count = _draw(_event_counted, days, seed)[2]  # the draws simulate() made
+            table = {"events": pd.Series(np.r_[count[1:], 0.0], index=prices.index)}
         else:
             table = {"size": np.log(series["event"]).diff().abs().iloc[1:]}
         prices = attach_covariates(prices, pd.DataFrame(table))
