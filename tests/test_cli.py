@@ -1,9 +1,12 @@
 """The command line: help everywhere, the version, and the two demos end to end."""
 
+import os
 import subprocess
 import sys
 
 import pytest
+import typer.main
+from rich.markup import render
 from typer.testing import CliRunner
 
 from lstm_forecast import __version__
@@ -50,6 +53,24 @@ def test_demo_gradients_writes_plot(tmp_path):
 def test_bad_option_is_a_clear_error():
     result = runner.invoke(app, ["demo", "gradients", "--length", "1"])
     assert result.exit_code != 0 and "length" in result.output
+
+
+def test_brackets_in_help_and_usage_errors_are_text_not_markup():
+    """Rich reads '[ray]' as a style tag and drops it unless the text escapes it."""
+    result = runner.invoke(app, ["backtest", "--help"], env={"COLUMNS": "250"})
+    assert "pip install 'lstm-forecast[ray]'" in result.output
+    command = typer.main.get_command(app)
+    stack, helps = [command], []
+    while stack:
+        node = stack.pop()
+        helps += [node.help or ""] + [getattr(p, "help", None) or "" for p in node.params]
+        stack += list(getattr(node, "commands", {}).values())
+    assert len(helps) > 100
+    for help_text in helps:  # every help reads the same once rich has rendered it
+        assert render(help_text).plain == help_text.replace("\\[", "["), help_text
+    run = [sys.executable, "-m", "lstm_forecast.cli", "backtest", "--lstm[ray]"]
+    out = subprocess.run(run, capture_output=True, text=True, env={**os.environ, "COLUMNS": "200"})
+    assert out.returncode == 2 and "No such option: --lstm[ray]" in out.stdout + out.stderr
 
 
 def test_help_does_not_import_heavy_libraries():

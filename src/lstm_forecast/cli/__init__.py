@@ -10,6 +10,7 @@ their commands, and nothing imports it back.
 from __future__ import annotations
 
 import typer
+from rich.markup import escape
 
 from . import backtest, demos, models  # noqa: F401  (register their commands)
 from .common import app, console
@@ -42,7 +43,9 @@ def main() -> None:
         message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
         command = f" {context.command_path}" if context is not None else ""
         console.print(
-            f"[red]error:[/red] {message} (see{command} --help)", highlight=False, soft_wrap=True
+            f"[red]error:[/red] {escape(message)} (see{command} --help)",
+            highlight=False,
+            soft_wrap=True,
         )
         sys.exit(getattr(exc, "exit_code", 2))
     sys.exit(code if isinstance(code, int) else 0)

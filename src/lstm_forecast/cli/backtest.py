@@ -70,7 +70,7 @@ def backtest(
         str,
         typer.Option(
             help="local: this machine (--jobs processes) | ray: every task a Ray task, on "
-            "--ray-address or a new local instance (pip install 'lstm-forecast[ray]')."
+            "--ray-address or a new local instance (pip install 'lstm-forecast\\[ray]')."
         ),
     ] = "local",
     ray_address: Annotated[
