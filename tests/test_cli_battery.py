@@ -263,6 +263,15 @@ def test_a_slash_ticker_backtest_writes_its_report(csv, tmp_path):
     assert "BRK/B" in (out / "predictions.csv").read_text()
 
 
+def test_brackets_in_a_ticker_or_a_path_are_printed_as_they_are(csv, tmp_path):
+    """Rich would read '[b]' and '[x]' as style tags and drop them from the tables and lines."""
+    out = tmp_path / "run[x]"
+    result = invoke(["backtest", "--data", csv, "--ticker", "BRK[b]", *QUICK, "--out", out])
+    assert result.exit_code == 0, result.output
+    said = text(result)
+    assert "BRK[b]:" in said and "on BRK[b]" in said and f"to {out}" in said
+
+
 # -- one run, repeatable ----------------------------------------------------------------------
 def test_config_file_and_resolved_settings(csv, tmp_path):
     config = tmp_path / "run.toml"

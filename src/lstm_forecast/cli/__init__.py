@@ -20,7 +20,12 @@ __all__ = ["app", "main"]
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
     """Warnings as one yellow line of their text, not 'src/.../reader.py:270: DataWarning:'."""
-    console.print(f"[yellow]warning:[/yellow] {message}", highlight=False, soft_wrap=True)
+    console.print(
+        f"[yellow]warning:[/yellow] {escape(str(message))}",
+        markup=True,
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 def main() -> None:
@@ -44,6 +49,7 @@ def main() -> None:
         command = f" {context.command_path}" if context is not None else ""
         console.print(
             f"[red]error:[/red] {escape(message)} (see{command} --help)",
+            markup=True,
             highlight=False,
             soft_wrap=True,
         )

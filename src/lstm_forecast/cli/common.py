@@ -23,7 +23,9 @@ demo_app = typer.Typer(help="Demos that show how an LSTM works.", no_args_is_hel
 app.add_typer(demo_app, name="demo")
 data_app = typer.Typer(help="The embedded real datasets.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
-console = Console()
+# plain text by default: paths, tickers and messages may hold brackets that rich would read
+# as tags; the few styled lines pass markup=True and escape what they quote
+console = Console(markup=False)
 
 
 def _version(value: bool) -> None:
@@ -76,7 +78,9 @@ def read_or_exit(source: str, tickers: str | None = None, options: dict | None =
 def fail(exc: Exception | str) -> NoReturn:
     """End the command: the error as one red line, exit code 2, no traceback."""
     # the message is text, not markup: a file name or a flag like 'lstm-forecast[ray]' shows
-    console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
+    console.print(
+        f"[red]error:[/red] {escape(str(exc))}", markup=True, highlight=False, soft_wrap=True
+    )
     raise typer.Exit(2)
 
 

@@ -67,7 +67,8 @@ def demo_memory(
         console.print(_memory_table(f"{name} {list(prices)}", days))
         console.print(
             f"  Day 5 prediction (final short-term memory): "
-            f"[bold]{days[-1].short_term:.2f}[/bold], actual {target:g}\n"
+            f"[bold]{days[-1].short_term:.2f}[/bold], actual {target:g}\n",
+            markup=True,
         )
     w = layers[0]
     console.print(

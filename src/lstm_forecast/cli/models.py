@@ -302,7 +302,8 @@ def explain(
     if days > lookback:
         console.print(
             f"[yellow]warning:[/yellow] --days {days} is more than the model's lookback "
-            f"({lookback}); showing {lookback} days"
+            f"({lookback}); showing {lookback} days",
+            markup=True,
         )
         days = lookback
     try:
