@@ -62,7 +62,9 @@ def test_day_first_is_never_read_month_first_where_it_fits(tmp_path):
 @pytest.mark.parametrize(
     ("cells", "match"),
     [
-        (["04/01/2021", "05/01/2021"], "no cell decides; pass --date-format"),
+        (["04/01/2021", "05/01/2021"], "no cell decides; pass --date-format %d/%m/%Y"),
+        (["04.01.2021", "05.01.2021"], r"pass --date-format %d\.%m\.%Y \(or %m\.%d\.%Y\)"),
+        (["30-12-20", "31-12-20"], "two-digit years .* %d-%m-%y"),
         (["31/12/2020", "12/30/2020"], "mixes day-first.*month-first"),
         (["2020-12-30", "31/12/2020"], "mixes date formats"),
         (["30/12/20", "31/12/20"], "two-digit years"),
@@ -137,11 +139,15 @@ def test_numbers_are_plain_ascii(tmp_path, cell):
         read_prices(write(tmp_path, f"date,A\n2020-01-02,1\n2020-01-03,{cell}\n"))
 
 
-def test_decimal_comma_gets_a_hint_then_reads_with_the_flag(tmp_path):
-    path = write(tmp_path, "date;A\n2020-01-02;1.234,5\n2020-01-03;12,25\n")
+@pytest.mark.parametrize(
+    ("cells", "numbers"),
+    [(("1.234,5", "12,25"), [1234.5, 12.25]), (("1.234,5", "1.240,75"), [1234.5, 1240.75])],
+)
+def test_decimal_comma_gets_a_hint_then_reads_with_the_flag(tmp_path, cells, numbers):
+    path = write(tmp_path, "date;A\n2020-01-02;{}\n2020-01-03;{}\n".format(*cells))
     with pytest.raises(DataError, match="look like decimal commas: pass --decimal ,"):
         read_prices(path)
-    assert list(read_prices(path, decimal=",")["A"]) == [1234.5, 12.25]
+    assert list(read_prices(path, decimal=",")["A"]) == numbers
 
 
 def test_unquoted_decimal_comma_in_a_comma_file_is_refused(tmp_path):

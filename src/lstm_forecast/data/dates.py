@@ -75,10 +75,11 @@ def _layout(text: pd.Series) -> pd.Series:
 def _day_month_format(text: pd.Series, label: str, column: str, line: pd.Series) -> str:
     parts = text.str.extract(_DMY.pattern)
     first, sep, second, year = (parts[k] for k in range(4))
+    s = sep.iloc[0]  # the file's own separator, in the formats the messages suggest
     if year.str.len().eq(2).any():
         raise DataError(
             f"{label}: column {column!r} has two-digit years (e.g. {shown(text.iloc[0])}); "
-            "pass --date-format (e.g. %d/%m/%y) to say which century and order"
+            f"pass --date-format (e.g. %d{s}%m{s}%y) to say which century and order"
         )
     first, second = first.astype(int), second.astype(int)
     day_first, month_first = (first > 12).any(), (second > 12).any()
@@ -92,10 +93,10 @@ def _day_month_format(text: pd.Series, label: str, column: str, line: pd.Series)
     if not day_first and not month_first:
         raise DataError(
             f"{label}: column {column!r}: dates like {shown(text.iloc[0])} read as day/month "
-            "and as month/day alike and no cell decides; pass --date-format %d/%m/%Y "
-            "(or %m/%d/%Y), with your separator"
+            f"and as month/day alike and no cell decides; pass --date-format %d{s}%m{s}%Y "
+            f"(or %m{s}%d{s}%Y)"
         )
-    s, clock = sep.iloc[0], parts[4].fillna("")
+    clock = parts[4].fillna("")
     if (clock != "").any() and not (clock != "").all():
         raise DataError(
             f"{label}: column {column!r} has dates with and without a time of day; "

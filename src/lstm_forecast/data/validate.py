@@ -44,7 +44,9 @@ def to_prices(
     bad = ~missing & ~text.str.match(NUMBER)
     if bad.any():
         hint = "fix or blank these cells"
-        if decimal == "." and values.astype(str).str.strip()[bad].str.match(DECIMAL_COMMA).any():
+        cells = values.astype(str).str.strip()[bad]
+        comma = cells.str.match(DECIMAL_COMMA) | cells.str.match(THOUSANDS[","])
+        if decimal == "." and comma.any():
             hint = "these look like decimal commas: pass --decimal ,"
         raise DataError(located(label, column, line, values, bad) + f": not a number; {hint}")
     cleaned = text.where(~missing, "nan")
