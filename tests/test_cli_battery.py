@@ -457,6 +457,23 @@ def test_features_reach_the_lstm_and_ols_and_the_model_file(tmp_path):
         assert result.exit_code == 2 and fragment in text(result), result.output
 
 
+def test_explain_never_writes_over_a_users_files(csv, tmp_path):
+    model, out = tmp_path / "m", tmp_path / "mine"
+    fast = ["--epochs", "1", "--lookback", "10", "--hidden-size", "4"]
+    assert invoke(["train", "--data", csv, "--out", model, *fast]).exit_code == 0
+    out.mkdir()
+    (out / "gates.png").write_text("my own plot")
+    explain = ["explain", "--model", model, "--data", csv, "--out", out]
+    refused(invoke(explain), f"{out}: holds files that no lstm-forecast explain wrote")
+    assert [p.name for p in out.iterdir()] == ["gates.png"]
+    assert (out / "gates.png").read_text() == "my own plot"
+    (out / "gates.png").unlink()
+    for _ in range(2):  # its own plots it replaces, as a rerun should
+        result = invoke(explain)
+        assert result.exit_code == 0, result.output
+    assert {"gates.png", "cells.png", "forecast.png"} <= {p.name for p in out.iterdir()}
+
+
 def test_covariates_from_a_file_reach_the_models(tmp_path):
     dates = pd.bdate_range("1998-12-01", "2019-01-31")
     series = np.random.default_rng(0).normal(0, 1, len(dates))

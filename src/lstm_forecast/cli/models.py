@@ -283,6 +283,7 @@ def explain(
     """PNGs of the gates, cell states and forecasts over recent days: the LSTM, opened up."""
     from ..models.lstm_inspect import look_inside
     from ..reports.explain import plot_inside
+    from ..reports.rundir import OutputError, RunDirectory
 
     fitted = _load_model(model, features)
     prices = read_or_exit(data, None, options)
@@ -306,11 +307,13 @@ def explain(
             markup=True,
         )
         days = lookback
-    try:
-        inside = look_inside(fitted, prices, name, days)
-    except ValueError as exc:
+    try:  # --out is checked (never a user's files, never a run in progress) before the plots
+        with RunDirectory(out, kind="explain") as run:
+            paths = plot_inside(look_inside(fitted, prices, name, days), run)
+            run.commit()
+    except (OutputError, ValueError) as exc:
         fail(exc)
-    for path in plot_inside(inside, out):
+    for path in paths:
         console.print(f"Written {path}")
     _print_worth(fitted, prices)
 
