@@ -375,7 +375,10 @@ def test_one_name_for_one_series_across_files(csv, tmp_path):
     model = tmp_path / "m"
     fast = ["--epochs", "1", "--lookback", "10", "--hidden-size", "4"]
     assert invoke(["train", "--data", train_file, "--out", model, *fast]).exit_code == 0
-    refused(invoke(["predict", "--model", model, "--data", later]), "msft")
+    hint = "absent from the data (it has msft_2024); if that series is msft, pass --ticker msft"
+    refused(invoke(["predict", "--model", model, "--data", later]), hint)
+    refused(invoke(["explain", "--model", model, "--data", later, "--out", tmp_path / "x"]), hint)
+    assert not (tmp_path / "x").exists()
     result = invoke(["predict", "--model", model, "--data", later, "--ticker", "msft"])
     assert result.exit_code == 0, result.output
     inside = tmp_path / "inside"

@@ -25,6 +25,21 @@ def _last_window(model: LSTMForecaster, prices: pd.DataFrame, ticker: str) -> tu
     return window, prices.index[-model.lookback :]
 
 
+def _check_tickers(model: LSTMForecaster, prices: pd.DataFrame) -> None:
+    """Every ticker the model was trained on must be in ``prices``; else say which are
+    missing, which the data has, and how a single-series file is given the model's name."""
+    missing = [t for t in model.tickers_ if t not in prices.columns]
+    if not missing:
+        return
+    has = ", ".join(map(str, prices.columns[:8])) + (" ..." if prices.shape[1] > 8 else "")
+    message = f"tickers {missing} were in training but are absent from the data (it has {has})"
+    if prices.shape[1] == 1 and len(model.tickers_) == 1:
+        message += f"; if that series is {missing[0]}, pass --ticker {missing[0]}"
+    else:
+        message += "; pass data that holds them (--data, --tickers)"
+    raise DataError(message)
+
+
 def forecast_path(model: LSTMForecaster, prices: pd.DataFrame, steps: int | None = None):
     """The next ``steps`` (<= the model's horizon) forecasts from the last date of ``prices``.
 
@@ -38,9 +53,7 @@ def forecast_path(model: LSTMForecaster, prices: pd.DataFrame, steps: int | None
             f"--horizon must be between 1 and the model's horizon "
             f"({model.horizon}); retrain with a larger horizon for more steps"
         )
-    missing = [t for t in model.tickers_ if t not in prices.columns]
-    if missing:
-        raise DataError(f"tickers {missing} were in training but are absent from the data")
+    _check_tickers(model, prices)
     rows = []
     origin = prices.index[-1]
     for ticker in model.tickers_:
@@ -73,9 +86,7 @@ def forecast_distribution(model: LSTMForecaster, prices: pd.DataFrame) -> pd.Dat
     from .distribution import quantile
 
     validate_prices(prices, "prices")
-    missing = [t for t in model.tickers_ if t not in prices.columns]
-    if missing:
-        raise DataError(f"tickers {missing} were in training but are absent from the data")
+    _check_tickers(model, prices)
     origin = prices.index[-1]
     dist = model.predict_distribution(prices, prices.index[-1:])
     rows = []
@@ -123,6 +134,7 @@ def look_inside(model: LSTMForecaster, prices: pd.DataFrame, ticker: str, days: 
     validate_prices(prices, "prices")
     if ticker not in model.tickers_:
         raise DataError(f"ticker {ticker!r} was not in training; the model knows {model.tickers_}")
+    _check_tickers(model, prices)  # its forecasts read every ticker it was trained on
     days = min(days, model.lookback)
     window, dates = _last_window(model, prices, ticker)
     x = torch.as_tensor(np.array(window, dtype=np.float32)[None], device=model.net_.rnn.device)
