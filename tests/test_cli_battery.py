@@ -69,6 +69,13 @@ def test_backtest_flags_refused_before_any_work(csv, extra, fragments):
     refused(invoke(["backtest", "--data", csv, *QUICK, *extra]), *fragments)
 
 
+@pytest.mark.parametrize("command", ["backtest", "train", "data show"])
+def test_an_empty_data_flag_is_named(command, tmp_path):
+    args = [*command.split(), *(["--data", " "] if command != "data show" else [""])]
+    said = "the name argument is empty" if command == "data show" else "--data is empty"
+    refused(invoke([*args, *(["--out", tmp_path / "m"] if command == "train" else [])]), said)
+
+
 @pytest.mark.parametrize(
     ("extra", "fragments"),
     [

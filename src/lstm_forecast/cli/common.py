@@ -50,13 +50,17 @@ def split_names(names: str | None) -> list[str] | None:
     return [n.strip() for n in names.split(",") if n.strip()] if names else None
 
 
-def read_or_exit(source: str, tickers: str | None = None, options: dict | None = None):
+def read_or_exit(
+    source: str, tickers: str | None = None, options: dict | None = None, flag: str = "--data"
+):
     """read_prices with the reading options among ``options`` (:data:`READ_OPTIONS`), and the
     user's covariates attached when ``--covariates`` names a file; a DataError ends the
-    command through fail."""
+    command through fail. ``flag`` names ``source`` in the messages."""
     from ..data import DataError, read_prices
 
     reading = pick(options, READ_OPTIONS) if options else {}
+    if not str(source).strip():
+        fail(f"{flag} is empty; give a CSV/Parquet/XLSX path or a dataset name ('data list')")
     try:
         prices = read_prices(source, tickers=split_names(tickers), **reading)
         if options and options.get("covariates"):

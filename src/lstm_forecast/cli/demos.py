@@ -197,7 +197,7 @@ def data_show(
     """Summarise a dataset: date range, tickers, rows, annualised return and volatility."""
     from ..data.summary import plot_prices, summarize
 
-    prices = read_or_exit(name, tickers, options)
+    prices = read_or_exit(name, tickers, options, flag="the name argument")
     summary = summarize(prices)
     table = Table(
         title=f"{name}: {len(prices)} dates, {len(summary)} ticker(s), "
