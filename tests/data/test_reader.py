@@ -89,6 +89,34 @@ def test_time_zone_aware_dates_in_one_zone(tmp_path):
     assert read_prices(path).index[0] == pd.Timestamp("2020-01-02")
 
 
+def test_daylight_saving_offsets_are_one_zone_read_as_local_dates(tmp_path):
+    """A yfinance export: midnight New York time, -05:00 in winter and -04:00 in summer.
+    Each row is its local date (in UTC the summer rows would fall at 04:00)."""
+    cells = ["2020-03-05 00:00:00-05:00", "2020-03-06 00:00:00-05:00"]
+    cells += ["2020-03-09 00:00:00-04:00", "2020-03-10 00:00:00-04:00"]
+    text = "Date,Close\n" + "".join(f"{c},{k + 1}\n" for k, c in enumerate(cells))
+    frame = read_prices(write(tmp_path, text))
+    expected = pd.to_datetime(["2020-03-05", "2020-03-06", "2020-03-09", "2020-03-10"])
+    assert list(frame.index) == list(expected) and list(frame.iloc[:, 0]) == [1, 2, 3, 4]
+    zoned = pd.DataFrame({"date": expected.tz_localize("America/New_York"), "X": [1.0] * 4})
+    zoned.to_parquet(tmp_path / "z.parquet")
+    assert list(read_prices(tmp_path / "z.parquet").index) == list(expected)
+
+
+@pytest.mark.parametrize(
+    ("cells", "match"),
+    [
+        (["2020-01-02T00:00+01:00", "2020-01-03T00:00+03:00"], "mixes time zones"),
+        (["2020-01-02T00:00-05:00", "2020-01-03T00:00Z"], "mixes time zones"),
+        (["2020-01-02T00:00", "2020-01-03T00:00-05:00"], "with and without a UTC offset"),
+    ],
+)
+def test_offsets_of_different_zones_are_refused(tmp_path, cells, match):
+    text = "date,X\n" + "".join(f"{c},1\n" for c in cells)
+    with pytest.raises(DataError, match=match):
+        read_prices(write(tmp_path, text))
+
+
 def test_leading_missing_allowed_and_short_gaps_filled_with_warning(tmp_path):
     path = write(
         tmp_path, "date,A,B\n2020-01-01,1,\n2020-01-02,2,\n2020-01-03,,7\n2020-01-06,4,8\n"

@@ -9,7 +9,10 @@ column as a whole decides the order:
 * ``31/12/2020``, ``31.12.2020``, ``31-12-2020``: day first if some first field exceeds 12,
   month first if some second field does; a column where both readings fit every cell, or
   neither does, is refused (``--date-format`` settles it);
-* month names (``Jan 31, 2020``, ``31-Jan-2020``): the layout of the first cell, for all.
+* month names (``Jan 31, 2020``, ``31-Jan-2020``): the layout of the first cell, for all;
+* ISO timestamps with UTC offsets (``2020-03-09 00:00:00-04:00``): each row's local date and
+  time, the offset dropped, when the offsets are one zone's (at most an hour apart, as daylight
+  saving moves them); offsets of different zones are refused.
 
 Only ASCII digits count, cells longer than :data:`MAX_CHARS` are refused before any parsing,
 and dates outside :data:`FIRST`..:data:`LAST` are refused.
@@ -145,6 +148,48 @@ def _infer_format(text: pd.Series, label: str, column: str, line: pd.Series) -> 
     return guessed
 
 
+_OFFSET = re.compile(r"(Z|[+-][0-9]{2}:?[0-9]{2})$")
+
+
+def _local_times(text: pd.Series, label: str, column: str, line: pd.Series) -> pd.Series:
+    """ISO cells with their UTC offsets dropped where the offsets are one zone's: each row's
+    local time (the exchange's date) is kept. Two offsets an hour apart are one zone with and
+    without daylight saving (a yfinance export: ``-05:00`` in winter, ``-04:00`` in summer);
+    offsets further apart are different zones, and refused."""
+    found = text.str.extract(_OFFSET.pattern, expand=False)
+    if found.isna().all():
+        return text
+    if found.isna().any():
+        a, b = found.isna().idxmax(), found.notna().idxmax()
+        raise DataError(
+            f"{label}: column {column!r} has dates with and without a UTC offset (line "
+            f"{line[a]}: {shown(text[a])}, line {line[b]}: {shown(text[b])}); write one "
+            "format throughout"
+        )
+    minutes = found.map(_offset_minutes)
+    if minutes.isna().any() or minutes.max() - minutes.min() > 60:
+        a, b = minutes.idxmin(), minutes.idxmax()
+        if minutes.isna().any():
+            a, b = minutes.index[0], minutes.isna().idxmax()
+        raise DataError(
+            f"{label}: column {column!r} mixes time zones (line {line[a]}: {shown(text[a])}, "
+            f"line {line[b]}: {shown(text[b])}); write every date in one time zone (or as "
+            "plain dates)"
+        )
+    return text.str.replace(_OFFSET.pattern, "", regex=True)
+
+
+def _offset_minutes(offset: str) -> float:
+    """``Z`` 0, ``+05:30`` 330, ``-0400`` -240; anything else NaN."""
+    if offset == "Z":
+        return 0.0
+    digits = offset[1:].replace(":", "")
+    if len(digits) != 4 or not digits.isdigit():
+        return float("nan")
+    value = int(digits[:2]) * 60 + int(digits[2:])
+    return float(value if offset[0] == "+" else -value)
+
+
 def to_dates(
     values: pd.Series, label: str, column: str, line: pd.Series, date_format: str | None = None
 ) -> pd.Series:
@@ -160,6 +205,8 @@ def to_dates(
     if empty.any():
         raise DataError(located(label, column, line, text, empty) + ": missing date")
     fmt = date_format or _infer_format(text, label, column, line)
+    if fmt is None:
+        text = _local_times(text, label, column, line)
     try:
         if fmt is None:
             parsed = pd.to_datetime(text, format="ISO8601", errors="coerce")
