@@ -69,6 +69,21 @@ def test_backtest_flags_refused_before_any_work(csv, extra, fragments):
     refused(invoke(["backtest", "--data", csv, *QUICK, *extra]), *fragments)
 
 
+def test_sheet_flag_picks_the_workbooks_prices(tmp_path):
+    path = tmp_path / "book.xlsx"
+    days = pd.bdate_range("2020-01-01", periods=30)
+    with pd.ExcelWriter(path, engine="openpyxl") as book:
+        pd.DataFrame({"about": ["prices from the vendor"]}).to_excel(
+            book, sheet_name="notes", index=False
+        )
+        pd.DataFrame({"date": days, "X": np.linspace(10, 20, 30)}).to_excel(
+            book, sheet_name="px", index=False
+        )
+    refused(invoke(["data", "show", path]), "2 sheets hold data ('notes', 'px'); pass --sheet")
+    result = invoke(["data", "show", path, "--sheet", "px"])
+    assert result.exit_code == 0 and "20.00" in result.output, result.output
+
+
 @pytest.mark.parametrize("command", ["backtest", "train", "data show"])
 def test_an_empty_data_flag_is_named(command, tmp_path):
     args = [*command.split(), *(["--data", " "] if command != "data show" else [""])]

@@ -172,3 +172,22 @@ def test_excel_file(tmp_path):
     read = read_prices(path)
     assert list(read.columns) == ["A", "B"] and list(read["A"]) == [1.5, 2.5]
     assert read.index[1] == pd.Timestamp("2020-01-03")
+
+
+def test_excel_workbook_sheets(tmp_path):
+    """The only sheet with data is read; with several, --sheet names one and is required."""
+    path = tmp_path / "book.xlsx"
+    days = pd.to_datetime(["2020-01-02", "2020-01-03"])
+    with pd.ExcelWriter(path, engine="openpyxl") as book:
+        pd.DataFrame().to_excel(book, sheet_name="empty", index=False)
+        pd.DataFrame({"Date": days, "A": [1.5, 2.5]}).to_excel(book, sheet_name="p", index=False)
+    assert list(read_prices(path)["A"]) == [1.5, 2.5]  # an empty sheet first is passed over
+    with pd.ExcelWriter(path, engine="openpyxl", mode="a") as book:
+        pd.DataFrame({"note": ["from the vendor"]}).to_excel(book, sheet_name="notes", index=False)
+    with pytest.raises(DataError, match=r"2 sheets hold data \('p', 'notes'\); pass --sheet"):
+        read_prices(path)
+    assert list(read_prices(path, sheet="p")["A"]) == [1.5, 2.5]
+    with pytest.raises(DataError, match="no sheet 'P' .*its sheets: empty, p, notes"):
+        read_prices(path, sheet="P")
+    with pytest.raises(DataError, match="--sheet: .* is not an Excel workbook"):
+        read_prices(write(tmp_path, "date,A\n2020-01-02,1\n"), sheet="p")

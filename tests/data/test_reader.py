@@ -89,6 +89,11 @@ def test_time_zone_aware_dates_in_one_zone(tmp_path):
     assert read_prices(path).index[0] == pd.Timestamp("2020-01-02")
 
 
+def test_one_row_a_day_with_a_time_of_day_is_daily(tmp_path):
+    path = write(tmp_path, "date,A\n2020-01-02 16:00,1\n2020-01-03 16:00,2\n")
+    assert list(read_prices(path)["A"]) == [1.0, 2.0]
+
+
 def test_daylight_saving_offsets_are_one_zone_read_as_local_dates(tmp_path):
     """A yfinance export: midnight New York time, -05:00 in winter and -04:00 in summer.
     Each row is its local date (in UTC the summer rows would fall at 04:00)."""
@@ -140,6 +145,11 @@ def test_no_warning_for_clean_data():
         ("date,A\n2020-01-02,1\nnot a date,2\n", r"line 3: 'not a date'.*not a date"),
         ("date,A\n2020-02-30,1\n", r"line 2: '2020-02-30'.*not a date"),
         ("date,A\n2020-01-02T00:00+01:00,1\n2020-01-03T00:00+05:00,2\n", "mixes time zones"),
+        (
+            "date,A\n2020-01-02 09:30,1\n2020-01-02 10:30,2\n2020-01-03 09:30,3\n",
+            r"2 rows fall on 1 dates .*2020-01-02 at 09:30 to 10:30\): intraday bars",
+        ),
+        ("date,ticker,close\n2020-01-02 09:30,A,1\n2020-01-02 16:00,A,2\n", "intraday bars"),
         (
             "date,A\n2020-01-02,1\n2020-01-02,2\n2020-01-03,3\n",
             r"share a date: 2020-01-02 \(line 2\)",

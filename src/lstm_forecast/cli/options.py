@@ -34,6 +34,13 @@ TickerOpt = Annotated[
     str | None,
     typer.Option(help="Name of the series in a single-ticker file (default: the file name)."),
 ]
+SheetOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="The sheet of an Excel workbook that holds the prices (default: its only sheet "
+        "with data)."
+    ),
+]
 MaxGapOpt = Annotated[
     int, typer.Option(min=0, help="Forward-fill a ticker's missing prices up to this many days.")
 ]
@@ -186,6 +193,7 @@ READ_OPTIONS: dict[str, tuple[Any, Any]] = {
     "date_format": (DateFormatOpt, None),
     "decimal": (DecimalOpt, "."),
     "ticker": (TickerOpt, None),
+    "sheet": (SheetOpt, None),
     "max_gap": (MaxGapOpt, 5),
 }
 COVARIATE_OPTIONS: dict[str, tuple[Any, Any]] = {

@@ -94,6 +94,7 @@ def read_prices(
     date_format: str | None = None,
     decimal: str = ".",
     ticker: str | None = None,
+    sheet: str | None = None,
 ) -> pd.DataFrame:
     """Read and validate daily prices.
 
@@ -109,6 +110,8 @@ def read_prices(
             one format is inferred from the whole column (see :mod:`.dates`).
         decimal: ``.`` or ``,`` (European files: ``1.234,5``).
         ticker: the name of the series in a single-ticker file (default: the file's name).
+        sheet: the sheet of an Excel workbook that holds the prices (default: its only sheet
+            with data; a workbook with several is refused until this names one).
 
     Returns:
         DataFrame indexed by date (sorted, unique), one float64 column per ticker.
@@ -117,17 +120,40 @@ def read_prices(
         raise DataError(f"decimal must be '.' or ',', got {decimal!r} (--decimal)")
     if ticker is not None and not ticker.strip():
         raise DataError("the ticker name is empty (--ticker); give a name such as MSFT")
-    raw, label, default_ticker = _load(source)
+    raw, label, default_ticker = _load(source, sheet, "--sheet")
     parse = {"date_format": date_format, "decimal": decimal}
     name = ticker.strip() if ticker else default_ticker
     frame = _to_wide(raw, label, name, date_col, price_col, ticker_col, parse)
+    _check_daily(frame.index, label)
     if tickers is not None:
         frame = _select(frame, list(tickers), label)
     return _fill_gaps(_drop_no_trading_days(frame, label), label, max_gap)
 
 
-def _load(source: str | Path) -> tuple[pd.DataFrame, str, str]:
+def _check_daily(index: pd.DatetimeIndex, label: str) -> None:
+    """One row per calendar day: intraday bars would be taken for days (a 'day' of an hour,
+    volatility annualised as if daily), so they are refused with the way to make them daily."""
+    day = pd.Series(index.normalize())
+    repeated = day.duplicated(keep=False)
+    if repeated.any():
+        first = day[repeated].iloc[0]
+        times = index[(day == first).to_numpy()]
+        raise DataError(
+            f"{label}: {int(repeated.sum())} rows fall on {day[repeated].nunique()} dates with "
+            f"more than one row each (e.g. {first:%Y-%m-%d} at {times[0]:%H:%M} to "
+            f"{times[-1]:%H:%M}): intraday bars; the models forecast daily closes, so keep "
+            "each day's last row (pandas: frame.resample('D').last().dropna())"
+        )
+
+
+def _load(
+    source: str | Path, sheet: str | None = None, flag: str | None = None
+) -> tuple[pd.DataFrame, str, str]:
+    """``(cells as text, label, default ticker)``; ``flag`` names the option that picks an
+    Excel sheet (None: there is none, a workbook must have one sheet with data)."""
     path = Path(source)
+    if sheet is not None and path.suffix.lower() not in (".xlsx", ".xlsm"):
+        raise DataError(f"{flag}: {source} is not an Excel workbook (.xlsx); drop {flag}")
     if not path.exists():
         if str(source) in DATASETS:
             raw, label = load_raw(str(source))
@@ -141,7 +167,7 @@ def _load(source: str | Path) -> tuple[pd.DataFrame, str, str]:
     label = str(path)
     try:
         if path.suffix.lower() in (".xlsx", ".xlsm"):
-            raw = _read_excel(path)
+            raw = _read_excel(path, sheet, flag)
         elif path.suffix.lower() in (".parquet", ".pq"):
             raw = pd.read_parquet(path)
             raw = raw.reset_index() if not isinstance(raw.index, pd.RangeIndex) else raw
@@ -159,9 +185,23 @@ def _load(source: str | Path) -> tuple[pd.DataFrame, str, str]:
     return raw, label, stem
 
 
-def _read_excel(path: Path) -> pd.DataFrame:
-    """The first sheet, every cell as text (Excel dates arrive as ISO timestamps)."""
-    raw = pd.read_excel(path, sheet_name=0, dtype=str, engine="openpyxl")
+def _read_excel(path: Path, sheet: str | None, flag: str | None) -> pd.DataFrame:
+    """One sheet, every cell as text (Excel dates arrive as ISO timestamps): ``sheet``, or
+    the only one with data; with several and none named, which holds the prices is asked,
+    not guessed."""
+    book = pd.read_excel(path, sheet_name=None, dtype=str, engine="openpyxl")
+    names = list(book)
+    if sheet is not None:
+        if sheet not in book:
+            raise DataError(f"{path}: no sheet {sheet!r} ({flag}); its sheets: {', '.join(names)}")
+        raw = book[sheet]
+    else:
+        filled = [name for name, frame in book.items() if frame.shape[1] > 0]
+        if len(filled) > 1:
+            listed = ", ".join(repr(n) for n in filled[:8]) + (" ..." if len(filled) > 8 else "")
+            how = f"pass {flag} NAME to say which" if flag else "save that sheet as its own file"
+            raise DataError(f"{path}: {len(filled)} sheets hold data ({listed}); {how}")
+        raw = book[(filled or names)[0]]
     return raw.where(raw.notna(), "")
 
 
