@@ -199,7 +199,7 @@ def _read_excel(path: Path, sheet: str | None, flag: str | None) -> pd.DataFrame
         filled = [name for name, frame in book.items() if frame.shape[1] > 0]
         if len(filled) > 1:
             listed = ", ".join(repr(n) for n in filled[:8]) + (" ..." if len(filled) > 8 else "")
-            how = f"pass {flag} NAME to say which" if flag else "save that sheet as its own file"
+            how = f"pass {flag} NAME to say which" if flag else "save the one meant on its own"
             raise DataError(f"{path}: {len(filled)} sheets hold data ({listed}); {how}")
         raw = book[(filled or names)[0]]
     return raw.where(raw.notna(), "")
