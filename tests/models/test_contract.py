@@ -87,3 +87,27 @@ def test_origin_not_in_prices_is_an_error(prices):
     model = make_forecaster("naive").fit(prices)
     with pytest.raises(DataError, match="not among the price dates"):
         model.predict(prices, pd.DatetimeIndex(["1980-01-01"]))
+
+
+@pytest.mark.parametrize("name", ["naive", "ols", "kalman", "lstm"])
+@pytest.mark.parametrize(
+    ("spoil", "match"),
+    [
+        (lambda p: p.astype(str), "column 'AAPL' holds str values, not numbers"),
+        (lambda p: p.astype(object), "column 'AAPL' holds object values, not numbers"),
+        (lambda p: p.replace(p.iloc[100, 0], np.inf), "contains infinite values"),
+        (lambda p: p.reset_index(drop=True), "must have a DatetimeIndex"),
+        (lambda p: p.iloc[::-1], "sorted and unique"),
+        (lambda p: p["AAPL"], "must be a pandas DataFrame"),
+    ],
+)
+def test_frames_a_model_cannot_use_are_one_clear_error(name, spoil, match, prices):
+    """Wrong frames passed to fit or predict: a DataError that says what is wrong, never a
+    TypeError from deep inside (strings read from a CSV by hand reach np.log otherwise)."""
+    from lstm_forecast.data import DataError
+
+    with pytest.raises(DataError, match=match):
+        make_forecaster(name, **SMALL.get(name, {})).fit(spoil(prices))
+    fitted = make_forecaster(name, **SMALL.get(name, {})).fit(prices.iloc[:300])
+    with pytest.raises(DataError, match=match):
+        fitted.predict(spoil(prices))

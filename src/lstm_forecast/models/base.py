@@ -56,6 +56,16 @@ def validate_prices(prices: pd.DataFrame, what: str = "prices") -> pd.DataFrame:
         raise DataError(f"{what} must have a DatetimeIndex (use read_prices)")
     if not (prices.index.is_monotonic_increasing and prices.index.is_unique):
         raise DataError(f"{what} dates must be sorted and unique (use read_prices)")
+    numeric = [
+        pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
+        for dtype in prices.dtypes
+    ]
+    if not all(numeric):
+        column = prices.columns[numeric.index(False)]
+        raise DataError(
+            f"{what}: column {column!r} holds {prices[column].dtype} values, not numbers; "
+            "convert it (prices.astype(float)) or read the file with read_prices"
+        )
     values = prices.to_numpy(dtype=np.float64)
     if np.isinf(values).any():
         raise DataError(f"{what} contains infinite values")
