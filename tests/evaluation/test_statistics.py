@@ -9,6 +9,7 @@ from scipy import stats as sps
 from lstm_forecast.evaluation import metrics
 from lstm_forecast.evaluation.stats import (
     diebold_mariano,
+    diebold_mariano_from_differential,
     newey_west_variance,
     pesaran_timmermann,
     verdict,
@@ -72,6 +73,22 @@ def test_diebold_mariano_identical_and_verdicts():
     assert verdict(0.03, False) == "no evidence once every test is counted"
     assert verdict(0.5, False) == "no evidence of skill"
     assert verdict(0.99, False) == "significantly worse than the random walk"
+    assert verdict(float("nan"), False, same=False) == "too few test days to test"
+
+
+def test_diebold_mariano_without_information_is_nan_not_a_huge_statistic():
+    """A constant differential has no variance, and a test no longer than the horizon has
+    no two terms that do not share a day: both once gave statistics of 1e7 to 1e16 from
+    rounding (an equal-weight sum over n - 1 lags of demeaned terms is zero)."""
+    noise = np.random.default_rng(0).normal(size=10)
+    assert np.isnan(diebold_mariano_from_differential(np.full(50, 0.1)).statistic)
+    assert np.isnan(diebold_mariano_from_differential(noise, horizon=20).statistic)
+    assert np.isnan(diebold_mariano_from_differential(noise, horizon=10).statistic)
+    assert np.isfinite(diebold_mariano_from_differential(noise, horizon=3).statistic)
+    d = np.random.default_rng(1).normal(0.3, 1.0, 200)  # the test does not depend on units
+    for h in (1, 5):
+        small = diebold_mariano_from_differential(1e-12 * d, h)
+        assert small.statistic == pytest.approx(diebold_mariano_from_differential(d, h).statistic)
 
 
 def test_strategy_by_hand():

@@ -60,23 +60,30 @@ def newey_west_variance(d: np.ndarray, lags: int, kernel: str = "bartlett") -> f
     return float(variance)
 
 
+# a variance below this share of the mean square of d is rounding, not variance: the terms
+# are constant (or the equal-weight sum cancelled)
+_ROUNDING = 1e-12
+
+
 def overlap_variance(d: np.ndarray, horizon: int) -> float:
     """Long-run variance of a series of h-day overlapping terms: equal weights over h-1 lags,
     Bartlett weights if that is not positive."""
     variance = newey_west_variance(d, horizon - 1, "uniform")
-    if variance > 0:
+    if variance > _ROUNDING * float(np.mean(np.square(d))):
         return variance
     return newey_west_variance(d, horizon - 1, "bartlett")
 
 
 def hln_t(d: np.ndarray, horizon: int) -> tuple[float, int]:
-    """(HLN-corrected t statistic of the mean of ``d``, n); NaN when ``d`` is constant."""
+    """(HLN-corrected t statistic of the mean of ``d``, n); NaN when ``d`` is constant, or
+    too short to say anything: fewer than 3 terms, or no more terms than the horizon (every
+    term then shares a day with every other)."""
     d = np.asarray(d, float)
     n = len(d)
-    if n < 3:
+    if n < 3 or n <= horizon:
         return float("nan"), n
     variance = overlap_variance(d, horizon)
-    if variance <= 1e-300 or not np.isfinite(variance):
+    if not np.isfinite(variance) or variance <= _ROUNDING * float(np.mean(np.square(d))):
         return float("nan"), n
     correction = np.sqrt(max(n + 1 - 2 * horizon + horizon * (horizon - 1) / n, 1.0) / n)
     return float(np.mean(d) / np.sqrt(variance / n) * correction), n
@@ -105,12 +112,13 @@ BEATS = "beats the random walk (family-wise 5%)"
 NOT_AFTER_CORRECTION = "no evidence once every test is counted"
 
 
-def verdict(p_better: float, kept: bool) -> str:
+def verdict(p_better: float, kept: bool, same: bool = True) -> str:
     """A model's standing against the random walk, in words a user understands: it "beats"
     the random walk only if the family-wise StepM test keeps it (``kept``); an unadjusted DM
-    p-value below 5% that does not survive the correction is said to be so."""
+    p-value below 5% that does not survive the correction is said to be so. Without a
+    p-value, ``same`` tells forecasts equal to the random walk's from too short a test."""
     if not np.isfinite(p_better):
-        return "same forecasts as the random walk"
+        return "same forecasts as the random walk" if same else "too few test days to test"
     if kept:
         return BEATS
     if p_better < 0.05:

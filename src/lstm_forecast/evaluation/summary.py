@@ -79,6 +79,7 @@ def _row(
         "pt_p": pt[1],
         "dm_stat": dm.statistic,
         "dm_p": dm.p_better,
+        "_same": bool(np.all(differential.to_numpy() == 0)),
         "verdict": "",
         **metrics.price_errors(
             group["actual_price"].to_numpy(), group["forecast_price"].to_numpy(), scale
@@ -216,7 +217,11 @@ def _family_columns(
     ]
     tested = table["model"] != "naive"
     table["dm_p_holm"] = family.holm(table["dm_p"].where(tested))
-    table["verdict"] = [verdict(p, k) for p, k in zip(table["dm_p"], table["stepm"], strict=True)]
+    table["verdict"] = [
+        verdict(p, k, same)
+        for p, k, same in zip(table["dm_p"], table["stepm"], table["_same"], strict=True)
+    ]
+    table = table.drop(columns="_same")
     return table
 
 
