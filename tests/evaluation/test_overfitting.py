@@ -72,6 +72,10 @@ def test_pbo_by_hand():
     # One dominates in both halves: never overfit.
     assert backtest_overfitting(np.c_[a + 10, b], blocks=2) == 0.0
     assert np.isnan(backtest_overfitting(a[:, None], blocks=2))
+    # Identical strategies (every forecast up: each long/flat rule is buy-and-hold) tie in
+    # every split; that is no evidence of overfitting, and once counted as PBO 1
+    assert np.isnan(backtest_overfitting(np.c_[a, a, a], blocks=2))
+    assert np.isnan(backtest_overfitting(np.zeros((16, 3)), blocks=2))
 
 
 def test_pbo_matches_brute_force_and_is_half_for_noise():

@@ -101,9 +101,12 @@ def deflated_sharpe(
 
 def backtest_overfitting(returns: np.ndarray, blocks: int = 16) -> float:
     """PBO by CSCV over the columns (strategies) of a ``(T, N)`` return matrix, ``blocks``
-    even; NaN with fewer than two strategies or fewer rows than blocks."""
+    even; NaN with fewer than two distinct strategies (identical columns tie everywhere, and
+    a tie would count as overfitting) or fewer rows than blocks."""
     m = np.asarray(returns, float)
     if m.ndim != 2 or m.shape[1] < 2 or m.shape[0] < blocks or blocks < 2 or blocks % 2:
+        return float("nan")
+    if np.unique(m, axis=1).shape[1] < 2:
         return float("nan")
     parts = np.array_split(np.arange(m.shape[0]), blocks)
     # Per block: row counts, sums and sums of squares; every split at once as a 0/1 matrix.
