@@ -2,6 +2,7 @@
 worked by hand, simulation and a brute-force re-implementation."""
 
 import itertools
+import warnings
 
 import numpy as np
 import pytest
@@ -33,6 +34,19 @@ def test_probabilistic_sharpe_by_hand():
     assert probabilistic_sharpe(0.1, 101, skew=-1, kurtosis=6) < probabilistic_sharpe(0.1, 101)
     assert probabilistic_sharpe(0.0, 101) == pytest.approx(0.5)
     assert deflated_sharpe(0.1, 101, trials=1) == probabilistic_sharpe(0.1, 101)
+
+
+def test_sharpe_moments_by_hand_and_without_a_ratio():
+    x = np.array([0.01, -0.02, 0.03, 0.0])
+    sharpe, n, skew, kurtosis = sharpe_moments(x)
+    assert sharpe == pytest.approx(0.005 / np.sqrt(np.sum((x - 0.005) ** 2) / 3)) and n == 4
+    assert skew == pytest.approx(stats.skew(x)) and kurtosis == pytest.approx(stats.kurtosis(x) + 3)
+    # constant returns have no Sharpe ratio (their rounding noise once gave one, and a
+    # warning), nor do fewer than two
+    for flat in (np.full(100, 0.001), np.zeros(100), np.array([0.01]), np.array([])):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            assert np.isnan(sharpe_moments(flat)[0])
 
 
 def test_psr_is_uniform_for_a_skill_less_strategy():

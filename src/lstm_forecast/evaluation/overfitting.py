@@ -47,8 +47,10 @@ EULER_GAMMA = 0.5772156649015329
 def sharpe_moments(returns: np.ndarray) -> tuple[float, int, float, float]:
     """(per-period Sharpe ratio, T, skewness, non-excess kurtosis) of a return series."""
     x = np.asarray(returns, float)
-    sd = float(np.std(x, ddof=1)) if len(x) > 1 else 0.0
-    if sd == 0:
+    if len(x) < 2:
+        return float("nan"), len(x), float("nan"), float("nan")
+    sd = float(np.std(x, ddof=1))
+    if sd <= 1e-12 * float(np.sqrt(np.mean(x**2))):  # constant returns (to rounding): no ratio
         return float("nan"), len(x), float("nan"), float("nan")
     return (
         float(np.mean(x) / sd),
