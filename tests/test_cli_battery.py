@@ -499,6 +499,16 @@ def test_explain_never_writes_over_a_users_files(csv, tmp_path):
     assert {"gates.png", "cells.png", "forecast.png"} <= {p.name for p in out.iterdir()}
 
 
+@pytest.mark.parametrize("batched", [[], ["--ensemble-batched"]])
+def test_explain_says_how_to_open_an_ensemble(csv, tmp_path, batched):
+    model = tmp_path / "m"
+    fast = ["--epochs", "1", "--lookback", "10", "--hidden-size", "4", "--ensemble", "2"]
+    assert invoke(["train", "--data", csv, "--out", model, *fast, *batched]).exit_code == 0
+    result = invoke(["explain", "--model", model, "--data", csv, "--out", tmp_path / "x"])
+    refused(result, "this model averages 2 (--ensemble 2): train one", "without --ensemble")
+    assert not (tmp_path / "x").exists()
+
+
 def test_covariates_from_a_file_reach_the_models(tmp_path):
     dates = pd.bdate_range("1998-12-01", "2019-01-31")
     series = np.random.default_rng(0).normal(0, 1, len(dates))

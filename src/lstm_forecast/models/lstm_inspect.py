@@ -135,6 +135,12 @@ def look_inside(model: LSTMForecaster, prices: pd.DataFrame, ticker: str, days: 
     if ticker not in model.tickers_:
         raise DataError(f"ticker {ticker!r} was not in training; the model knows {model.tickers_}")
     _check_tickers(model, prices)  # its forecasts read every ticker it was trained on
+    if model.ensemble > 1:
+        raise ValueError(
+            f"explain opens one LSTM, and this model averages {model.ensemble} (--ensemble "
+            f"{model.ensemble}): train one with the same settings without --ensemble to look "
+            "inside"
+        )
     days = min(days, model.lookback)
     window, dates = _last_window(model, prices, ticker)
     x = torch.as_tensor(np.array(window, dtype=np.float32)[None], device=model.net_.rnn.device)
