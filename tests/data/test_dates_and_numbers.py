@@ -150,6 +150,19 @@ def test_decimal_comma_gets_a_hint_then_reads_with_the_flag(tmp_path, cells, num
     assert list(read_prices(path, decimal=",")["A"]) == numbers
 
 
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        ("Prices for AAPL\ndate,A\n2020-01-02,1\n2020-01-03,2\n", r"is line 1 \('Prices for"),
+        ("# vendor x\ndate,A\n2020-01-02,1\n2020-01-03,2\n", r"is line 1 \('# vendor x'\)"),
+        ("AAPL\nsince 2020\ndate,A\n2020-01-02,1\n2020-01-03,2\n", r"are lines 1-2 \('AAPL'"),
+    ],
+)
+def test_a_title_above_the_header_is_named(tmp_path, text, match):
+    with pytest.raises(DataError, match=match + ".*above the header"):
+        read_prices(write(tmp_path, text))
+
+
 def test_unquoted_decimal_comma_in_a_comma_file_is_refused(tmp_path):
     path = write(tmp_path, "date,A\n2020-01-02,12,5\n2020-01-03,13,5\n")
     with pytest.raises(DataError, match="more fields than the header.*decimal commas"):

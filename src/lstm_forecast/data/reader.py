@@ -21,6 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from .datasets import DATASETS, load_raw
+from .dates import shown as quoted
 from .errors import DataError
 from .ohlcv import attach, ohlcv_of
 from .validate import to_dates, to_prices
@@ -222,12 +223,40 @@ def _read_csv(path: Path) -> pd.DataFrame:
                     break
     except pd.errors.ParserError as exc:
         first = str(exc).strip().splitlines()[0]
-        raise DataError(f"{path}: {first}{_EXTRA_FIELDS_HINT}") from None
+        raise DataError(f"{path}: {first}{_extra_fields_hint(path)}") from None
     if not isinstance(raw.index, pd.RangeIndex):
         raise DataError(
-            f"{path}: the data rows have more fields than the header{_EXTRA_FIELDS_HINT}"
+            f"{path}: the data rows have more fields than the header{_extra_fields_hint(path)}"
         )
     return raw
+
+
+def _extra_fields_hint(path: Path) -> str:
+    """Why rows have more fields than the header: title or comment lines above the header
+    (one field each, or '#' comments, the lines below them wider and agreeing), or else
+    decimal commas."""
+    import csv
+    import itertools
+
+    try:
+        with open(path, encoding="utf-8-sig", errors="replace", newline="") as handle:
+            head = [row for row in itertools.islice(csv.reader(handle), 8) if row]
+    except OSError:
+        return _EXTRA_FIELDS_HINT
+    widths = [len(row) for row in head]
+    lead = next((k for k, w in enumerate(widths) if w == max(widths, default=0)), 0)
+    titles = head[:lead]
+    if (
+        titles
+        and len(widths) - lead >= 2
+        and len(set(widths[lead:])) == 1
+        and all(len(row) == 1 or row[0].lstrip().startswith("#") for row in titles)
+    ):
+        first = quoted(",".join(titles[0]), 60)
+        if lead == 1:
+            return f"; is line 1 ({first}) a title above the header? Delete it"
+        return f"; are lines 1-{lead} ({first} ...) titles above the header? Delete them"
+    return _EXTRA_FIELDS_HINT
 
 
 _EXTRA_FIELDS_HINT = (
