@@ -150,6 +150,33 @@ def test_decimal_comma_gets_a_hint_then_reads_with_the_flag(tmp_path, cells, num
     assert list(read_prices(path, decimal=",")["A"]) == numbers
 
 
+def test_nasdaq_download_reads_its_close_last_and_dollar_prices(tmp_path):
+    """nasdaq.com's historical data: newest first, 'Close/Last', '$' before every price."""
+    text = (
+        "Date,Close/Last,Volume,Open,High,Low\n"
+        "12/15/2025,$1,234.50,1000,$1200.00,$1240.00,$1190.00\n"
+        "12/12/2025,$1220.00,1100,$1210.00,$1230.00,$1205.50\n"
+    ).replace("$1,234.50", '"$1,234.50"')
+    frame = read_prices(write(tmp_path, text, "nasdaq.csv"))
+    assert list(frame.index) == list(pd.to_datetime(["2025-12-12", "2025-12-15"]))
+    assert list(frame["nasdaq"]) == [1220.0, 1234.5]
+    bars = ohlcv_of(frame)
+    assert list(bars["volume"]) == [1100.0, 1000.0] and list(bars["low"]) == [1205.5, 1190.0]
+    euros = "date,A\n2020-01-02,€12.5\n2020-01-03,-€1\n"  # a sign before the currency too
+    with pytest.raises(DataError, match="zero or negative"):
+        read_prices(write(tmp_path, euros))
+    assert list(read_prices(write(tmp_path, euros.replace("-€1", "£ 13")))["A"]) == [12.5, 13.0]
+    with pytest.raises(DataError, match="not a number"):
+        read_prices(write(tmp_path, "date,A\n2020-01-02,12$\n2020-01-03,$$1\n"))
+
+
+def test_bars_without_a_close_are_refused_not_read_as_tickers(tmp_path):
+    text = "Date,Open,High,Low,Volume\n2020-01-02,1,2,0.5,100\n2020-01-03,1,2,0.5,100\n"
+    with pytest.raises(DataError, match=r"daily bars \(high, low, open, volume\) but no close"):
+        read_prices(write(tmp_path, text))
+    assert list(read_prices(write(tmp_path, text), price_col="Open").columns) == ["Open"]
+
+
 @pytest.mark.parametrize(
     ("text", "match"),
     [

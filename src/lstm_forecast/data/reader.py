@@ -35,6 +35,7 @@ PRICE_NAMES = (
     "adjusted close",
     "adjusted_close",
     "close",
+    "close/last",
     "price",
     "value",
 )
@@ -43,6 +44,7 @@ OHLCV_NAMES = {
     "high": "high",
     "low": "low",
     "close": "close",
+    "close/last": "close",  # nasdaq.com's historical data
     "adj close": "adj_close",
     "adj_close": "adj_close",
     "adjclose": "adj_close",
@@ -298,9 +300,16 @@ def _to_wide(raw, label, default_ticker, date_col, price_col, ticker_col, parse)
     if ticker is not None:
         return _from_long(raw, dates, line, label, ticker, price_col, decimal, positive)
     lower = {str(c).strip().lower() for c in columns}
-    closes = {"close", "adj close", "adj_close", "adjclose"} & lower
+    closes = {"close", "close/last", "adj close", "adj_close", "adjclose"} & lower
     if positive and price_col is None and closes:
         return _from_single(raw, dates, line, label, default_ticker, decimal)
+    bars = sorted({"open", "high", "low", "volume"} & lower)
+    if positive and price_col is None and bars:
+        raise DataError(
+            f"{label}: daily bars ({', '.join(bars)}) but no close column among "
+            f"{[str(c) for c in columns]}; name it 'close' or pass --price-col, rather than "
+            "each column being read as a ticker"
+        )
     value_cols = (
         [_require(columns, price_col, "price", label)]
         if price_col

@@ -16,6 +16,7 @@ THOUSANDS = {  # 1,234,567.89 with the decimal point; 1.234.567,89 with the deci
 }
 NUMBER = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$"  # ASCII digits only
 DECIMAL_COMMA = r"^[+-]?[0-9]+,[0-9]+$"
+CURRENCY = r"^([+-]?)[$€£¥]\s?(?=[0-9.])"  # one leading currency sign before the digits
 
 
 def to_prices(
@@ -30,11 +31,13 @@ def to_prices(
     """Parse a price column exactly; missing cells become NaN, bad ones are errors.
 
     Numbers are plain ASCII (``1234.5``, ``1,234.5``, ``1.2e3``; with ``decimal=","``
-    ``1234,5`` and ``1.234,5``); ``1_000``, non-ASCII digits and words are refused.
+    ``1234,5`` and ``1.234,5``), after one leading currency sign (``$1,234.50``, ``€12``);
+    ``1_000``, non-ASCII digits and words are refused.
     ``positive=False`` reads any finite value (a covariate: a rate, a spread, a sentiment
     score), not a price.
     """
     text = values.astype(str).str.strip()
+    text = text.str.replace(CURRENCY, r"\1", regex=True)  # $1,234.50 (nasdaq.com) is 1234.5
     grouped = text.str.match(THOUSANDS[decimal])
     other = "," if decimal == "." else "."
     text = text.where(~grouped, text.str.replace(other, "", regex=False))
