@@ -304,7 +304,7 @@ def _to_wide(raw, label, default_ticker, date_col, price_col, ticker_col, parse)
     if positive and price_col is None and closes:
         return _from_single(raw, dates, line, label, default_ticker, decimal)
     bars = sorted({"open", "high", "low", "volume"} & lower)
-    if positive and price_col is None and bars:
+    if positive and price_col is None and len(bars) >= 3:  # one alone may be a ticker (LOW)
         raise DataError(
             f"{label}: daily bars ({', '.join(bars)}) but no close column among "
             f"{[str(c) for c in columns]}; name it 'close' or pass --price-col, rather than "
