@@ -126,7 +126,7 @@ def test_a_killed_save_leaves_no_block(saved, tmp_path):
     model.save(directory, overwrite=True)
     assert sorted(p.name for p in directory.iterdir()) == ["config.json", "model.safetensors"]
     (directory / "notes.txt").write_text("mine")
-    with pytest.raises(ModelFileError, match="not empty"):
+    with pytest.raises(ModelFileError, match=r"other files \(notes.txt\), which --force"):
         model.save(directory, overwrite=True)
     assert (directory / "notes.txt").read_text() == "mine"
 

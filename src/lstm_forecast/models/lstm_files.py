@@ -136,11 +136,16 @@ def check_destination(directory: str | Path, overwrite: bool = False) -> None:
             )
         present = {p.name for p in directory.iterdir() if not _own_temp(p.name)}
         if present and not (overwrite and present <= {WEIGHTS, CONFIG}):
-            what = (
-                "holds a saved model; pass --force to replace it"
-                if present <= {WEIGHTS, CONFIG}
-                else f"is not empty ({sorted(present)[:5]}); choose a new directory"
-            )
+            others = sorted(present - {WEIGHTS, CONFIG})
+            if not others:
+                what = "holds a saved model; pass --force to replace it"
+            elif others != sorted(present):
+                what = (
+                    f"holds a saved model and other files ({', '.join(others[:5])}), which "
+                    "--force would not replace; move them or choose a new directory"
+                )
+            else:
+                what = f"is not empty ({', '.join(others[:5])}); choose a new directory"
             raise ModelFileError(f"{directory}: {what}")
         if not os.access(directory, os.W_OK | os.X_OK):
             raise ModelFileError(f"{directory}: not writable; choose another --out")
