@@ -215,8 +215,8 @@ def data_show(
             str(row["rows"]),
             f"{row['first price']:,.2f}",
             f"{row['last price']:,.2f}",
-            f"{row['ann. return']:+.1%}",
-            f"{row['ann. volatility']:.1%}",
+            _share(row["ann. return"], "{:+.1%}"),
+            _share(row["ann. volatility"], "{:.1%}"),  # '-' from fewer than two returns
         )
     console.print(table)
     if out is not None:
@@ -224,6 +224,10 @@ def data_show(
 
         path = out / f"{safe_name(Path(name).name.split('.')[0])}.png"
         _write_plot(path, lambda target: plot_prices(prices, target, name))
+
+
+def _share(value: float, fmt: str) -> str:
+    return fmt.format(value) if value == value else "-"
 
 
 def _write_plot(path: Path, plot) -> None:
