@@ -42,3 +42,23 @@ def test_bad_covariate_files_are_one_line(tmp_path):
         attach_covariates(_prices(), read_covariates(path))
     with pytest.raises(DataError, match="--covariate-lag must be"):
         read_covariates(path, lag=-1)
+
+
+def test_a_series_that_stopped_is_warned_about_not_one_between_releases():
+    """Carried forward is right for a monthly series between releases, and worth a warning for
+    a daily one that ended weeks before the prices (a file not updated)."""
+    import warnings
+
+    from lstm_forecast.data import DataWarning
+
+    prices = _prices(300)
+    daily = pd.DataFrame({"daily": 1.0}, index=prices.index[:-30])
+    with pytest.warns(DataWarning, match=r"'daily': its last value is dated 2025-01-10, 30 bus"):
+        attach_covariates(prices, daily)
+    months = pd.date_range("2023-12-31", prices.index[-1], freq="ME")
+    monthly = pd.DataFrame({"cpi": np.arange(len(months), dtype=float)}, index=months)
+    assert (prices.index[-1] - monthly.index[-1]).days > 20  # between two releases
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        attach_covariates(prices, monthly)
+        attach_covariates(prices, pd.DataFrame({"now": 1.0}, index=prices.index))

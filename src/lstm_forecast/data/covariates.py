@@ -9,9 +9,12 @@ publication lag). Nothing is filled from the future: before a series' first valu
 
 from __future__ import annotations
 
+import warnings
+
+import numpy as np
 import pandas as pd
 
-from .errors import DataError
+from .errors import DataError, DataWarning
 from .ohlcv import Attached
 
 KEY = "covariates"
@@ -42,9 +45,33 @@ def attach_covariates(prices: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame
             f"covariate {late[0]!r} has no value dated on or before {prices.index[-1]:%Y-%m-%d}, "
             "the last price date; check its dates (and --covariate-lag)"
         )
+    for column, last, days in _stale(table, prices.index[-1]):
+        warnings.warn(
+            f"covariate {column!r}: its last value is dated {last:%Y-%m-%d}, {days} business "
+            f"days before the last price date {prices.index[-1]:%Y-%m-%d}, longer than any gap "
+            "in its history; it is carried forward to the forecasts: update the file if the "
+            "series goes on",
+            DataWarning,
+            stacklevel=2,
+        )
     out = prices.copy(deep=False)
     out.attrs = {**prices.attrs, KEY: Covariates(table.sort_index())}
     return out
+
+
+def _stale(table: pd.DataFrame, end: pd.Timestamp) -> list[tuple[str, pd.Timestamp, int]]:
+    """The series whose last value before ``end`` is older than 1.5 times the longest gap
+    between two of their values (and more than a business week): a series that stopped,
+    or a file not updated, rather than a monthly or quarterly one between releases."""
+    found = []
+    for column in table.columns:
+        dates = table.index[table[column].notna() & (table.index <= end)]
+        days = dates.to_numpy(dtype="datetime64[D]")
+        gaps = np.busday_count(days[:-1], days[1:]) if len(days) > 1 else np.array([0])
+        since = int(np.busday_count(days[-1], np.datetime64(end.date(), "D")))
+        if since > max(5, 1.5 * int(gaps.max())):
+            found.append((str(column), dates[-1], since))
+    return found
 
 
 def covariates_of(prices: pd.DataFrame) -> pd.DataFrame | None:
