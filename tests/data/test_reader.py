@@ -169,6 +169,11 @@ def test_no_warning_for_clean_data():
             + "".join(f"2020-01-{d:02d},{'' if 3 <= d <= 9 else 1},1\n" for d in range(1, 12)),
             r"7 missing prices in a row from 2020-01-03",
         ),
+        (
+            "date,A,B\n"
+            + "".join(f"2020-01-{d:02d},1,{'' if d >= 5 else 1}\n" for d in range(1, 16)),
+            r"'B' has no prices after 2020-01-04, the last 11 rows \(delisted.*--tickers A\)",
+        ),
     ],
 )
 def test_errors_name_the_problem(tmp_path, text, match):

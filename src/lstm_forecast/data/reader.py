@@ -481,6 +481,16 @@ def _fill_gaps(frame: pd.DataFrame, label: str, max_gap: int) -> pd.DataFrame:
         run_id = (~missing).cumsum()
         runs = missing.groupby(run_id).sum()
         longest = int(runs.max())
+        trailing = int(runs.iloc[-1]) if bool(missing.iloc[-1]) else 0
+        if trailing > max_gap:
+            others = [str(t) for t in frame.columns if t != ticker][:6]
+            keep = f" (--tickers {','.join(others)})" if others else ""
+            raise DataError(
+                f"{label}: column {ticker!r} has no prices after "
+                f"{values[valid].index[-1]:%Y-%m-%d}, the last {trailing} rows (delisted, or "
+                f"not updated?); leave it out{keep} or end the data at that date. "
+                "Forward-filling would invent flat prices"
+            )
         if longest > max_gap:
             start = missing[run_id == runs.idxmax()].idxmax()
             raise DataError(
