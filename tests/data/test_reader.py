@@ -206,3 +206,48 @@ def test_history_too_short():
     check_history(frame, lookback=20, test_days=50)
     with pytest.raises(DataError, match="'SP500' has 100 prices.*need at least 562"):
         check_history(frame, lookback=60, test_days=500)
+
+
+YF_ONE = """Price,Close,High,Low,Open,Volume
+Ticker,AAPL,AAPL,AAPL,AAPL,AAPL
+Date,,,,,
+2024-01-02,184.5,186.0,183.0,185.0,82488700
+2024-01-03,183.0,185.5,182.7,184.2,58414500
+2024-01-04,181.0,182.9,180.5,182.1,71983600
+"""
+
+
+def test_a_yfinance_download_reads_as_its_ticker_with_its_bars(tmp_path):
+    """yf.download("AAPL").to_csv(): three header lines (Price, Ticker, Date) since 0.2.51."""
+    frame = read_prices(write(tmp_path, YF_ONE, "aapl.csv"))
+    assert list(frame.columns) == ["AAPL"] and list(frame["AAPL"]) == [184.5, 183.0, 181.0]
+    assert list(ohlcv_of(frame)["volume"]) == [82488700, 58414500, 71983600]
+    assert list(read_prices(write(tmp_path, YF_ONE), ticker="apple").columns) == ["apple"]
+    bad = YF_ONE.replace("183.0,185.5", "n/a?,185.5")
+    with pytest.raises(DataError, match=r"column 'Close', line 5: 'n/a\?': not a number"):
+        read_prices(write(tmp_path, bad))
+
+
+def test_a_yfinance_download_of_several_tickers_is_a_panel(tmp_path):
+    text = (
+        "Ticker,AAPL,MSFT,AAPL,MSFT\n"  # the older order: Ticker before Price
+        "Price,Adj Close,Adj Close,Close,Close\n"
+        "Date,,,,\n"
+        "2024-01-02,180.0,365.0,184.5,370.0\n"
+        "2024-01-03,178.5,,183.0,\n"
+        "2024-01-04,177.0,366.0,181.0,371.0\n"
+    )
+    with pytest.warns(DataWarning, match="forward-filled 1"):
+        frame = read_prices(write(tmp_path, text))
+    assert list(frame.columns) == ["AAPL", "MSFT"]
+    assert list(frame["AAPL"]) == [180.0, 178.5, 177.0]  # the adjusted close
+    assert list(frame["MSFT"]) == [365.0, 365.0, 366.0]
+    wrong = text.replace("2024-01-04,177.0,", "2024-01-04,")
+    with pytest.raises(DataError, match="whose header has 5 fields and line 6 4; download"):
+        read_prices(write(tmp_path, wrong))
+
+
+def test_a_plain_file_that_starts_with_price_is_not_taken_for_yfinance(tmp_path):
+    text = "Price,Close\nTicker,3\n2024-01-02,4\n"
+    with pytest.raises(DataError, match="no date column"):
+        read_prices(write(tmp_path, text))

@@ -18,6 +18,7 @@ import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .datasets import DATASETS, load_raw
@@ -176,7 +177,8 @@ def _load(
             raw = raw.reset_index() if not isinstance(raw.index, pd.RangeIndex) else raw
             raw = raw.astype(str).where(raw.notna(), "")
         else:
-            raw = _read_csv(path)
+            raw = _read_yfinance(path)
+            raw = _read_csv(path) if raw is None else raw
     except DataError:
         raise
     except pd.errors.EmptyDataError:
@@ -185,7 +187,67 @@ def _load(
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise DataError(f"{label}: cannot be read as a price table: {first}") from None
     stem = path.name.split(".")[0] or "price"
-    return raw, label, stem
+    return raw, label, raw.attrs.get("ticker", stem)
+
+
+def _read_yfinance(path: Path) -> pd.DataFrame | None:
+    """A CSV written by yfinance (``yf.download(...).to_csv()``, version 0.2.51 on): three
+    header lines, ``Price,<field>...``, ``Ticker,<ticker>...`` (either order) and
+    ``Date,,,``. Returned as the plain table it stands for: one ticker as date and fields
+    (its bars kept, named after the ticker), several in the long layout (date, ticker,
+    fields); None for any other file."""
+    import csv
+    import itertools
+
+    def rows():
+        with open(path, encoding="utf-8-sig", errors="replace", newline="") as handle:
+            yield from csv.reader(handle)
+
+    first = rows()
+    try:
+        head = list(itertools.islice(first, 3))
+    except csv.Error:  # a huge cell, a stray NUL: not yfinance's; the plain reader says why
+        return None
+    finally:
+        first.close()
+    if len(head) < 3 or not head[0] or not head[1] or len(head[0]) != len(head[1]):
+        return None
+    kinds = {head[0][0].strip().lower(): 0, head[1][0].strip().lower(): 1}
+    third = head[2]
+    if set(kinds) != {"price", "ticker"} or not third:
+        return None
+    if third[0].strip().lower() not in DATE_NAMES or any(cell.strip() for cell in third[1:]):
+        return None
+    try:
+        widths = [(n + 1, len(row)) for n, row in enumerate(rows()) if row and n >= 3]
+    except csv.Error as exc:
+        raise DataError(f"{path}: cannot be read as a yfinance file: {exc}") from None
+    fields = [f.strip() for f in head[kinds["price"]][1:]]
+    tickers = [t.strip() for t in head[kinds["ticker"]][1:]]
+    ragged = [(n, w) for n, w in widths if w != len(fields) + 1]
+    if ragged:
+        n, w = ragged[0]
+        raise DataError(
+            f"{path}: a yfinance file whose header has {len(fields) + 1} fields and line {n} "
+            f"{w}; download it again"
+        )
+    data = pd.read_csv(path, header=None, skiprows=3, dtype=str, keep_default_na=False)
+    lines = np.array([n for n, _ in widths])  # pandas skips blank lines as the count did
+    names = list(dict.fromkeys(tickers))
+    parts = []
+    for name in names:
+        part = pd.DataFrame({"Date": data[0]})
+        if len(names) > 1:
+            part["Ticker"] = name
+        for k, (field, owner) in enumerate(zip(fields, tickers, strict=True)):
+            if owner == name:
+                part[field] = data[k + 1]
+        parts.append(part)
+    raw = pd.concat(parts, ignore_index=True)
+    raw.attrs = {"lines": np.tile(lines, len(names))}
+    if len(names) == 1:
+        raw.attrs["ticker"] = names[0]
+    return raw
 
 
 def _read_excel(path: Path, sheet: str | None, flag: str | None) -> pd.DataFrame:
@@ -243,7 +305,7 @@ def _extra_fields_hint(path: Path) -> str:
     try:
         with open(path, encoding="utf-8-sig", errors="replace", newline="") as handle:
             head = [row for row in itertools.islice(csv.reader(handle), 8) if row]
-    except OSError:
+    except (OSError, csv.Error):
         return _EXTRA_FIELDS_HINT
     widths = [len(row) for row in head]
     lead = next((k for k, w in enumerate(widths) if w == max(widths, default=0)), 0)
@@ -288,7 +350,8 @@ def _to_wide(raw, label, default_ticker, date_col, price_col, ticker_col, parse)
         raise DataError(
             f"{label}: no date column found among {columns}; name it 'date' or pass --date-col"
         )
-    line = pd.Series(range(2, len(raw) + 2), index=raw.index)  # file line of each row
+    # file line of each row: after one header line, unless the reader knows better (yfinance)
+    line = pd.Series(raw.attrs.get("lines", range(2, len(raw) + 2)), index=raw.index)
     dates = to_dates(raw[date], label, str(date), line, parse["date_format"])
     decimal = parse["decimal"]
     ticker = (
