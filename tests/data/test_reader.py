@@ -251,3 +251,36 @@ def test_a_plain_file_that_starts_with_price_is_not_taken_for_yfinance(tmp_path)
     text = "Price,Close\nTicker,3\n2024-01-02,4\n"
     with pytest.raises(DataError, match="no date column"):
         read_prices(write(tmp_path, text))
+
+
+def _yfinance_frame(tickers):
+    """A frame shaped like yf.download(tickers): columns (Price, Ticker), dates as index."""
+    days = pd.bdate_range("2024-01-02", periods=4, name="Date")
+    fields = ["Close", "High", "Low", "Open", "Volume"]
+    columns = pd.MultiIndex.from_product([fields, tickers], names=["Price", "Ticker"])
+    values = np.arange(4 * len(columns), dtype=float).reshape(4, -1) + 100.0
+    return pd.DataFrame(values, index=days, columns=columns)
+
+
+@pytest.mark.parametrize("suffix", ["parquet", "xlsx"])
+def test_yfinance_frames_saved_as_parquet_or_excel(tmp_path, suffix):
+    two = _yfinance_frame(["AAPL", "MSFT"])
+    path = tmp_path / f"two.{suffix}"
+    two.to_parquet(path) if suffix == "parquet" else two.to_excel(path, engine="openpyxl")
+    frame = read_prices(path)
+    assert list(frame.columns) == ["AAPL", "MSFT"]
+    assert list(frame["MSFT"]) == list(two[("Close", "MSFT")])
+    assert list(frame.index) == list(two.index)
+    one = _yfinance_frame(["AAPL"])
+    path = tmp_path / f"one.{suffix}"
+    one.to_parquet(path) if suffix == "parquet" else one.to_excel(path, engine="openpyxl")
+    frame = read_prices(path)
+    assert list(frame.columns) == ["AAPL"]
+    assert list(ohlcv_of(frame)["volume"]) == list(one[("Volume", "AAPL")])
+
+
+def test_parquet_column_levels_without_a_close_are_refused(tmp_path):
+    frame = _yfinance_frame(["AAPL"]).drop(columns="Close", level=0)
+    frame.to_parquet(tmp_path / "x.parquet")
+    with pytest.raises(DataError, match="two levels of column names and neither holds a close"):
+        read_prices(tmp_path / "x.parquet")

@@ -174,8 +174,11 @@ def _load(
             raw = _read_excel(path, sheet, flag)
         elif path.suffix.lower() in (".parquet", ".pq"):
             raw = pd.read_parquet(path)
-            raw = raw.reset_index() if not isinstance(raw.index, pd.RangeIndex) else raw
-            raw = raw.astype(str).where(raw.notna(), "")
+            if isinstance(raw.columns, pd.MultiIndex):
+                raw = _from_column_levels(raw, label)
+            else:
+                raw = raw.reset_index() if not isinstance(raw.index, pd.RangeIndex) else raw
+                raw = raw.astype(str).where(raw.notna(), "")
         else:
             raw = _read_yfinance(path)
             raw = _read_csv(path) if raw is None else raw
@@ -193,9 +196,7 @@ def _load(
 def _read_yfinance(path: Path) -> pd.DataFrame | None:
     """A CSV written by yfinance (``yf.download(...).to_csv()``, version 0.2.51 on): three
     header lines, ``Price,<field>...``, ``Ticker,<ticker>...`` (either order) and
-    ``Date,,,``. Returned as the plain table it stands for: one ticker as date and fields
-    (its bars kept, named after the ticker), several in the long layout (date, ticker,
-    fields); None for any other file."""
+    ``Date,,,``; see :func:`_by_field_and_ticker`. None for any other file."""
     import csv
     import itertools
 
@@ -210,38 +211,62 @@ def _read_yfinance(path: Path) -> pd.DataFrame | None:
         return None
     finally:
         first.close()
-    if len(head) < 3 or not head[0] or not head[1] or len(head[0]) != len(head[1]):
-        return None
-    kinds = {head[0][0].strip().lower(): 0, head[1][0].strip().lower(): 1}
-    third = head[2]
-    if set(kinds) != {"price", "ticker"} or not third:
-        return None
-    if third[0].strip().lower() not in DATE_NAMES or any(cell.strip() for cell in third[1:]):
+    if _stacked_header(head) is None:
         return None
     try:
-        widths = [(n + 1, len(row)) for n, row in enumerate(rows()) if row and n >= 3]
+        body = [(n + 1, row) for n, row in enumerate(rows()) if row and n >= 3]
     except csv.Error as exc:
         raise DataError(f"{path}: cannot be read as a yfinance file: {exc}") from None
-    fields = [f.strip() for f in head[kinds["price"]][1:]]
-    tickers = [t.strip() for t in head[kinds["ticker"]][1:]]
-    ragged = [(n, w) for n, w in widths if w != len(fields) + 1]
+    return _from_stacked(path, head, body)
+
+
+def _stacked_header(head: list[list[str]]) -> tuple[list[str], list[str]] | None:
+    """(fields, tickers) from yfinance's three header rows, or None if these are not them."""
+    if len(head) < 3 or not head[0] or not head[1] or not head[2]:
+        return None
+    if len(head[0]) != len(head[1]):
+        return None
+    kinds = {str(head[0][0]).strip().lower(): 0, str(head[1][0]).strip().lower(): 1}
+    third = [str(cell).strip() for cell in head[2]]
+    if set(kinds) != {"price", "ticker"} or third[0].lower() not in DATE_NAMES:
+        return None
+    if any(third[1:]):
+        return None
+    fields = [str(f).strip() for f in head[kinds["price"]][1:]]
+    tickers = [str(t).strip() for t in head[kinds["ticker"]][1:]]
+    return fields, tickers
+
+
+def _from_stacked(label, head: list[list[str]], body: list[tuple[int, list[str]]]):
+    """The rows of a file with yfinance's header as the table they stand for; ``body`` is
+    (file line, cells) for each data row."""
+    fields, tickers = _stacked_header(head)
+    ragged = [(n, len(row)) for n, row in body if len(row) != len(fields) + 1]
     if ragged:
-        n, w = ragged[0]
+        n, width = ragged[0]
         raise DataError(
-            f"{path}: a yfinance file whose header has {len(fields) + 1} fields and line {n} "
-            f"{w}; download it again"
+            f"{label}: a yfinance file whose header has {len(fields) + 1} fields and line {n} "
+            f"{width}; download it again"
         )
-    data = pd.read_csv(path, header=None, skiprows=3, dtype=str, keep_default_na=False)
-    lines = np.array([n for n, _ in widths])  # pandas skips blank lines as the count did
+    cells = [row for _, row in body]
+    lines = np.array([n for n, _ in body], dtype=int)
+    columns = [[row[k] for row in cells] for k in range(len(fields) + 1)]
+    return _by_field_and_ticker(columns[0], fields, tickers, columns[1:], lines)
+
+
+def _by_field_and_ticker(dates, fields, tickers, columns, lines) -> pd.DataFrame:
+    """Columns keyed by (field, ticker), as yfinance writes them, as a plain table: one
+    ticker as date and fields (its bars kept, named after the ticker; ``attrs["ticker"]``),
+    several in the long layout (date, ticker, fields). ``lines``: each row's file line."""
     names = list(dict.fromkeys(tickers))
     parts = []
     for name in names:
-        part = pd.DataFrame({"Date": data[0]})
+        part = pd.DataFrame({"Date": list(dates)})
         if len(names) > 1:
             part["Ticker"] = name
-        for k, (field, owner) in enumerate(zip(fields, tickers, strict=True)):
+        for field, owner, values in zip(fields, tickers, columns, strict=True):
             if owner == name:
-                part[field] = data[k + 1]
+                part[field] = list(values)
         parts.append(part)
     raw = pd.concat(parts, ignore_index=True)
     raw.attrs = {"lines": np.tile(lines, len(names))}
@@ -250,23 +275,61 @@ def _read_yfinance(path: Path) -> pd.DataFrame | None:
     return raw
 
 
+def _from_column_levels(frame: pd.DataFrame, label: str) -> pd.DataFrame:
+    """A Parquet table with two levels of column names, (field, ticker) in either order, as
+    ``yf.download(...).to_parquet()`` writes it; the dates in its index."""
+    if frame.columns.nlevels != 2:
+        raise DataError(
+            f"{label}: {frame.columns.nlevels} levels of column names; save one level "
+            "(a column per ticker) or (field, ticker)"
+        )
+    closes = {"close", "adj close", "adj_close", "adjclose", "close/last"}
+    levels = [{str(v).strip().lower() for v in frame.columns.get_level_values(k)} for k in (0, 1)]
+    level = 0 if levels[0] & closes else 1 if levels[1] & closes else None
+    if level is None:
+        raise DataError(
+            f"{label}: two levels of column names and neither holds a close; save one "
+            "level, a column per ticker"
+        )
+    if isinstance(frame.index, pd.RangeIndex):
+        raise DataError(f"{label}: two levels of column names and no dates in the index")
+    text = frame.astype(str).where(frame.notna(), "")
+    fields = [str(c[level]).strip() for c in frame.columns]
+    tickers = [str(c[1 - level]).strip() for c in frame.columns]
+    dates = pd.Series(frame.index).astype(str).tolist()
+    columns = [text.iloc[:, k].tolist() for k in range(frame.shape[1])]
+    lines = np.arange(1, len(frame) + 1)  # rows of the table, there being no file lines
+    return _by_field_and_ticker(dates, fields, tickers, columns, lines)
+
+
 def _read_excel(path: Path, sheet: str | None, flag: str | None) -> pd.DataFrame:
     """One sheet, every cell as text (Excel dates arrive as ISO timestamps): ``sheet``, or
     the only one with data; with several and none named, which holds the prices is asked,
     not guessed."""
-    book = pd.read_excel(path, sheet_name=None, dtype=str, engine="openpyxl")
+    book = pd.read_excel(path, sheet_name=None, dtype=str, engine="openpyxl", header=None)
     names = list(book)
     if sheet is not None:
         if sheet not in book:
             raise DataError(f"{path}: no sheet {sheet!r} ({flag}); its sheets: {', '.join(names)}")
-        raw = book[sheet]
+        chosen = sheet
     else:
-        filled = [name for name, frame in book.items() if frame.shape[1] > 0]
+        filled = [name for name, frame in book.items() if frame.size > 0]
         if len(filled) > 1:
             listed = ", ".join(repr(n) for n in filled[:8]) + (" ..." if len(filled) > 8 else "")
             how = f"pass {flag} NAME to say which" if flag else "save the one meant on its own"
             raise DataError(f"{path}: {len(filled)} sheets hold data ({listed}); {how}")
-        raw = book[(filled or names)[0]]
+        chosen = (filled or names)[0]
+    cells = book[chosen]
+    rows = cells.where(cells.notna(), "").values.tolist()
+    head = [list(row) for row in rows[:3]]
+    if len(head) == 3:  # yfinance's to_excel: its field row is merged over the tickers
+        for row in head[:2]:
+            if str(row[0]).strip().lower() == "price":
+                row[1:] = pd.Series(row[1:]).replace("", None).ffill().fillna("").tolist()
+        if _stacked_header(head) is not None:
+            body = [(n + 1, row) for n, row in enumerate(rows) if n >= 3 and any(row)]
+            return _from_stacked(path, head, body)
+    raw = pd.read_excel(path, sheet_name=chosen, dtype=str, engine="openpyxl")  # names as usual
     return raw.where(raw.notna(), "")
 
 
