@@ -1,4 +1,5 @@
-"""``read_prices``: a CSV/Parquet file or an embedded dataset in, a validated price frame out.
+"""``read_prices``: a CSV/Parquet/XLSX file or an embedded dataset in, a validated price frame
+out.
 
 Three layouts are recognised, with column names matched case-insensitively:
 
@@ -7,6 +8,10 @@ Three layouts are recognised, with column names matched case-insensitively:
   :func:`~lstm_forecast.data.ohlcv.ohlcv_of`);
 * long: date, ticker, close (one row per date and ticker);
 * wide: date plus one column of prices per ticker.
+
+yfinance's files (columns keyed by field and ticker: three header lines in a CSV, merged
+cells in Excel, two column levels in Parquet) are turned into the first layout for one
+ticker and the second for several.
 
 The result has a sorted ``DatetimeIndex`` named ``date`` and one float64 column of closes
 per ticker. Every problem raises :class:`DataError` naming the file, row, column and remedy.
