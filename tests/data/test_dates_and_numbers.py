@@ -170,6 +170,25 @@ def test_nasdaq_download_reads_its_close_last_and_dollar_prices(tmp_path):
         read_prices(write(tmp_path, "date,A\n2020-01-02,12$\n2020-01-03,$$1\n"))
 
 
+def test_investing_com_download_reads_its_price_as_the_close(tmp_path):
+    text = (
+        '"Date","Price","Open","High","Low","Vol.","Change %"\n'
+        '"12/05/2025","4,783.45","4,770.00","4,790.10","4,760.00","1.23M","0.52%"\n'
+        '"11/13/2025","4,763.50","4,760.00","4,770.00","4,750.00","0.98M","0.20%"\n'
+    )
+    frame = read_prices(write(tmp_path, text, "spx.csv"))
+    assert list(frame["spx"]) == [4763.5, 4783.45]
+    assert list(ohlcv_of(frame)["high"]) == [4770.0, 4790.1]
+
+
+def test_fred_download_reads_as_a_covariate(tmp_path):
+    from lstm_forecast.data.reader import read_covariates
+
+    text = "observation_date,DGS10\n2024-01-02,3.95\n2024-01-03,.\n2024-01-04,3.99\n"
+    table = read_covariates(write(tmp_path, text, "fred.csv"))
+    assert list(table["DGS10"].dropna()) == [3.95, 3.99]
+
+
 def test_bars_without_a_close_are_refused_not_read_as_tickers(tmp_path):
     text = "Date,Open,High,Low,Volume\n2020-01-02,1,2,0.5,100\n2020-01-03,1,2,0.5,100\n"
     with pytest.raises(DataError, match=r"daily bars \(high, low, open, volume\) but no close"):

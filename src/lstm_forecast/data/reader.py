@@ -32,7 +32,7 @@ from .errors import DataError
 from .ohlcv import attach, ohlcv_of
 from .validate import to_dates, to_prices
 
-DATE_NAMES = ("date", "datetime", "timestamp", "time", "day")
+DATE_NAMES = ("date", "datetime", "timestamp", "time", "day", "observation_date")  # FRED
 TICKER_NAMES = ("ticker", "symbol", "asset", "instrument", "name")
 PRICE_NAMES = (
     "adj close",
@@ -435,6 +435,9 @@ def _to_wide(raw, label, default_ticker, date_col, price_col, ticker_col, parse)
     if positive and price_col is None and closes:
         return _from_single(raw, dates, line, label, default_ticker, decimal)
     bars = sorted({"open", "high", "low", "volume"} & lower)
+    if positive and price_col is None and len(bars) >= 3 and "price" in lower:
+        # investing.com's download: Date, Price, Open, High, Low, Vol., Change %
+        return _from_single(raw, dates, line, label, default_ticker, decimal, close="price")
     if positive and price_col is None and len(bars) >= 3:  # one alone may be a ticker (LOW)
         raise DataError(
             f"{label}: daily bars ({', '.join(bars)}) but no close column among "
@@ -460,12 +463,12 @@ def _to_wide(raw, label, default_ticker, date_col, price_col, ticker_col, parse)
     return _index(frame, dates)
 
 
-def _from_single(raw, dates, line, label, ticker, decimal) -> pd.DataFrame:
+def _from_single(raw, dates, line, label, ticker, decimal, close=None) -> pd.DataFrame:
+    """One ticker's bars; ``close``: the name (lower case) of a close column called otherwise."""
     _check_unique(dates, line, label)
+    names = {**OHLCV_NAMES, **({close: "close"} if close else {})}
     named = {
-        OHLCV_NAMES[str(c).strip().lower()]: c
-        for c in raw.columns
-        if str(c).strip().lower() in OHLCV_NAMES
+        names[str(c).strip().lower()]: c for c in raw.columns if str(c).strip().lower() in names
     }
     close = named.get("adj_close", named.get("close"))
     frame = pd.DataFrame({ticker: to_prices(raw[close], label, str(close), line, decimal=decimal)})
