@@ -274,6 +274,7 @@ SHORT = {
     "no evidence once every test is counted": "luck (p<5% alone)",
     "significantly worse than the random walk": "worse (sig.)",
     "same forecasts as the random walk": "benchmark",
+    "too few test days to test": "too few days",
 }
 
 
