@@ -559,3 +559,13 @@ def test_relative_target_reports_the_cross_section(tmp_path):
         extra = ["--target", "relative"] if "--target" not in bad else []
         result = invoke(["backtest", *bad, *extra, "--models", "ols"])
         assert result.exit_code == 2 and fragment in text(result), result.output
+
+
+def test_every_verdict_has_a_short_label_in_the_table():
+    from lstm_forecast.cli.backtest import SHORT
+    from lstm_forecast.evaluation.stats import verdict
+
+    nan = float("nan")
+    said = {verdict(nan, False), verdict(nan, False, same=False), verdict(0.01, True)}
+    said |= {verdict(p, False) for p in (0.01, 0.5, 0.99)}
+    assert said <= set(SHORT), said - set(SHORT)
