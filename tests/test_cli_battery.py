@@ -561,6 +561,17 @@ def test_relative_target_reports_the_cross_section(tmp_path):
         assert result.exit_code == 2 and fragment in text(result), result.output
 
 
+def test_data_show_says_which_bars_it_found(tmp_path):
+    days = pd.bdate_range("2020-01-01", periods=30).strftime("%Y-%m-%d")
+    bars = "".join(f"{d},10,11,9,10.5,100\n" for d in days)
+    path = tmp_path / "x.csv"
+    path.write_text("Date,Open,High,Low,Close,Volume\n" + bars)
+    said = text(invoke(["data", "show", path]))
+    assert "Daily bars beside the closes: open, high, low, volume (--features ohlc reads" in said
+    path.write_text("Date,Close\n" + "".join(f"{d},10\n" for d in days))
+    assert "Daily bars" not in text(invoke(["data", "show", path]))
+
+
 def test_every_verdict_has_a_short_label_in_the_table():
     from lstm_forecast.cli.backtest import SHORT
     from lstm_forecast.evaluation.stats import verdict

@@ -219,6 +219,13 @@ def data_show(
             _share(row["ann. volatility"], "{:.1%}"),  # '-' from fewer than two returns
         )
     console.print(table)
+    from ..data.ohlcv import ohlcv_of
+
+    bars = ohlcv_of(prices)
+    kept = [c for c in ("open", "high", "low", "volume") if bars is not None and c in bars]
+    if kept:
+        usable = " (--features ohlc reads them)" if len(kept) == 4 else ""
+        console.print(f"Daily bars beside the closes: {', '.join(kept)}{usable}")
     if out is not None:
         from ..reports.rundir import safe_name
 
