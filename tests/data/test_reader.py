@@ -103,6 +103,8 @@ def test_daylight_saving_offsets_are_one_zone_read_as_local_dates(tmp_path):
     frame = read_prices(write(tmp_path, text))
     expected = pd.to_datetime(["2020-03-05", "2020-03-06", "2020-03-09", "2020-03-10"])
     assert list(frame.index) == list(expected) and list(frame.iloc[:, 0]) == [1, 2, 3, 4]
+    given = read_prices(write(tmp_path, text), date_format="%Y-%m-%d %H:%M:%S%z")
+    assert given.equals(frame)
     zoned = pd.DataFrame({"date": expected.tz_localize("America/New_York"), "X": [1.0] * 4})
     zoned.to_parquet(tmp_path / "z.parquet")
     assert list(read_prices(tmp_path / "z.parquet").index) == list(expected)

@@ -207,6 +207,9 @@ def to_dates(
     fmt = date_format or _infer_format(text, label, column, line)
     if fmt is None:
         text = _local_times(text, label, column, line)
+    elif fmt.rstrip().endswith("%z"):  # a given format with offsets: the same local dates
+        text = _local_times(text, label, column, line).str.strip()
+        fmt = fmt.rstrip()[:-2].rstrip()
     try:
         if fmt is None:
             parsed = pd.to_datetime(text, format="ISO8601", errors="coerce")
