@@ -273,6 +273,9 @@ def test_yfinance_frames_saved_as_parquet_or_excel(tmp_path, suffix):
     assert list(frame.columns) == ["AAPL", "MSFT"]
     assert list(frame["MSFT"]) == list(two[("Close", "MSFT")])
     assert list(frame.index) == list(two.index)
+    from lstm_forecast.data.ohlcv import bars_of
+
+    assert list(bars_of(frame, "MSFT")["volume"]) == list(two[("Volume", "MSFT")])
     one = _yfinance_frame(["AAPL"])
     path = tmp_path / f"one.{suffix}"
     one.to_parquet(path) if suffix == "parquet" else one.to_excel(path, engine="openpyxl")
@@ -286,3 +289,23 @@ def test_parquet_column_levels_without_a_close_are_refused(tmp_path):
     frame.to_parquet(tmp_path / "x.parquet")
     with pytest.raises(DataError, match="two levels of column names and neither holds a close"):
         read_prices(tmp_path / "x.parquet")
+
+
+def test_a_long_file_keeps_each_tickers_bars(tmp_path):
+    from lstm_forecast.data.ohlcv import bars_of
+
+    text = (
+        "date,ticker,open,high,low,close,volume\n"
+        "2024-01-02,A,10,11,9,10.5,100\n"
+        "2024-01-02,B,20,22,19,21,200\n"
+        "2024-01-03,A,10.5,11.5,10,11,110\n"
+        "2024-01-03,B,21,23,20,22,0\n"
+    )
+    frame = read_prices(write(tmp_path, text))
+    assert list(bars_of(frame, "A")["high"]) == [11.0, 11.5]
+    assert list(bars_of(frame, "B")["volume"]) == [200.0, 0.0]  # a zero volume is a volume
+    only_b = read_prices(write(tmp_path, text), tickers=["b"])
+    assert list(ohlcv_of(only_b)["open"]) == [20.0, 21.0]  # chosen tickers keep theirs
+    bad = text.replace("22,0\n", "22,-5\n")
+    with pytest.raises(DataError, match="column 'volume', line 5: '-5': negative"):
+        read_prices(write(tmp_path, bad))

@@ -107,3 +107,48 @@ def test_ohlc_by_hand_and_causal():
 def test_ohlc_needs_bars():
     with pytest.raises(ValueError, match="feature 'ohlc' needs open, high, low and volume"):
         input_panel(_prices(tickers=("A",)), ["returns", "ohlc"])
+
+
+def _panel_bars():
+    """Two tickers with their own bars (seeds 1 and 2) in one frame."""
+    from lstm_forecast.data.ohlcv import attach_bars
+
+    (a, bars_a), (b, bars_b) = _bars(seed=1), _bars(seed=2)
+    prices = pd.concat([a["X"].rename("A"), b["X"].rename("B")], axis=1)
+    attach_bars(prices, {"A": bars_a, "B": bars_b})
+    return prices, {"A": a, "B": b}
+
+
+def test_ohlc_of_a_panel_is_each_tickers_own_and_causal():
+    from lstm_forecast.data.ohlcv import OHLCV, attach_bars
+
+    prices, alone = _panel_bars()
+    x = input_panel(prices, ["returns", "ohlc"])
+    for k, ticker in enumerate("AB"):
+        np.testing.assert_array_equal(x[:, k, 1:], input_panel(alone[ticker], ["ohlc"])[:, 0])
+    # B's bars changed after t (every field): no row up to t moves, for either ticker
+    t = 60
+    tables = dict(prices.attrs["ohlcv"].tables)
+    tables["B"] = tables["B"].copy()
+    tables["B"].iloc[t + 1 :] *= 1.5
+    other = prices.copy()
+    attach_bars(other, tables)
+    moved = input_panel(other, ["returns", "ohlc"])
+    np.testing.assert_array_equal(moved[: t + 1], x[: t + 1])
+    assert not np.array_equal(moved[t + 1 :, 1], x[t + 1 :, 1])
+    # one ticker without bars: named
+    attach_bars(other, {"A": tables["A"]})
+    assert isinstance(other.attrs["ohlcv"], OHLCV)
+    with pytest.raises(ValueError, match=r"for every ticker \(B lacks them\)"):
+        input_panel(other, ["ohlc"])
+
+
+def test_garman_klass_proxy_of_a_panel_is_each_tickers_own():
+    from lstm_forecast.features.volatility import GARMAN_KLASS, variance_proxy
+
+    prices, alone = _panel_bars()
+    proxy, kind = variance_proxy(prices)
+    assert kind == GARMAN_KLASS and list(proxy.columns) == ["A", "B"]
+    for ticker in "AB":
+        own, _ = variance_proxy(alone[ticker])
+        np.testing.assert_array_equal(proxy[ticker].to_numpy(), own["X"].to_numpy())

@@ -135,6 +135,31 @@ def test_lstm_with_ohlc_is_causal_in_every_bar_field():
         assert not moved.iloc[cut - 500 + 1 :].equals(base.iloc[cut - 500 + 1 :]), field
 
 
+def test_lstm_with_ohlc_on_a_panel_is_causal_in_every_tickers_bars():
+    """Two tickers, each with its own bars (the volume kind, two seeds): changing either's
+    open, high, low or volume after a date moves no forecast at or before it, and does move
+    later ones."""
+    from lstm_forecast.data.ohlcv import attach_bars
+
+    (a, bars_a, _), (b, bars_b, _) = _volume_shock_bars(700, 0), _volume_shock_bars(700, 1)
+    prices = pd.concat([a["X"].rename("A"), b["X"].rename("B")], axis=1)
+    attach_bars(prices, {"A": bars_a, "B": bars_b})
+    model = LSTMForecaster(**FAST, features="returns,ohlc").fit(prices.iloc[:500])
+    with torch.no_grad():
+        model.net_.head.weight.normal_()  # every input counts (see the single-ticker test)
+    origins = prices.index[500:]
+    base = model.predict(prices, origins)
+    cut, early = 600, slice(None, 600 - 500 + 1)
+    for ticker, field in (("A", "volume"), ("B", "open"), ("B", "high"), ("B", "low")):
+        tables = {"A": bars_a.copy(), "B": bars_b.copy()}
+        tables[ticker].iloc[cut + 1 :, tables[ticker].columns.get_loc(field)] *= 1.7
+        other = prices.copy()
+        attach_bars(other, tables)
+        moved = model.predict(other, origins)
+        pd.testing.assert_frame_equal(moved.iloc[early], base.iloc[early])
+        assert not moved[ticker].iloc[cut - 500 + 1 :].equals(base[ticker].iloc[cut - 500 + 1 :])
+
+
 @pytest.mark.slow
 def test_volume_shock_is_found_only_with_the_ohlc_inputs():
     prices, _, oracle = _volume_shock_bars()

@@ -219,13 +219,17 @@ def data_show(
             _share(row["ann. volatility"], "{:.1%}"),  # '-' from fewer than two returns
         )
     console.print(table)
-    from ..data.ohlcv import ohlcv_of
+    from ..data.ohlcv import bars_of
 
-    bars = ohlcv_of(prices)
-    kept = [c for c in ("open", "high", "low", "volume") if bars is not None and c in bars]
+    fields = ("open", "high", "low", "volume")
+    found = [bars_of(prices, str(t)) for t in prices.columns]
+    found = [[c for c in fields if c in bars] for bars in found if bars is not None]
+    kept = [c for c in fields if found and all(c in f for f in found)]
     if kept:
-        usable = " (--features ohlc reads them)" if len(kept) == 4 else ""
-        console.print(f"Daily bars beside the closes: {', '.join(kept)}{usable}")
+        some = f" for {len(found)} of {prices.shape[1]} tickers" if prices.shape[1] > 1 else ""
+        whole = len(kept) == 4 and len(found) == prices.shape[1]
+        usable = " (--features ohlc reads them)" if whole else ""
+        console.print(f"Daily bars beside the closes: {', '.join(kept)}{some}{usable}")
     if out is not None:
         from ..reports.rundir import safe_name
 

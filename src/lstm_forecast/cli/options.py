@@ -137,8 +137,8 @@ FeaturesOpt = Annotated[
     str,
     typer.Option(
         "--features",
-        help="What the LSTM reads, comma-separated: returns (its own), ohlc (single-ticker "
-        "files with bars: gap, intraday, range, volume z-score), covariates (--covariates), "
+        help="What the LSTM reads, comma-separated: returns (its own), ohlc (files with daily "
+        "bars: gap, intraday, range, volume z-score), covariates (--covariates), "
         "market (panels: equal-weighted return, return minus the median, rank), calendar "
         "(weekday, business days to month end). backtest gives OLS the same inputs.",
     ),

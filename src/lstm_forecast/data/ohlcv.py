@@ -1,13 +1,17 @@
-"""The open, high, low, close and volume of a single-ticker file, carried beside its closes.
+"""The open, high, low, close and volume of each ticker, carried beside its closes.
 
 The reader keeps them in ``prices.attrs["ohlcv"]`` inside an :class:`OHLCV` holder rather than
-as a bare DataFrame: pandas compares ``attrs`` when it concatenates or aligns frames, and a
+as bare DataFrames: pandas compares ``attrs`` when it concatenates or aligns frames, and a
 DataFrame there makes that comparison raise. The holder compares by identity, survives slicing
-(``prices.loc[:T]`` keeps its ``attrs``), and :func:`ohlcv_of` reads it back aligned to the
-rows of the frame at hand, so a model given prices up to T never sees a later bar.
+(``prices.loc[:T]`` and ``prices[["A"]]`` keep its ``attrs``), and :func:`bars_of` reads a
+ticker's bars back aligned to the rows of the frame at hand, so a model given prices up to T
+never sees a later bar. Bars come from a single-ticker file with Open/High/Low/Volume columns,
+from a long file with them, or from a yfinance download of one or several tickers.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 import pandas as pd
 
@@ -28,26 +32,41 @@ class Attached:
 
 
 class OHLCV(Attached):
-    """A read-only holder of one ticker's OHLCV table (date index; open, high, low, close,
+    """A read-only holder of each ticker's OHLCV table (date index; open, high, low, close,
     volume and adj_close where the file had them)."""
 
-    __slots__ = ("table", "ticker")
+    __slots__ = ("tables",)
 
-    def __init__(self, table: pd.DataFrame, ticker: str) -> None:
-        self.table, self.ticker = table, ticker
+    def __init__(self, tables: Mapping[str, pd.DataFrame]) -> None:
+        self.tables = dict(tables)
 
     def __repr__(self) -> str:
-        return f"OHLCV({self.ticker!r}, {len(self.table)} rows, {list(self.table.columns)})"
+        return f"OHLCV({sorted(self.tables)})"
 
 
 def attach(prices: pd.DataFrame, table: pd.DataFrame) -> None:
-    """Keep ``table`` (one ticker's bars) in ``prices.attrs``."""
-    prices.attrs[KEY] = OHLCV(table, str(prices.columns[0]))
+    """Keep ``table`` (the bars of ``prices``' only ticker) in ``prices.attrs``."""
+    attach_bars(prices, {str(prices.columns[0]): table})
+
+
+def attach_bars(prices: pd.DataFrame, tables: Mapping[str, pd.DataFrame]) -> None:
+    """Keep each ticker's bars (``tables``: ticker -> table) in ``prices.attrs``."""
+    prices.attrs[KEY] = OHLCV(tables)
+
+
+def bars_of(prices: pd.DataFrame, ticker: str) -> pd.DataFrame | None:
+    """``ticker``'s OHLCV bars on ``prices``' own dates, or None when it has none."""
+    holder = prices.attrs.get(KEY)
+    if not isinstance(holder, OHLCV) or ticker not in holder.tables:
+        return None
+    if ticker not in [str(c) for c in prices.columns]:
+        return None
+    return holder.tables[ticker].reindex(prices.index)
 
 
 def ohlcv_of(prices: pd.DataFrame) -> pd.DataFrame | None:
-    """The OHLCV bars of ``prices``' only ticker on ``prices``' own dates, or None."""
-    holder = prices.attrs.get(KEY)
-    if not isinstance(holder, OHLCV) or list(prices.columns) != [holder.ticker]:
+    """The OHLCV bars of ``prices``' only ticker on ``prices``' own dates, or None (also for
+    a frame of several tickers: :func:`bars_of` reads each)."""
+    if prices.shape[1] != 1:
         return None
-    return holder.table.reindex(prices.index)
+    return bars_of(prices, str(prices.columns[0]))

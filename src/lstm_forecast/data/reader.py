@@ -5,7 +5,7 @@ Three layouts are recognised, with column names matched case-insensitively:
 
 * single ticker, the usual download: Date, Open, High, Low, Close, Adj Close, Volume
   (the adjusted close is preferred; the OHLCV bars are kept beside the closes:
-  :func:`~lstm_forecast.data.ohlcv.ohlcv_of`);
+  :func:`~lstm_forecast.data.ohlcv.bars_of`);
 * long: date, ticker, close (one row per date and ticker);
 * wide: date plus one column of prices per ticker.
 
@@ -29,7 +29,8 @@ import pandas as pd
 from .datasets import DATASETS, load_raw
 from .dates import shown as quoted
 from .errors import DataError
-from .ohlcv import attach, ohlcv_of
+from .ohlcv import KEY as OHLCV_KEY
+from .ohlcv import OHLCV, attach, attach_bars, ohlcv_of
 from .validate import to_dates, to_prices
 
 DATE_NAMES = ("date", "datetime", "timestamp", "time", "day", "observation_date")  # FRED
@@ -521,7 +522,31 @@ def _from_long(raw, dates, line, label, ticker, price_col, decimal, positive=Tru
         )
     wide = long.pivot(index="date", columns="ticker", values="price")
     wide.columns = [str(c) for c in wide.columns]
-    return _index(wide, pd.Series(wide.index))
+    frame = _index(wide, pd.Series(wide.index))
+    if positive:
+        _attach_long_bars(frame, raw, dates, line, label, names, decimal)
+    return frame
+
+
+def _attach_long_bars(frame, raw, dates, line, label, names, decimal) -> None:
+    """Each ticker's daily bars, where a long file has open/high/low/volume columns beside
+    its prices (a yfinance download of several tickers)."""
+    named = {
+        OHLCV_NAMES[str(c).strip().lower()]: c
+        for c in raw.columns
+        if str(c).strip().lower() in OHLCV_NAMES
+    }
+    if not {"open", "high", "low", "volume"} & set(named):
+        return
+    fields = {
+        key: to_prices(raw[col], label, str(col), line, key == "volume", decimal).to_numpy()
+        for key, col in named.items()
+    }
+    table = pd.DataFrame(fields, index=pd.DatetimeIndex(dates.values, name="date"))
+    tables = {
+        str(name): part.sort_index() for name, part in table.groupby(names.to_numpy(), sort=False)
+    }
+    attach_bars(frame, tables)
 
 
 def _check_unique(dates: pd.Series, line: pd.Series, label: str) -> None:
@@ -569,10 +594,10 @@ def match_tickers(wanted: Sequence[str], present: Sequence[str], label: str) -> 
 
 def _select(frame: pd.DataFrame, tickers: list[str], label: str) -> pd.DataFrame:
     names = match_tickers(tickers, [str(c) for c in frame.columns], label)
-    bars = ohlcv_of(frame)
+    holder = frame.attrs.get(OHLCV_KEY)
     out = frame[names].copy()
-    if bars is not None and list(out.columns) == list(frame.columns):
-        attach(out, bars)
+    if isinstance(holder, OHLCV):  # the chosen tickers' bars
+        attach_bars(out, {t: holder.tables[t] for t in names if t in holder.tables})
     return out
 
 

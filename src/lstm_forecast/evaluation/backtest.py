@@ -300,7 +300,7 @@ def models_to_run(settings: BacktestSettings) -> list[str]:
 
 def _relative(prices: pd.DataFrame) -> pd.DataFrame:
     """The panel as relative prices (:func:`~lstm_forecast.features.returns.relative_prices`);
-    the user's covariates ride along, a single ticker's bars do not apply."""
+    the user's covariates ride along; the tickers' bars are not bars of these prices."""
     from ..data.covariates import KEY
 
     if prices.shape[1] < MIN_RELATIVE_TICKERS:

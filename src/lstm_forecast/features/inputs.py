@@ -8,7 +8,8 @@ For ticker :math:`i` on day :math:`t`, with :math:`r_{i,t} = \log(P_{i,t}/P_{i,t
   :math:`\bar r_t = \frac1N\sum_j r_{j,t}`, the ticker's return minus the cross-sectional
   median :math:`r_{i,t} - \mathrm{med}_j\, r_{j,t}`, and its cross-sectional rank scaled to
   :math:`[-\tfrac12, \tfrac12]`;
-* ``ohlc`` (a single-ticker file with open, high, low and volume columns): the overnight gap
+* ``ohlc`` (each ticker's open, high, low and volume bars: a single-ticker file, a long file or
+  a yfinance download with those columns): the overnight gap
   :math:`\log(O_t/C_{t-1})`, the intraday return :math:`\log(C_t/O_t)`, the range
   :math:`\log(H_t/L_t)`, and the log volume as a z-score against its own trailing 60 days
   (today included, at least 20 of them);
@@ -31,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from ..data.covariates import covariates_of
-from ..data.ohlcv import ohlcv_of
+from ..data.ohlcv import bars_of
 from .returns import log_returns
 
 GROUPS: dict[str, tuple[str, ...]] = {
@@ -143,14 +144,25 @@ VOLUME_DAYS, VOLUME_MIN_DAYS = 60, 20
 
 
 def _ohlc(prices: pd.DataFrame) -> np.ndarray:
-    bars = ohlcv_of(prices)
+    """(T, N, 4): each ticker's gap, intraday move, range and volume z-score."""
     needed = {"open", "high", "low", "volume"}
-    if bars is None or not needed <= set(bars.columns):
+    tables = {str(t): bars_of(prices, str(t)) for t in prices.columns}
+    lacking = [t for t, bars in tables.items() if bars is None or not needed <= set(bars)]
+    if lacking:
+        which = "the ticker"
+        if prices.shape[1] > 1:
+            verb = "lacks" if len(lacking) == 1 else "lack"
+            which = f"every ticker ({', '.join(lacking[:5])} {verb} them)"
         raise ValueError(
-            "feature 'ohlc' needs open, high, low and volume columns for the ticker; this data "
-            "has closes only (they come from a single-ticker file with Open, High, Low, Close "
-            "and Volume columns). Leave 'ohlc' out of --features"
+            f"feature 'ohlc' needs open, high, low and volume columns for {which}; this data "
+            "has closes only (bars come from a file with Open, High, Low, Close and Volume "
+            "columns, one ticker's or a long file's, or a yfinance download). Leave 'ohlc' "
+            "out of --features"
         )
+    return np.stack([_bar_inputs(bars) for bars in tables.values()], axis=1)
+
+
+def _bar_inputs(bars: pd.DataFrame) -> np.ndarray:
     close = bars["close"] if "close" in bars else bars["adj_close"]
     with np.errstate(divide="ignore", invalid="ignore"):
         gap = np.log(bars["open"] / close.shift(1))
@@ -161,7 +173,7 @@ def _ohlc(prices: pd.DataFrame) -> np.ndarray:
         z = (volume - trailing.mean()) / trailing.std()
     columns = np.stack([c.to_numpy(np.float64) for c in (gap, intraday, spread, z)], axis=1)
     columns[~np.isfinite(columns)] = np.nan
-    return columns[:, None, :]
+    return columns
 
 
 def _covariates(prices: pd.DataFrame, wanted: Sequence[str] | None) -> np.ndarray:

@@ -26,28 +26,31 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..data.ohlcv import ohlcv_of
+from ..data.ohlcv import bars_of
 from .returns import log_returns
 
 GARMAN_KLASS, SQUARED_RETURNS = "garman-klass", "squared returns"
 
 
 def variance_proxy(prices: pd.DataFrame) -> tuple[pd.DataFrame, str]:
-    """The daily proxy (dates x tickers) and its name; row t uses bars up to t only."""
-    bars = ohlcv_of(prices)
+    """The daily proxy (dates x tickers) and its name; row t uses bars up to t only. Garman-
+    Klass where every ticker has open, high and low bars, else the squared return."""
     squared = log_returns(prices) ** 2
-    if bars is None or not {"open", "high", "low"} <= set(bars.columns):
+    tables = [bars_of(prices, str(t)) for t in prices.columns]
+    if any(bars is None or not {"open", "high", "low"} <= set(bars) for bars in tables):
         return squared, SQUARED_RETURNS
-    close = bars["close"] if "close" in bars else bars["adj_close"]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        gap = np.log(bars["open"] / close.shift(1))
-        spread = np.log(bars["high"] / bars["low"])
-        body = np.log(close / bars["open"])
-    gk = gap**2 + 0.5 * spread**2 - (2 * np.log(2) - 1) * body**2
-    gk = gk.where(np.isfinite(gk) & (gk > 0))
-    # a day without a usable bar (a hole, a zero range) falls back to its squared return
-    column = gk.fillna(squared.iloc[:, 0]).rename(prices.columns[0])
-    return column.to_frame(), GARMAN_KLASS
+    columns = {}
+    for ticker, bars in zip(prices.columns, tables, strict=True):
+        close = bars["close"] if "close" in bars else bars["adj_close"]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            gap = np.log(bars["open"] / close.shift(1))
+            spread = np.log(bars["high"] / bars["low"])
+            body = np.log(close / bars["open"])
+        gk = gap**2 + 0.5 * spread**2 - (2 * np.log(2) - 1) * body**2
+        gk = gk.where(np.isfinite(gk) & (gk > 0))
+        # a day without a usable bar (a hole, a zero range) falls back to its squared return
+        columns[ticker] = gk.fillna(squared[ticker])
+    return pd.DataFrame(columns, index=prices.index), GARMAN_KLASS
 
 
 def realized_variance(proxy: pd.DataFrame, horizon: int) -> pd.DataFrame:
