@@ -71,3 +71,23 @@ def test_relative_target_needs_three_tickers():
 
     with pytest.raises(DataError, match="--target relative needs a panel of at least 3"):
         run_backtest(_panel(0.0, tickers=2), BacktestSettings(models=("ols",), target="relative"))
+
+
+def test_relative_target_leaves_the_stocks_bars_behind():
+    """Bars are the stocks' own: read as ohlc inputs beside relative returns they are refused
+    by name, and the relative prices carry none (a variance proxy from them would measure the
+    stock, not the relative return)."""
+    from lstm_forecast.data.ohlcv import attach_bars, bars_of
+    from lstm_forecast.evaluation.backtest import _relative
+
+    panel = _panel(0.0)
+    bars = {t: pd.DataFrame({"open": panel[t], "high": panel[t], "low": panel[t],
+                             "close": panel[t], "volume": 1.0}) for t in panel.columns}  # fmt: skip
+    attach_bars(panel, bars)
+    settings = BacktestSettings(
+        models=("ols",), target="relative", model_settings={"ols": {"features": "returns,ohlc"}}
+    )
+    with pytest.raises(ValueError, match="--features ohlc with --target relative.*ols would"):
+        run_backtest(panel, settings)
+    relative = _relative(panel)
+    assert all(bars_of(relative, str(t)) is None for t in relative.columns)

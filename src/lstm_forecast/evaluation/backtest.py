@@ -197,6 +197,17 @@ def run_backtest(
     if settings.target not in TARGETS:
         raise ValueError(f"--target must be one of {', '.join(TARGETS)}, got {settings.target!r}")
     if settings.target == "relative":
+        reading = [
+            name
+            for name, extra in settings.model_settings.items()
+            if "ohlc" in str(extra.get("features", "")).split(",")
+        ]
+        if reading:
+            raise ValueError(
+                f"--features ohlc with --target relative: the bars are the stocks' own, the "
+                f"prices forecast are relative ones ({', '.join(reading)} would read them); "
+                "leave ohlc out of --features"
+            )
         prices = _relative(prices)
     models = models_to_run(settings)
     settings.models = tuple(models)
@@ -300,7 +311,8 @@ def models_to_run(settings: BacktestSettings) -> list[str]:
 
 def _relative(prices: pd.DataFrame) -> pd.DataFrame:
     """The panel as relative prices (:func:`~lstm_forecast.features.returns.relative_prices`);
-    the user's covariates ride along; the tickers' bars are not bars of these prices."""
+    the user's covariates ride along, the stocks' bars do not (they are not bars of these
+    prices: a variance proxy from them would measure the stock, not the relative return)."""
     from ..data.covariates import KEY
 
     if prices.shape[1] < MIN_RELATIVE_TICKERS:
@@ -309,8 +321,7 @@ def _relative(prices: pd.DataFrame) -> pd.DataFrame:
             f"return minus the cross-sectional median); the data has {prices.shape[1]}"
         )
     relative = relative_prices(prices)
-    if KEY in prices.attrs:
-        relative.attrs[KEY] = prices.attrs[KEY]
+    relative.attrs = {KEY: prices.attrs[KEY]} if KEY in prices.attrs else {}
     return relative
 
 
