@@ -194,6 +194,9 @@ def test_bars_without_a_close_are_refused_not_read_as_tickers(tmp_path):
     with pytest.raises(DataError, match=r"daily bars \(high, low, open, volume\) but no close"):
         read_prices(write(tmp_path, text))
     assert list(read_prices(write(tmp_path, text), price_col="Open").columns) == ["Open"]
+    adjusted = text.replace("Volume", "Adjusted Close,Volume").replace(",100", ",0.9,100")
+    frame = read_prices(write(tmp_path, adjusted, "x.csv"))  # an adjusted close alone
+    assert list(frame.columns) == ["x"] and list(frame["x"]) == [0.9, 0.9]
     tickers = "Date,AAPL,LOW,OPEN\n2020-01-02,1,2,3\n2020-01-03,1,2,3\n"  # Lowe's, Opendoor
     assert list(read_prices(write(tmp_path, tickers)).columns) == ["AAPL", "LOW", "OPEN"]
 

@@ -59,6 +59,8 @@ OHLCV_NAMES = {
     "adjusted_close": "adj_close",
     "volume": "volume",
 }
+# the names of a close column, adjusted or not: a file with one is a single ticker's bars
+CLOSE_NAMES = frozenset(k for k, v in OHLCV_NAMES.items() if v in ("close", "adj_close"))
 
 
 def read_covariates(
@@ -289,7 +291,7 @@ def _from_column_levels(frame: pd.DataFrame, label: str) -> pd.DataFrame:
             f"{label}: {frame.columns.nlevels} levels of column names; save one level "
             "(a column per ticker) or (field, ticker)"
         )
-    closes = {"close", "adj close", "adj_close", "adjclose", "close/last"}
+    closes = CLOSE_NAMES
     levels = [{str(v).strip().lower() for v in frame.columns.get_level_values(k)} for k in (0, 1)]
     level = 0 if levels[0] & closes else 1 if levels[1] & closes else None
     if level is None:
@@ -432,13 +434,13 @@ def _to_wide(raw, label, default_ticker, date_col, price_col, ticker_col, parse)
     if ticker is not None:
         return _from_long(raw, dates, line, label, ticker, price_col, decimal, positive)
     lower = {str(c).strip().lower() for c in columns}
-    closes = {"close", "close/last", "adj close", "adj_close", "adjclose"} & lower
+    closes = CLOSE_NAMES & lower
     if positive and price_col is None and closes:
         return _from_single(raw, dates, line, label, default_ticker, decimal)
     bars = sorted({"open", "high", "low", "volume"} & lower)
     if positive and price_col is None and len(bars) >= 3 and "price" in lower:
         # investing.com's download: Date, Price, Open, High, Low, Vol., Change %
-        return _from_single(raw, dates, line, label, default_ticker, decimal, close="price")
+        return _from_single(raw, dates, line, label, default_ticker, decimal, close_name="price")
     if positive and price_col is None and len(bars) >= 3:  # one alone may be a ticker (LOW)
         raise DataError(
             f"{label}: daily bars ({', '.join(bars)}) but no close column among "
@@ -464,10 +466,11 @@ def _to_wide(raw, label, default_ticker, date_col, price_col, ticker_col, parse)
     return _index(frame, dates)
 
 
-def _from_single(raw, dates, line, label, ticker, decimal, close=None) -> pd.DataFrame:
-    """One ticker's bars; ``close``: the name (lower case) of a close column called otherwise."""
+def _from_single(raw, dates, line, label, ticker, decimal, close_name=None) -> pd.DataFrame:
+    """One ticker's closes and bars; ``close_name``: the (lower-case) name of a close column
+    called otherwise."""
     _check_unique(dates, line, label)
-    names = {**OHLCV_NAMES, **({close: "close"} if close else {})}
+    names = {**OHLCV_NAMES, **({close_name: "close"} if close_name else {})}
     named = {
         names[str(c).strip().lower()]: c for c in raw.columns if str(c).strip().lower() in names
     }
