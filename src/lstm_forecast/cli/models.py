@@ -158,7 +158,7 @@ def train(
         )
         console.print(
             f"Tuned with {len(tuning.trials)} trials in {tuning.seconds:.0f} s on validation "
-            f"folds inside the training rows: {chosen}"
+            f"folds inside the training rows, scored by {tuning.metric}: {chosen}"
         )
     kept = (
         "the starting weights (round 0), which no round of training beat on validation"

@@ -156,6 +156,7 @@ def _refit_record(name: str, fold: Fold, model) -> dict:
             tuned=json.dumps(tuning.best, sort_keys=True),
             trials=len(tuning.trials),
             trial_scores=json.dumps([t["score"] for t in tuning.trials]),
+            trial_metric=tuning.metric,
         )
     members = getattr(model, "members_", None)
     if members is not None:

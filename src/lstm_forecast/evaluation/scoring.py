@@ -40,7 +40,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special, stats
 
-from ..models.distribution import as_arrays, quantile, t_scale
+from ..models.distribution import as_arrays, log_density, quantile, t_scale
 from ..models.distribution import cdf as cdf  # the PIT, scored here too
 
 LEVELS = (0.80, 0.90, 0.95, 0.99)
@@ -62,12 +62,7 @@ def crps(y, loc, sd, df):
 
 def log_score(y, loc, sd, df):
     """Minus the log density at the outcome (lower is better)."""
-    y, loc, sd, df = as_arrays(y, loc, sd, df)
-    scale = t_scale(sd, df)
-    nu = np.where(np.isinf(df), 3.0, df)
-    return np.where(
-        np.isinf(df), -stats.norm.logpdf(y, loc, sd), -stats.t.logpdf(y, nu, loc, scale)
-    )
+    return -log_density(y, loc, sd, df)
 
 
 def pinball(y, q_forecast, level):

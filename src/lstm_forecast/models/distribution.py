@@ -28,6 +28,15 @@ def quantile(level, loc, sd, df):
     return loc + t_scale(sd, df) * z
 
 
+def log_density(y, loc, sd, df):
+    """The log density of the distribution (loc, sd, df) at the outcome ``y``."""
+    y, loc, sd, df = as_arrays(y, loc, sd, df)
+    nu = np.where(np.isinf(df), 3.0, df)
+    return np.where(
+        np.isinf(df), stats.norm.logpdf(y, loc, sd), stats.t.logpdf(y, nu, loc, t_scale(sd, df))
+    )
+
+
 def cdf(y, loc, sd, df):
     """The PIT: the forecast distribution's CDF at the outcome ``y``."""
     y, loc, sd, df = as_arrays(y, loc, sd, df)

@@ -297,11 +297,6 @@ class LSTMForecaster(BaseForecaster):
         check_lstm_settings(self.settings())
         if not isinstance(tune, int) or isinstance(tune, bool) or not 0 <= tune <= 10_000:
             raise ValueError(f"lstm: tune (--tune) must be a number of trials >= 0, got {tune!r}")
-        if tune and self.head != "point":
-            raise ValueError(
-                "lstm: --tune scores point forecasts; leave it out with --distribution or "
-                "--target volatility"
-            )
 
     @property
     def head(self) -> str:

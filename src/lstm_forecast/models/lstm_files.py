@@ -112,7 +112,12 @@ def _write_pair(model: Any, weights: Path, config_path: Path) -> None:
         ]
     tuning = getattr(model, "tuning_", None)
     if tuning is not None:
-        config["tuning"] = {"best": tuning.best, "trials": tuning.trials, "seconds": tuning.seconds}
+        config["tuning"] = {
+            "best": tuning.best,
+            "trials": tuning.trials,
+            "seconds": tuning.seconds,
+            "metric": tuning.metric,
+        }
     config["model_sha256"] = config_digest(config)
     write_json(config_path, config)
 

@@ -11,11 +11,13 @@ more of a threshold rule (docs/power.md), so the rule's form decides, on the inn
 before the sampler explores. Each trial is scored on
 ``folds`` inner folds, walking forward through the last ``share`` of the training dates: fold
 ``j`` fits on the rows before its validation block, less a gap of ``horizon`` rows so that no
-training label reaches into it, and scores the mean squared forecast error over the block's
-origins. A trial whose first fold is worse than the median of earlier trials is pruned. Each
-trial is one network, also for an ensemble: the forecaster trains its K members once, after
-the search. The search stops after ``trials`` trials or ``seconds`` seconds, whichever comes
-first.
+training label reaches into it, and scores the forecasts at the block's origins: the mean
+squared error of a point forecast, the mean log score of a distribution (``--distribution``),
+and the mean QLIKE of a variance (``--target volatility``) against the realised variance
+proxy (:data:`METRICS`). A trial whose first fold is worse than the median of earlier
+trials is pruned. Each trial is one network, also for an ensemble: the forecaster trains its
+K members once, after the search. The search stops after ``trials`` trials or ``seconds``
+seconds, whichever comes first.
 
 Trials run in batches of :data:`TRIAL_BATCH`: the sampler proposes a batch, its trials are
 scored independently of each other (each pruned against the median of the trials finished
@@ -39,6 +41,7 @@ import numpy as np
 import pandas as pd
 
 from . import parallel
+from .distribution import log_density
 from .lstm_settings import HEAD_ACTIVATIONS
 
 TRIAL_BATCH = 4
@@ -60,14 +63,22 @@ SPACE = {
 LOG_SCALE = ("learning_rate", "weight_decay")  # ranges searched on a log scale
 
 
+# what a trial's forecasts are scored by, for each kind of head (lower is better): the
+# squared error of a point, the log score of a distribution (minus the log density at the
+# outcome), QLIKE of a variance against the realised variance proxy
+METRICS = {"point": "mse", "normal": "log score", "t": "log score", "variance": "qlike"}
+
+
 @dataclass
 class TuneResult:
-    """The settings chosen, and every trial's score (mean validation MSE; None if pruned)."""
+    """The settings chosen, and every trial's score (the mean validation ``metric``: mse, log
+    score or qlike, see :data:`METRICS`; None if pruned)."""
 
     best: dict
     best_score: float
     trials: list[dict] = field(default_factory=list)
     seconds: float = 0.0
+    metric: str = "mse"
 
 
 def inner_folds(dates: pd.DatetimeIndex, folds: int, share: float, horizon: int):
@@ -118,9 +129,8 @@ def tune_lstm(
         return sum(t.state != waiting for t in study.trials)
 
     began = time.perf_counter()
-    from ..features import horizon_target
-
-    shared = (prices, base, blocks, horizon_target(prices, horizon), build)
+    metric = METRICS[build(**base).head]
+    shared = (prices, base, blocks, _outcomes(prices, horizon, metric), build, metric)
     steps: list[list[float]] = []  # intermediate scores of the finished trials, per inner fold
     while asked() < trials:
         if seconds is not None and time.perf_counter() - began > seconds:
@@ -149,7 +159,21 @@ def tune_lstm(
         }
         for t in study.trials
     ]
-    return TuneResult(best, study.best_value, records, time.perf_counter() - began)
+    return TuneResult(best, study.best_value, records, time.perf_counter() - began, metric)
+
+
+def _outcomes(prices: pd.DataFrame, horizon: int, metric: str) -> pd.DataFrame:
+    """What each origin's forecast is scored against: the h-day log return, or for a
+    variance the realised variance proxy over the h days (scaled to the squared returns of
+    these training rows, as the backtest scores it)."""
+    from ..features import horizon_target
+
+    if metric != "qlike":
+        return horizon_target(prices, horizon)
+    from ..features.volatility import proxy_scale, realized_variance, variance_proxy
+
+    daily, _ = variance_proxy(prices)
+    return realized_variance(daily * proxy_scale(prices, daily), horizon)
 
 
 MIN_FINISHED = 3  # trials finished before pruning starts
@@ -160,6 +184,20 @@ def _medians(steps: list[list[float]]) -> list[float] | None:
     if len(steps) < MIN_FINISHED:
         return None
     return [float(np.median([path[j] for path in steps])) for j in range(len(steps[0]))]
+
+
+def _validation_score(model, prices, valid, target, metric: str) -> float:
+    """The mean ``metric`` of the model's forecasts at the ``valid`` origins."""
+    outcome = target.loc[valid].to_numpy(np.float64)
+    if metric == "mse":
+        return float(np.nanmean((outcome - model.predict(prices, valid).to_numpy()) ** 2))
+    dist = {k: v.to_numpy(np.float64) for k, v in model.predict_distribution(prices, valid).items()}
+    if metric == "log score":
+        return float(np.nanmean(-log_density(outcome, dist["mean"], dist["sd"], dist["df"])))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = outcome / dist["sd"] ** 2
+        qlike = np.where(outcome > 0, ratio - np.log(ratio) - 1.0, np.nan)  # proxy > 0 only
+    return float(np.nanmean(qlike))
 
 
 def first_trials(start: dict | None) -> list[dict]:
@@ -208,16 +246,14 @@ def _suggest(trial) -> dict:
 
 
 def _score(shared: tuple, proposal: tuple[dict, list[float] | None]):
-    """One trial: (mean validation MSE over the inner folds, its running mean after each
+    """One trial: (mean validation score over the inner folds, its running mean after each
     fold), or (None, path) when a running mean is worse than the median of finished trials."""
-    prices, base, blocks, target, build = shared
+    prices, base, blocks, target, build, metric = shared
     params, medians = proposal
     scores, path = [], []
     for j, (train_end, valid) in enumerate(blocks):
         model = build(**{**base, **params}).fit(prices.loc[:train_end])
-        forecast = model.predict(prices.loc[: valid[-1]], valid)
-        errors = (target.loc[valid] - forecast).to_numpy()
-        scores.append(float(np.nanmean(errors**2)))
+        scores.append(_validation_score(model, prices.loc[: valid[-1]], valid, target, metric))
         path.append(float(np.mean(scores)))
         if medians is not None and path[-1] > medians[j]:
             return None, path
