@@ -112,8 +112,9 @@ TuneOpt = Annotated[
         "--lstm-tune",
         min=0,
         help="Optuna trials choosing lookback, size, layers, dropout, learning rate, weight "
-        "decay and --head-lags (0 or 10) on validation folds inside the training rows, "
-        "starting from the settings given (0: no tuning).",
+        "decay and the head (--head-lags 0 or 10, --head-activation) on validation folds "
+        "inside the training rows, scored by squared error (log score with --distribution, "
+        "QLIKE with --target volatility), starting from the settings given (0: no tuning).",
     ),
 ]
 EnsembleOpt = Annotated[
