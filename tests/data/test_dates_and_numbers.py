@@ -179,6 +179,14 @@ def test_investing_com_download_reads_its_price_as_the_close(tmp_path):
     frame = read_prices(write(tmp_path, text, "spx.csv"))
     assert list(frame["spx"]) == [4763.5, 4783.45]
     assert list(ohlcv_of(frame)["high"]) == [4770.0, 4790.1]
+    assert list(ohlcv_of(frame)["volume"]) == [980_000.0, 1_230_000.0]  # 'Vol.' 0.98M, 1.23M
+
+
+def test_volume_suffixes_are_read_for_volumes_only(tmp_path):
+    text = "date,open,high,low,close,volume\n2024-01-02,1,2,1,2,1.5K\n2024-01-03,1,2,1,2,2B\n"
+    assert list(ohlcv_of(read_prices(write(tmp_path, text)))["volume"]) == [1500.0, 2e9]
+    with pytest.raises(DataError, match="column 'close', line 2: '2M': not a number"):
+        read_prices(write(tmp_path, text.replace(",2,1.5K", ",2M,1.5K")))
 
 
 def test_fred_download_reads_as_a_covariate(tmp_path):

@@ -58,6 +58,7 @@ OHLCV_NAMES = {
     "adjusted close": "adj_close",
     "adjusted_close": "adj_close",
     "volume": "volume",
+    "vol.": "volume",  # investing.com's download, with K/M/B suffixes
 }
 # the names of a close column, adjusted or not: a file with one is a single ticker's bars
 CLOSE_NAMES = frozenset(k for k, v in OHLCV_NAMES.items() if v in ("close", "adj_close"))
@@ -479,7 +480,9 @@ def _from_single(raw, dates, line, label, ticker, decimal, close_name=None) -> p
     frame = _index(frame, dates)
     ohlcv = pd.DataFrame(
         {
-            key: to_prices(raw[col], label, str(col), line, key == "volume", decimal)
+            key: to_prices(
+                raw[col], label, str(col), line, key == "volume", decimal, counts=key == "volume"
+            )
             for key, col in named.items()
         }
     )
@@ -542,7 +545,9 @@ def _attach_long_bars(frame, raw, dates, line, label, names, decimal) -> None:
     if not {"open", "high", "low", "volume"} & set(named):
         return
     fields = {
-        key: to_prices(raw[col], label, str(col), line, key == "volume", decimal).to_numpy()
+        key: to_prices(
+            raw[col], label, str(col), line, key == "volume", decimal, counts=key == "volume"
+        ).to_numpy()
         for key, col in named.items()
     }
     table = pd.DataFrame(fields, index=pd.DatetimeIndex(dates.values, name="date"))

@@ -27,6 +27,7 @@ def to_prices(
     allow_zero: bool = False,
     decimal: str = ".",
     positive: bool = True,
+    counts: bool = False,
 ) -> pd.Series:
     """Parse a price column exactly; missing cells become NaN, bad ones are errors.
 
@@ -34,9 +35,16 @@ def to_prices(
     ``1234,5`` and ``1.234,5``), after one leading currency sign (``$1,234.50``, ``€12``);
     ``1_000``, non-ASCII digits and words are refused.
     ``positive=False`` reads any finite value (a covariate: a rate, a spread, a sentiment
-    score), not a price.
+    score), not a price. ``counts=True`` (a volume) also reads a K, M or B suffix
+    (``1.23M``: 1,230,000, as investing.com writes volumes).
     """
     text = values.astype(str).str.strip()
+    scale = pd.Series(1.0, index=values.index)
+    if counts:
+        suffix = text.str.extract(r"^(.*[0-9.])\s?([KkMmBb])$")
+        found = suffix[0].notna()
+        scale[found] = suffix.loc[found, 1].str.upper().map({"K": 1e3, "M": 1e6, "B": 1e9})
+        text = text.where(~found, suffix[0])
     text = text.str.replace(CURRENCY, r"\1", regex=True)  # $1,234.50 (nasdaq.com) is 1234.5
     grouped = text.str.match(THOUSANDS[decimal])
     other = "," if decimal == "." else "."
@@ -54,6 +62,7 @@ def to_prices(
         raise DataError(located(label, column, line, values, bad) + f": not a number; {hint}")
     cleaned = text.where(~missing, "nan")
     numbers = pd.Series(np.asarray(cleaned.to_numpy(), dtype=np.float64), index=values.index)
+    numbers = numbers * scale
     inf = np.isinf(numbers)
     if inf.any():
         raise DataError(located(label, column, line, values, inf) + ": infinite value")
