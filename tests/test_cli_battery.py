@@ -572,6 +572,23 @@ def test_data_show_says_which_bars_it_found(tmp_path):
     assert "Daily bars" not in text(invoke(["data", "show", path]))
 
 
+def test_a_market_open_every_day_forecasts_the_next_calendar_day(tmp_path):
+    """Crypto trades on weekends: the forecast dates follow the data's own days."""
+    days = pd.date_range("2023-01-01", periods=398, freq="D")  # Saturdays and Sundays too
+    stamps = (days - pd.Timestamp("1970-01-01")) // pd.Timedelta("1ms")
+    price = 100 * np.exp(np.cumsum(np.random.default_rng(0).normal(0, 0.02, len(days))))
+    path = tmp_path / "btc.csv"
+    pd.DataFrame({"timestamp": stamps, "close": price}).to_csv(path, index=False)
+    model = tmp_path / "m"
+    fast = ["--epochs", "1", "--lookback", "10", "--hidden-size", "4", "--horizon", "3"]
+    assert invoke(["train", "--data", path, "--out", model, *fast]).exit_code == 0
+    result = invoke(["predict", "--model", model, "--data", path, "--csv", tmp_path / "f.csv"])
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(tmp_path / "f.csv")
+    assert days[-1] == pd.Timestamp("2024-02-02") and days[-1].day_name() == "Friday"
+    assert list(table["date"]) == ["2024-02-03", "2024-02-04", "2024-02-05"]  # Sat, Sun, Mon
+
+
 def test_every_verdict_has_a_short_label_in_the_table():
     from lstm_forecast.cli.backtest import SHORT
     from lstm_forecast.evaluation.stats import verdict

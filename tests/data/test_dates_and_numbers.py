@@ -170,6 +170,18 @@ def test_nasdaq_download_reads_its_close_last_and_dollar_prices(tmp_path):
         read_prices(write(tmp_path, "date,A\n2020-01-02,12$\n2020-01-03,$$1\n"))
 
 
+@pytest.mark.parametrize("scale", [1, 1000], ids=["seconds", "milliseconds"])
+def test_unix_time_is_the_utc_date(tmp_path, scale):
+    """Crypto exchanges write Unix time: 1704153600 is 2024-01-02 00:00 UTC."""
+    stamps = [1704153600 + 86400 * k for k in range(3)]
+    text = "timestamp,close\n" + "".join(f"{s * scale},{k + 1}\n" for k, s in enumerate(stamps))
+    frame = read_prices(write(tmp_path, text))
+    assert list(frame.index) == list(pd.to_datetime(["2024-01-02", "2024-01-03", "2024-01-04"]))
+    mixed = text.replace(str(stamps[1] * scale), str(stamps[1] * (1000 if scale == 1 else 1)))
+    with pytest.raises(DataError, match="mixes Unix seconds .* and milliseconds"):
+        read_prices(write(tmp_path, mixed))
+
+
 def test_investing_com_download_reads_its_price_as_the_close(tmp_path):
     text = (
         '"Date","Price","Open","High","Low","Vol.","Change %"\n'

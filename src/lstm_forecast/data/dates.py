@@ -10,6 +10,8 @@ column as a whole decides the order:
   month first if some second field does; a column where both readings fit every cell, or
   neither does, is refused (``--date-format`` settles it);
 * month names (``Jan 31, 2020``, ``31-Jan-2020``): the layout of the first cell, for all;
+* Unix time, 10 digits (seconds) or 13 (milliseconds), as crypto exchanges write it: the UTC
+  date of each instant;
 * ISO timestamps with UTC offsets (``2020-03-09 00:00:00-04:00``): each row's local date and
   time, the offset dropped, when the offsets are one zone's (at most an hour apart, as daylight
   saving moves them); offsets of different zones are refused.
@@ -28,6 +30,7 @@ from .errors import DataError
 
 MAX_CHARS = 40
 FIRST, LAST = pd.Timestamp("1800-01-01"), pd.Timestamp("2199-12-31")
+EPOCH_SECONDS, EPOCH_MILLISECONDS = "unix seconds", "unix milliseconds"  # inferred only
 MISSING = {"", "na", "n/a", "nan", "null", "none", "-", "#n/a", "."}
 
 _ISO = re.compile(
@@ -37,6 +40,7 @@ _ISO = re.compile(
 )
 _YMD = re.compile(r"[0-9]{4}([/.])[0-9]{1,2}\1[0-9]{1,2}")
 _COMPACT = re.compile(r"[0-9]{8}")
+_EPOCH = re.compile(r"[0-9]{10}|[0-9]{13}")  # Unix time in seconds or milliseconds
 _DMY = re.compile(
     r"([0-9]{1,2})([/.-])([0-9]{1,2})\2([0-9]{4}|[0-9]{2})( [0-9]{1,2}:[0-9]{2}(:[0-9]{2})?)?"
 )
@@ -60,12 +64,13 @@ def located(label: str, column: str, line: pd.Series, text: pd.Series, mask: pd.
 
 
 def _layout(text: pd.Series) -> pd.Series:
-    """The layout of each cell: iso, ymd, compact, dmy, named, or bad."""
+    """The layout of each cell: iso, ymd, compact, epoch, dmy, named, or bad."""
     kinds = pd.Series("bad", index=text.index, dtype=object)
     for kind, pattern in (
         ("named", _NAMED),
         ("dmy", _DMY),
         ("compact", _COMPACT),
+        ("epoch", _EPOCH),
         ("ymd", _YMD),
         ("iso", _ISO),
     ):
@@ -132,6 +137,15 @@ def _infer_format(text: pd.Series, label: str, column: str, line: pd.Series) -> 
         return None
     if kind == "compact":
         return "%Y%m%d"
+    if kind == "epoch":
+        widths = text.str.len()
+        if widths.nunique() > 1:
+            a, b = (widths == 10).idxmax(), (widths == 13).idxmax()
+            raise DataError(
+                f"{label}: column {column!r} mixes Unix seconds (line {line[a]}: "
+                f"{shown(text[a])}) and milliseconds (line {line[b]}: {shown(text[b])})"
+            )
+        return EPOCH_SECONDS if widths.iloc[0] == 10 else EPOCH_MILLISECONDS
     if kind == "ymd":
         s = text.iloc[0][4]
         return f"%Y{s}%m{s}%d"
@@ -205,6 +219,10 @@ def to_dates(
     if empty.any():
         raise DataError(located(label, column, line, text, empty) + ": missing date")
     fmt = date_format or _infer_format(text, label, column, line)
+    if fmt in (EPOCH_SECONDS, EPOCH_MILLISECONDS):  # the UTC date of each instant
+        unit = "s" if fmt == EPOCH_SECONDS else "ms"
+        parsed = pd.to_datetime(text.astype("int64"), unit=unit).astype("datetime64[us]")
+        return _in_range(parsed, label, column, line, text)
     if fmt is None:
         text = _local_times(text, label, column, line)
     elif fmt.rstrip().endswith("%z"):  # a given format with offsets: the same local dates
@@ -236,6 +254,10 @@ def to_dates(
         raise DataError(located(label, column, line, text, bad) + f": not a date in {expected}")
     if getattr(parsed.dt, "tz", None) is not None:
         parsed = parsed.dt.tz_localize(None)
+    return _in_range(parsed, label, column, line, text)
+
+
+def _in_range(parsed, label, column, line, text) -> pd.Series:
     outside = (parsed < FIRST) | (parsed > LAST)
     if outside.any():
         raise DataError(

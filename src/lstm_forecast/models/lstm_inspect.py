@@ -25,6 +25,13 @@ def _last_window(model: LSTMForecaster, prices: pd.DataFrame, ticker: str) -> tu
     return window, prices.index[-model.lookback :]
 
 
+def _step(dates: pd.DatetimeIndex) -> pd.DateOffset:
+    """The data's own day: a business day, or a calendar day for data that trades on
+    weekends (crypto), so that the forecast dates are the data's next dates."""
+    weekend = (dates.day_of_week >= 5).any()
+    return pd.offsets.Day(1) if weekend else pd.offsets.BDay(1)
+
+
 def _check_tickers(model: LSTMForecaster, prices: pd.DataFrame) -> None:
     """Every ticker the model was trained on must be in ``prices``; else say which are
     missing, which the data has, and how a single-series file is given the model's name."""
@@ -56,6 +63,7 @@ def forecast_path(model: LSTMForecaster, prices: pd.DataFrame, steps: int | None
     _check_tickers(model, prices)
     rows = []
     origin = prices.index[-1]
+    step = _step(prices.index)
     for ticker in model.tickers_:
         window, _ = _last_window(model, prices, ticker)
         z_hat = model.predict_standardized(window[None])[0].astype(np.float64)
@@ -68,7 +76,7 @@ def forecast_path(model: LSTMForecaster, prices: pd.DataFrame, steps: int | None
                     "ticker": ticker,
                     "origin": origin.date(),
                     "step": k + 1,
-                    "date": (origin + pd.offsets.BDay(k + 1)).date(),
+                    "date": (origin + step * (k + 1)).date(),
                     "log_return": cumulative[k],
                     "price": last * np.exp(cumulative[k]),
                 }
@@ -101,7 +109,7 @@ def forecast_distribution(model: LSTMForecaster, prices: pd.DataFrame) -> pd.Dat
         row = {
             "ticker": ticker,
             "origin": origin.date(),
-            "date": (origin + pd.offsets.BDay(model.horizon)).date(),
+            "date": (origin + _step(prices.index) * model.horizon).date(),
             "mean": loc,
             "median": float(quantile(0.5, loc, sd, df)),
             "sd": sd,
