@@ -144,3 +144,30 @@ def test_plain_words_count_one_comparison_in_the_singular():
     assert "1 unadjusted DM p-value below 5% is what luck gives when 1 is tried." in sentence
     two = pd.concat([one, one.iloc[[1]].assign(model="ols")], ignore_index=True)
     assert plain_words(luck, two).startswith("After counting all 2 comparisons")
+
+
+def test_a_market_open_every_day_is_annualised_with_365_days():
+    """Trading figures and the luck Sharpe use the data's own year: 365 rows for data with
+    weekends (crypto), 252 for trading days; computed here by hand from the daily returns."""
+    from lstm_forecast.data.summary import periods_per_year, summarize
+    from lstm_forecast.evaluation.overfitting import expected_max_sharpe
+    from lstm_forecast.evaluation.summary import buy_and_hold
+
+    days = pd.date_range("2020-01-01", periods=700, freq="D")
+    steps = np.random.default_rng(3).normal(0.001, 0.03, len(days))
+    prices = pd.DataFrame({"BTC": 100 * np.exp(np.cumsum(steps))}, index=days)
+    assert periods_per_year(days) == 365
+    assert periods_per_year(pd.bdate_range("2020-01-01", periods=9)) == 252
+    returns = np.log(prices["BTC"]).diff().dropna()
+    assert summarize(prices).loc["BTC", "ann. volatility"] == pytest.approx(
+        returns.std() * np.sqrt(365)
+    )
+    settings = BacktestSettings(models=("drift",), test_days=200, refit_every=100)
+    result = run_backtest(prices, settings)
+    held = buy_and_hold(result).iloc[0]
+    tested = np.log(prices["BTC"]).diff().shift(-1).loc[result.predictions["origin"].unique()]
+    assert held["ann_volatility"] == pytest.approx(tested.std() * np.sqrt(365), rel=1e-9)
+    table = metrics_table(result)
+    trials = table["sharpe_trials"].iloc[0]
+    luck = expected_max_sharpe(trials, 1 / (len(tested) - 1)) * np.sqrt(365)
+    assert table["luck_sharpe"].iloc[0] == pytest.approx(luck)

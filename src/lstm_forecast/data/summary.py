@@ -8,8 +8,15 @@ import numpy as np
 import pandas as pd
 
 
+def periods_per_year(dates: pd.DatetimeIndex) -> int:
+    """Rows a year: 252 trading days, or 365 for data that trades on weekends too (crypto)."""
+    return 365 if (pd.DatetimeIndex(dates).day_of_week >= 5).any() else 252
+
+
 def summarize(prices: pd.DataFrame) -> pd.DataFrame:
-    """One row per ticker: first and last date, rows, first and last price, annualised figures."""
+    """One row per ticker: first and last date, rows, first and last price, annualised figures
+    (:func:`periods_per_year` rows a year)."""
+    year = periods_per_year(prices.index)
     rows = []
     for ticker in prices.columns:
         series = prices[ticker].dropna()
@@ -22,8 +29,8 @@ def summarize(prices: pd.DataFrame) -> pd.DataFrame:
                 "rows": len(series),
                 "first price": series.iloc[0],
                 "last price": series.iloc[-1],
-                "ann. return": returns.mean() * 252,
-                "ann. volatility": returns.std() * np.sqrt(252),
+                "ann. return": returns.mean() * year,
+                "ann. volatility": returns.std() * np.sqrt(year),
             }
         )
     return pd.DataFrame(rows).set_index("ticker")

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..data.summary import periods_per_year
 from .stats import hln_t
 from .strategy import TRADING_DAYS
 
@@ -49,10 +50,15 @@ def top_minus_bottom(
 
 
 def cross_section_table(
-    predictions: pd.DataFrame, next_return: pd.DataFrame, horizon: int, cost_bps: float
+    predictions: pd.DataFrame,
+    next_return: pd.DataFrame,
+    horizon: int,
+    cost_bps: float,
+    periods: int = TRADING_DAYS,
 ) -> pd.DataFrame:
     """One row per model: mean rank IC, its t statistic and p-value, IC hit rate, and the
-    top-minus-bottom book's annualised return, Sharpe ratio and turnover."""
+    top-minus-bottom book's annualised return, Sharpe ratio and turnover (``periods`` rows a
+    year)."""
     rows = []
     for name, group in predictions.groupby("model", sort=False):
         if name == "naive":
@@ -74,11 +80,9 @@ def cross_section_table(
                 "ic_t": statistic,
                 "ic_p": p,
                 "ic_hit": float((ic > 0).mean()) if n else np.nan,
-                "tmb_ann_return": float(np.mean(daily) * TRADING_DAYS),
-                "tmb_sharpe": float(np.mean(daily) / sd * np.sqrt(TRADING_DAYS))
-                if sd > 0
-                else np.nan,
-                "tmb_turnover": float(np.mean(turnover) * TRADING_DAYS),
+                "tmb_ann_return": float(np.mean(daily) * periods),
+                "tmb_sharpe": float(np.mean(daily) / sd * np.sqrt(periods)) if sd > 0 else np.nan,
+                "tmb_turnover": float(np.mean(turnover) * periods),
             }
         )
     return pd.DataFrame(rows)
@@ -91,4 +95,7 @@ def backtest_cross_section(result) -> pd.DataFrame:
 
     next_return = log_returns(result.prices).shift(-1)
     settings = result.settings
-    return cross_section_table(result.predictions, next_return, settings.horizon, settings.cost_bps)
+    periods = periods_per_year(result.prices.index)
+    return cross_section_table(
+        result.predictions, next_return, settings.horizon, settings.cost_bps, periods
+    )

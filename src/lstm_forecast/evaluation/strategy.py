@@ -5,12 +5,13 @@ At each origin :math:`t` the position for the next day is :math:`w_t = 1` if
 (long/short, flat on a zero forecast). The daily net
 return is :math:`w_t r_{t+1} - c\,|w_t - w_{t-1}|` with :math:`r` the one-day log return
 and :math:`c` the cost per unit of turnover (basis points / 10,000). Buy-and-hold is
-:math:`w_t = 1` throughout. Figures are annualised with 252 trading days:
+:math:`w_t = 1` throughout. Figures are annualised with :math:`P` periods a year, 252 trading
+days (365 for data that trades on weekends, :func:`~..data.summary.periods_per_year`):
 
-* return :math:`252\,\bar x`, volatility :math:`\sqrt{252}\,s_x`, Sharpe ratio their ratio
+* return :math:`P\,\bar x`, volatility :math:`\sqrt{P}\,s_x`, Sharpe ratio their ratio
   (no risk-free rate);
 * maximum drawdown: the largest fall of cumulative wealth :math:`e^{\sum x}` from its peak;
-* turnover: mean :math:`|w_t - w_{t-1}|` per day, times 252.
+* turnover: mean :math:`|w_t - w_{t-1}|` per day, times :math:`P`.
 """
 
 from __future__ import annotations
@@ -37,11 +38,12 @@ def strategy_returns(
     return position * np.asarray(next_return) - cost_bps / 1e4 * turnover, position
 
 
-def performance(daily: np.ndarray, position: np.ndarray) -> dict:
-    """Annualised return and volatility, Sharpe ratio, maximum drawdown, turnover."""
+def performance(daily: np.ndarray, position: np.ndarray, periods: int = TRADING_DAYS) -> dict:
+    """Annualised return and volatility (``periods`` rows a year), Sharpe ratio, maximum
+    drawdown, turnover."""
     daily = np.asarray(daily, float)
-    volatility = float(np.std(daily, ddof=1) * np.sqrt(TRADING_DAYS)) if len(daily) > 1 else 0.0
-    annual = float(np.mean(daily) * TRADING_DAYS)
+    volatility = float(np.std(daily, ddof=1) * np.sqrt(periods)) if len(daily) > 1 else 0.0
+    annual = float(np.mean(daily) * periods)
     wealth = np.exp(np.cumsum(daily))
     peak = np.maximum.accumulate(np.concatenate([[1.0], wealth]))[1:]
     return {
@@ -49,5 +51,5 @@ def performance(daily: np.ndarray, position: np.ndarray) -> dict:
         "ann_volatility": volatility,
         "sharpe": annual / volatility if volatility > 0 else float("nan"),
         "max_drawdown": float(np.max(1 - wealth / peak)) if len(wealth) else 0.0,
-        "turnover": float(np.mean(np.abs(np.diff(position, prepend=0.0))) * TRADING_DAYS),
+        "turnover": float(np.mean(np.abs(np.diff(position, prepend=0.0))) * periods),
     }

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..data.summary import periods_per_year
 from ..features import horizon_target, log_returns
 from . import family, metrics
 from .backtest import BacktestResult
@@ -53,7 +54,13 @@ def outcomes(result: BacktestResult) -> pd.DataFrame:
 
 
 def _row(
-    group: pd.DataFrame, naive_errors: pd.Series, h: int, scale: float, cost: float, panel: bool
+    group: pd.DataFrame,
+    naive_errors: pd.Series,
+    h: int,
+    scale: float,
+    cost: float,
+    panel: bool,
+    periods: int = TRADING_DAYS,
 ) -> dict:
     forecast, actual = group["forecast"].to_numpy(), group["actual"].to_numpy()
     hit, calls, hit_p = metrics.hit_rate(actual, forecast, h)
@@ -87,7 +94,7 @@ def _row(
     }
     for kind, prefix in (("long_flat", "lf"), ("long_short", "ls")):
         daily, position = strategy_daily(group, kind, cost, panel)
-        row.update({f"{prefix}_{k}": v for k, v in performance(daily, position).items()})
+        row.update({f"{prefix}_{k}": v for k, v in performance(daily, position, periods).items()})
         sharpe, n, skew, kurtosis = sharpe_moments(daily)
         row[f"{prefix}_psr"] = probabilistic_sharpe(sharpe, n, skew, kurtosis)
         row[f"_{prefix}_moments"] = (sharpe, n, skew, kurtosis)
@@ -147,6 +154,7 @@ def ticker_groups(data: pd.DataFrame, tickers: list[str]):
 def metrics_table(result: BacktestResult) -> pd.DataFrame:
     """The metrics of every model, per ticker and pooled, ranked by RMSE within each ticker."""
     h, cost = result.settings.horizon, result.settings.cost_bps
+    periods = periods_per_year(result.prices.index)
     data = result.predictions.merge(outcomes(result), on=["origin", "ticker"], how="left")
     naive = data[data["model"] == "naive"].set_index(["origin", "ticker"])["actual"]
     first_test = data["origin"].min()
@@ -164,11 +172,11 @@ def metrics_table(result: BacktestResult) -> pd.DataFrame:
                 {
                     "model": name,
                     "ticker": ticker,
-                    **_row(group, naive_errors, h, scale, cost, panel),
+                    **_row(group, naive_errors, h, scale, cost, panel, periods),
                 }
             )
     table = _family_columns(pd.DataFrame(rows), data, tickers, h)
-    table = _deflate(table, _configurations(result))
+    table = _deflate(table, _configurations(result), periods)
     order = {t: k for k, t in enumerate([*tickers, "ALL"])}
     table["_t"] = table["ticker"].map(order)
     return (
@@ -236,8 +244,9 @@ def _configurations(result: BacktestResult) -> int:
     return len(models) + (trials - 1 if trials else 0)
 
 
-def _deflate(table: pd.DataFrame, configurations: int) -> pd.DataFrame:
-    """Deflated Sharpe Ratios: N = configurations x 2 strategies x groups in the table."""
+def _deflate(table: pd.DataFrame, configurations: int, periods: int = TRADING_DAYS) -> pd.DataFrame:
+    """Deflated Sharpe Ratios: N = configurations x 2 strategies x groups in the table; the
+    Sharpe ratio luck would reach, annualised with ``periods`` rows a year."""
     groups = table["ticker"].nunique()
     trials = max(configurations, 1) * 2 * groups
     table["sharpe_trials"] = trials
@@ -247,9 +256,7 @@ def _deflate(table: pd.DataFrame, configurations: int) -> pd.DataFrame:
             deflated_sharpe(sr, n, trials, skew, kurt) for sr, n, skew, kurt in table[column]
         ]
         n = int(table[column].map(lambda m: m[1]).max())
-        table["luck_sharpe"] = expected_max_sharpe(trials, 1 / max(n - 1, 1)) * np.sqrt(
-            TRADING_DAYS
-        )
+        table["luck_sharpe"] = expected_max_sharpe(trials, 1 / max(n - 1, 1)) * np.sqrt(periods)
         table = table.drop(columns=column)
     return table
 
@@ -283,9 +290,10 @@ def buy_and_hold(result: BacktestResult) -> pd.DataFrame:
     data = result.predictions.merge(outcomes(result), on=["origin", "ticker"], how="left")
     naive = data[data["model"] == "naive"]
     rows = []
+    periods = periods_per_year(result.prices.index)
     for ticker, group, panel in ticker_groups(naive, list(result.prices.columns)):
         daily, position = strategy_daily(group, "buy_hold", 0.0, panel)
-        rows.append({"ticker": ticker, **performance(daily, position)})
+        rows.append({"ticker": ticker, **performance(daily, position, periods)})
     return pd.DataFrame(rows)
 
 
