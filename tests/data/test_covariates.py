@@ -29,6 +29,20 @@ def test_any_sign_lag_and_past_only_alignment(tmp_path):
     assert np.isnan(aligned["rate"].iloc[0]) and aligned["rate"].iloc[1] == -0.5
 
 
+def test_the_lag_of_a_series_dated_on_weekends_counts_calendar_days(tmp_path):
+    """A business-day series published after Friday's close is known on Monday; one dated on
+    weekends too (crypto sentiment) is known the next calendar day."""
+    path = tmp_path / "x.csv"
+    path.write_text("date,s\n2024-01-05,1\n2024-01-08,2\n")  # a Friday and a Monday
+    assert list(read_covariates(path, lag=1).index) == list(
+        pd.to_datetime(["2024-01-08", "2024-01-09"])
+    )
+    path.write_text("date,s\n2024-01-05,1\n2024-01-06,2\n")  # a Friday and a Saturday
+    assert list(read_covariates(path, lag=1).index) == list(
+        pd.to_datetime(["2024-01-06", "2024-01-07"])
+    )
+
+
 def test_bad_covariate_files_are_one_line(tmp_path):
     path = tmp_path / "bad.csv"
     path.write_text("date,rate\n2024-01-01,abc\n")

@@ -76,9 +76,10 @@ def read_covariates(
 
     The same layouts, parsing and errors as :func:`read_prices` (wide: a date column and one
     column per series; long: date, name, value), but values may be zero or negative. ``lag``
-    business days (``--covariate-lag``): a value dated d is first known on d + lag, for series
-    published after the close. Returns the series indexed by the date each value becomes
-    known; :func:`~lstm_forecast.data.covariates.attach_covariates` aligns them to prices.
+    business days (``--covariate-lag``; calendar days for a series dated on weekends too): a
+    value dated d is first known on d + lag, for series published after the close. Returns
+    the series indexed by the date each value becomes known;
+    :func:`~lstm_forecast.data.covariates.attach_covariates` aligns them to prices.
     """
     if decimal not in (".", ","):
         raise DataError(f"decimal must be '.' or ',', got {decimal!r} (--decimal)")
@@ -91,8 +92,9 @@ def read_covariates(
     empty = [c for c in frame.columns if frame[c].isna().all()]
     if frame.empty or empty:
         raise DataError(f"{label}: covariate {(empty or ['?'])[0]!r} has no values at all")
-    if lag:
-        frame.index = frame.index + pd.offsets.BDay(lag)
+    if lag:  # business days, or calendar days for a series dated on weekends too (crypto)
+        weekend = (frame.index.day_of_week >= 5).any()
+        frame.index = frame.index + (pd.offsets.Day(lag) if weekend else pd.offsets.BDay(lag))
     return frame
 
 
