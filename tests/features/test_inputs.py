@@ -37,6 +37,17 @@ def test_calendar_by_hand():
     np.testing.assert_allclose(x[:, 0, 2], [3 / 21, 0.0])
 
 
+def test_calendar_tells_the_weekend_from_monday():
+    """Markets open every day (crypto): Saturday and Sunday sit between Friday and Monday on
+    the weekday circle, and Monday to Friday keep the values they have for trading days."""
+    week = pd.date_range("2024-01-01", periods=7, freq="D")  # Monday to Sunday
+    x = input_panel(pd.DataFrame({"A": np.ones(7)}, index=week), ["calendar"])[:, 0, :2]
+    position = np.array([0, 1, 2, 3, 4, 4 + 1 / 3, 4 + 2 / 3])
+    np.testing.assert_allclose(x[:, 0], np.sin(2 * np.pi * position / 5))
+    np.testing.assert_allclose(x[:, 1], np.cos(2 * np.pi * position / 5))
+    assert len({tuple(row) for row in x.round(6)}) == 7  # seven distinct days
+
+
 def test_every_feature_is_causal():
     prices = _prices()
     features = ["returns", "market", "calendar"]

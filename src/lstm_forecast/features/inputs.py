@@ -15,7 +15,9 @@ For ticker :math:`i` on day :math:`t`, with :math:`r_{i,t} = \log(P_{i,t}/P_{i,t
   (today included, at least 20 of them);
 * ``covariates``: the user's own series (``--covariates FILE``), each date holding the latest
   value known by then (:mod:`lstm_forecast.data.covariates`), the same for every ticker;
-* ``calendar``: the day of the week as :math:`\sin, \cos(2\pi d/5)`, and the business days
+* ``calendar``: the day of the week as :math:`\sin, \cos(2\pi d/5)` (Monday :math:`d = 0` to
+  Friday 4; Saturday and Sunday, for markets open every day, :math:`4\tfrac13` and
+  :math:`4\tfrac23`, so that they differ from Monday), and the business days
   left in the month after :math:`t` divided by 21. Both come from the date alone (a business-day
   calendar, not the rows of the data), so a forecast on the last day of the data sees what it
   would have seen with more data after it.
@@ -191,7 +193,8 @@ def _covariates(prices: pd.DataFrame, wanted: Sequence[str] | None) -> np.ndarra
 
 
 def _calendar(index: pd.DatetimeIndex, tickers: int) -> np.ndarray:
-    weekday = index.day_of_week.to_numpy()
+    weekday = index.day_of_week.to_numpy().astype(np.float64)
+    weekday[weekday >= 5] = 4 + (weekday[weekday >= 5] - 4) / 3  # the weekend between Fri, Mon
     angle = 2 * np.pi * weekday / 5
     days = index.values.astype("datetime64[D]")
     month_end = (index + pd.offsets.MonthEnd(0)).values.astype("datetime64[D]")
