@@ -222,9 +222,8 @@ def data_show(
     from ..data.ohlcv import bars_of
 
     fields = ("open", "high", "low", "volume")
-    found = [bars_of(prices, str(t)) for t in prices.columns]
-    found = [[c for c in fields if c in bars] for bars in found if bars is not None]
-    kept = [c for c in fields if found and all(c in f for f in found)]
+    found = [bars for t in prices.columns if (bars := bars_of(prices, str(t))) is not None]
+    kept = [c for c in fields if found and all(c in bars for bars in found)]
     if kept:
         some = f" for {len(found)} of {prices.shape[1]} tickers" if prices.shape[1] > 1 else ""
         whole = len(kept) == 4 and len(found) == prices.shape[1]

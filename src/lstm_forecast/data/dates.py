@@ -33,6 +33,13 @@ FIRST, LAST = pd.Timestamp("1800-01-01"), pd.Timestamp("2199-12-31")
 EPOCH_SECONDS, EPOCH_MILLISECONDS = "unix seconds", "unix milliseconds"  # inferred only
 MISSING = {"", "na", "n/a", "nan", "null", "none", "-", "#n/a", "."}
 
+
+def trades_on_weekends(dates: pd.DatetimeIndex) -> bool:
+    """Whether the data has a Saturday or Sunday row (a market open every day: crypto); its
+    next day is then the next calendar day, not business day, and a year 365 rows."""
+    return bool((pd.DatetimeIndex(dates).day_of_week >= 5).any())
+
+
 _ISO = re.compile(
     r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}"
     r"([T ][0-9]{1,2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,9})?)?)?"

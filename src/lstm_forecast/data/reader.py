@@ -28,6 +28,7 @@ import pandas as pd
 
 from .datasets import DATASETS, load_raw
 from .dates import shown as quoted
+from .dates import trades_on_weekends
 from .errors import DataError
 from .ohlcv import KEY as OHLCV_KEY
 from .ohlcv import OHLCV, attach, attach_bars, ohlcv_of
@@ -93,8 +94,8 @@ def read_covariates(
     if frame.empty or empty:
         raise DataError(f"{label}: covariate {(empty or ['?'])[0]!r} has no values at all")
     if lag:  # business days, or calendar days for a series dated on weekends too (crypto)
-        weekend = (frame.index.day_of_week >= 5).any()
-        frame.index = frame.index + (pd.offsets.Day(lag) if weekend else pd.offsets.BDay(lag))
+        day = pd.offsets.Day if trades_on_weekends(frame.index) else pd.offsets.BDay
+        frame.index = frame.index + day(lag)
     return frame
 
 
@@ -222,13 +223,14 @@ def _read_yfinance(path: Path) -> pd.DataFrame | None:
         return None
     finally:
         first.close()
-    if _stacked_header(head) is None:
+    header = _stacked_header(head)
+    if header is None:
         return None
     try:
         body = [(n + 1, row) for n, row in enumerate(rows()) if row and n >= 3]
     except csv.Error as exc:
         raise DataError(f"{path}: cannot be read as a yfinance file: {exc}") from None
-    return _from_stacked(path, head, body)
+    return _from_stacked(path, header, body)
 
 
 def _stacked_header(head: list[list[str]]) -> tuple[list[str], list[str]] | None:
@@ -248,10 +250,11 @@ def _stacked_header(head: list[list[str]]) -> tuple[list[str], list[str]] | None
     return fields, tickers
 
 
-def _from_stacked(label, head: list[list[str]], body: list[tuple[int, list[str]]]):
-    """The rows of a file with yfinance's header as the table they stand for; ``body`` is
-    (file line, cells) for each data row."""
-    fields, tickers = _stacked_header(head)
+def _from_stacked(label, header: tuple[list[str], list[str]], body: list[tuple[int, list]]):
+    """The rows of a file with yfinance's header (``(fields, tickers)`` from
+    :func:`_stacked_header`) as the table they stand for; ``body`` is (file line, cells) for
+    each data row."""
+    fields, tickers = header
     ragged = [(n, len(row)) for n, row in body if len(row) != len(fields) + 1]
     if ragged:
         n, width = ragged[0]
@@ -294,9 +297,8 @@ def _from_column_levels(frame: pd.DataFrame, label: str) -> pd.DataFrame:
             f"{label}: {frame.columns.nlevels} levels of column names; save one level "
             "(a column per ticker) or (field, ticker)"
         )
-    closes = CLOSE_NAMES
     levels = [{str(v).strip().lower() for v in frame.columns.get_level_values(k)} for k in (0, 1)]
-    level = 0 if levels[0] & closes else 1 if levels[1] & closes else None
+    level = 0 if levels[0] & CLOSE_NAMES else 1 if levels[1] & CLOSE_NAMES else None
     if level is None:
         raise DataError(
             f"{label}: two levels of column names and neither holds a close; save one "
@@ -337,9 +339,10 @@ def _read_excel(path: Path, sheet: str | None, flag: str | None) -> pd.DataFrame
         for row in head[:2]:
             if str(row[0]).strip().lower() == "price":
                 row[1:] = pd.Series(row[1:]).replace("", None).ffill().fillna("").tolist()
-        if _stacked_header(head) is not None:
+        header = _stacked_header(head)
+        if header is not None:
             body = [(n + 1, row) for n, row in enumerate(rows) if n >= 3 and any(row)]
-            return _from_stacked(path, head, body)
+            return _from_stacked(path, header, body)
     raw = pd.read_excel(path, sheet_name=chosen, dtype=str, engine="openpyxl")  # names as usual
     return raw.where(raw.notna(), "")
 
@@ -473,21 +476,11 @@ def _from_single(raw, dates, line, label, ticker, decimal, close_name=None) -> p
     """One ticker's closes and bars; ``close_name``: the (lower-case) name of a close column
     called otherwise."""
     _check_unique(dates, line, label)
-    names = {**OHLCV_NAMES, **({close_name: "close"} if close_name else {})}
-    named = {
-        names[str(c).strip().lower()]: c for c in raw.columns if str(c).strip().lower() in names
-    }
+    named = _bar_columns(raw, {close_name: "close"} if close_name else None)
     close = named.get("adj_close", named.get("close"))
     frame = pd.DataFrame({ticker: to_prices(raw[close], label, str(close), line, decimal=decimal)})
     frame = _index(frame, dates)
-    ohlcv = pd.DataFrame(
-        {
-            key: to_prices(
-                raw[col], label, str(col), line, key == "volume", decimal, counts=key == "volume"
-            )
-            for key, col in named.items()
-        }
-    )
+    ohlcv = pd.DataFrame(_parse_bars(raw, named, label, line, decimal))
     attach(frame, _index(ohlcv, dates))
     return frame
 
@@ -536,21 +529,34 @@ def _from_long(raw, dates, line, label, ticker, price_col, decimal, positive=Tru
     return frame
 
 
+def _bar_columns(raw: pd.DataFrame, extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The bar field (open, high, low, close, adj_close, volume) of each column that names
+    one (:data:`OHLCV_NAMES`, and ``extra``: another name for a field)."""
+    names = {**OHLCV_NAMES, **(extra or {})}
+    return {
+        names[str(c).strip().lower()]: c for c in raw.columns if str(c).strip().lower() in names
+    }
+
+
+def _parse_bars(raw, named: dict[str, str], label, line, decimal) -> dict[str, pd.Series]:
+    """Each bar column parsed; a volume may be zero and carry a K/M/B suffix."""
+    return {
+        key: to_prices(
+            raw[col], label, str(col), line, key == "volume", decimal, counts=key == "volume"
+        )
+        for key, col in named.items()
+    }
+
+
 def _attach_long_bars(frame, raw, dates, line, label, names, decimal) -> None:
     """Each ticker's daily bars, where a long file has open/high/low/volume columns beside
     its prices (a yfinance download of several tickers)."""
-    named = {
-        OHLCV_NAMES[str(c).strip().lower()]: c
-        for c in raw.columns
-        if str(c).strip().lower() in OHLCV_NAMES
-    }
+    named = _bar_columns(raw)
     if not {"open", "high", "low", "volume"} & set(named):
         return
     fields = {
-        key: to_prices(
-            raw[col], label, str(col), line, key == "volume", decimal, counts=key == "volume"
-        ).to_numpy()
-        for key, col in named.items()
+        key: values.to_numpy()
+        for key, values in _parse_bars(raw, named, label, line, decimal).items()
     }
     table = pd.DataFrame(fields, index=pd.DatetimeIndex(dates.values, name="date"))
     tables = {

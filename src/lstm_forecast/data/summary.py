@@ -7,10 +7,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .dates import trades_on_weekends
+
 
 def periods_per_year(dates: pd.DatetimeIndex) -> int:
     """Rows a year: 252 trading days, or 365 for data that trades on weekends too (crypto)."""
-    return 365 if (pd.DatetimeIndex(dates).day_of_week >= 5).any() else 252
+    return 365 if trades_on_weekends(dates) else 252
 
 
 def summarize(prices: pd.DataFrame) -> pd.DataFrame:

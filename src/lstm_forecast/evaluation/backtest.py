@@ -23,6 +23,7 @@ import pandas as pd
 
 from ..data.errors import DataError
 from ..data.validate import check_history
+from ..features.inputs import check_features
 from ..features.returns import relative_prices
 from ..models import make_forecaster, validate_prices
 from .executors import LocalExecutor, RayExecutor
@@ -201,7 +202,7 @@ def run_backtest(
         reading = [
             name
             for name, extra in settings.model_settings.items()
-            if "ohlc" in str(extra.get("features", "")).split(",")
+            if "ohlc" in check_features(extra.get("features", "returns"))
         ]
         if reading:
             raise ValueError(
@@ -373,10 +374,9 @@ def _long_format(prices: pd.DataFrame, results, horizon: int, folds: list[Fold])
         "actual_price",
     ]
     if spread:
-        from ..features.volatility import proxy_scale, realized_variance, variance_proxy
+        from ..features.volatility import realized_proxy
 
-        daily, _ = variance_proxy(prices)
-        ahead = realized_variance(daily * proxy_scale(prices, daily), horizon)
+        ahead = realized_proxy(prices, horizon)
         out["proxy"] = (
             ahead.stack(future_stack=True)
             .loc[list(zip(out["origin"], out["ticker"], strict=True))]

@@ -42,6 +42,7 @@ from scipy import special, stats
 
 from ..models.distribution import as_arrays, log_density, quantile, t_scale
 from ..models.distribution import cdf as cdf  # the PIT, scored here too
+from ..models.distribution import qlike as qlike  # QLIKE per observation, scored here too
 
 LEVELS = (0.80, 0.90, 0.95, 0.99)
 
@@ -70,13 +71,6 @@ def pinball(y, q_forecast, level):
     y, q_forecast = as_arrays(y, q_forecast)
     error = y - q_forecast
     return np.maximum(level * error, (level - 1.0) * error)
-
-
-def qlike(proxy, variance):
-    """QLIKE per observation: proxy/variance - log(proxy/variance) - 1 (proxy > 0)."""
-    proxy, variance = as_arrays(proxy, variance)
-    ratio = proxy / variance
-    return ratio - np.log(ratio) - 1.0
 
 
 def qlike_differential(proxy, variance_a, variance_b):

@@ -60,6 +60,14 @@ def realized_variance(proxy: pd.DataFrame, horizon: int) -> pd.DataFrame:
     return proxy.rolling(horizon, min_periods=horizon).sum().shift(-horizon)
 
 
+def realized_proxy(prices: pd.DataFrame, horizon: int) -> pd.DataFrame:
+    """What a variance forecast at each origin is scored against: the daily proxy scaled to
+    the squared returns of ``prices`` (:func:`proxy_scale`), summed over the next ``horizon``
+    rows (:func:`realized_variance`)."""
+    daily, _ = variance_proxy(prices)
+    return realized_variance(daily * proxy_scale(prices, daily), horizon)
+
+
 def proxy_scale(prices: pd.DataFrame, proxy: pd.DataFrame) -> pd.Series:
     """Per ticker: mean squared log return / mean proxy over the rows of ``prices`` (1 for
     a proxy that is the squared return)."""

@@ -37,6 +37,13 @@ def log_density(y, loc, sd, df):
     )
 
 
+def qlike(proxy, variance):
+    """QLIKE per observation: proxy/variance - log(proxy/variance) - 1 (proxy > 0)."""
+    proxy, variance = as_arrays(proxy, variance)
+    ratio = proxy / variance
+    return ratio - np.log(ratio) - 1.0
+
+
 def cdf(y, loc, sd, df):
     """The PIT: the forecast distribution's CDF at the outcome ``y``."""
     y, loc, sd, df = as_arrays(y, loc, sd, df)

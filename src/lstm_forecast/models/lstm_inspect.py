@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from ..data.dates import trades_on_weekends
 from ..data.errors import DataError
 from .base import validate_prices
 from .lstm import LSTMForecaster
@@ -28,8 +29,7 @@ def _last_window(model: LSTMForecaster, prices: pd.DataFrame, ticker: str) -> tu
 def _step(dates: pd.DatetimeIndex) -> pd.DateOffset:
     """The data's own day: a business day, or a calendar day for data that trades on
     weekends (crypto), so that the forecast dates are the data's next dates."""
-    weekend = (dates.day_of_week >= 5).any()
-    return pd.offsets.Day(1) if weekend else pd.offsets.BDay(1)
+    return pd.offsets.Day(1) if trades_on_weekends(dates) else pd.offsets.BDay(1)
 
 
 def _check_tickers(model: LSTMForecaster, prices: pd.DataFrame) -> None:

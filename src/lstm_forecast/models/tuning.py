@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 
 from . import parallel
-from .distribution import log_density
+from .distribution import log_density, qlike
 from .lstm_settings import HEAD_ACTIVATIONS
 
 TRIAL_BATCH = 4
@@ -167,13 +167,9 @@ def _outcomes(prices: pd.DataFrame, horizon: int, metric: str) -> pd.DataFrame:
     variance the realised variance proxy over the h days (scaled to the squared returns of
     these training rows, as the backtest scores it)."""
     from ..features import horizon_target
+    from ..features.volatility import realized_proxy
 
-    if metric != "qlike":
-        return horizon_target(prices, horizon)
-    from ..features.volatility import proxy_scale, realized_variance, variance_proxy
-
-    daily, _ = variance_proxy(prices)
-    return realized_variance(daily * proxy_scale(prices, daily), horizon)
+    return realized_proxy(prices, horizon) if metric == "qlike" else horizon_target(prices, horizon)
 
 
 MIN_FINISHED = 3  # trials finished before pruning starts
@@ -194,10 +190,8 @@ def _validation_score(model, prices, valid, target, metric: str) -> float:
     dist = {k: v.to_numpy(np.float64) for k, v in model.predict_distribution(prices, valid).items()}
     if metric == "log score":
         return float(np.nanmean(-log_density(outcome, dist["mean"], dist["sd"], dist["df"])))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = outcome / dist["sd"] ** 2
-        qlike = np.where(outcome > 0, ratio - np.log(ratio) - 1.0, np.nan)  # proxy > 0 only
-    return float(np.nanmean(qlike))
+    positive = outcome > 0  # QLIKE needs a positive proxy
+    return float(np.nanmean(qlike(outcome[positive], dist["sd"][positive] ** 2)))
 
 
 def first_trials(start: dict | None) -> list[dict]:
