@@ -448,7 +448,11 @@ def test_train_and_backtest_ensemble(csv, tmp_path):
     quick = ["--epochs", "1", "--lookback", "10", "--hidden-size", "4", "--ensemble", "3"]
     result = invoke(["train", "--data", csv, "--out", tmp_path / "m", *quick])
     assert result.exit_code == 0, result.output
-    assert len(json.loads((tmp_path / "m" / "config.json").read_text())["members"]) == 3
+    members = json.loads((tmp_path / "m" / "config.json").read_text())["members"]
+    assert len(members) == 3
+    shown = text(result)  # every member's validation loss, and which history is shown
+    assert "Ensemble of 3 members" in shown and "the best of 3 on validation" in shown
+    assert all(f"{m['best_val_loss']:.4f}" in shown for m in members)
     out = tmp_path / "bt"
     args = ["backtest", "--data", csv, "--models", "lstm", "--test-days", "60", *quick]
     result = invoke([*args, "--refit-every", "30", "--out", out])

@@ -86,3 +86,8 @@ def test_train_and_predict_a_distribution(tmp_path):
         row = pd.read_csv(csv).iloc[0]
         assert row["low95"] < row["low80"] < row["median"] < row["high80"] < row["high95"]
         assert row["price_low95"] < row["price_median"] < row["price_high95"]
+        for steps in ("1", "6"):  # one distribution of the 5-day return: no other step count
+            result = invoke(["predict", "--model", model, "--horizon", steps])
+            assert result.exit_code == 2 and f"--horizon {steps}: this model" in text(result)
+        result = invoke(["predict", "--model", model, "--horizon", "5"])
+        assert result.exit_code == 0, result.output

@@ -134,10 +134,16 @@ def train(
         model.save(out, overwrite=force)
     except (ValueError, TrainingError, ModelFileError, RuntimeError, OSError) as exc:
         fail(exc)
-    table = Table(title="Training history", title_justify="left")
+    history = model.history_
+    members = getattr(model, "members_", None) or [history]
+    title = "Training history"
+    if len(members) > 1:
+        _print_members(members, history)
+        best = next(k for k, m in enumerate(members, 1) if m is history)
+        title = f"Training history of member {best}, the best of {len(members)} on validation"
+    table = Table(title=title, title_justify="left")
     for column in ("round", "steps", "loss", "val loss", "seconds"):
         table.add_column(column, justify="right")
-    history = model.history_
     if math.isfinite(history.start_val_loss):
         mark = " *" if history.best_epoch == 0 else ""
         table.add_row(f"0{mark}", "0", "-", f"{history.start_val_loss:.4f}", "-")
@@ -165,7 +171,28 @@ def train(
         if history.best_epoch == 0
         else f"round {history.best_epoch}'s weights, the best on validation"
     )
+    if len(members) > 1:
+        kept = "each member's weights from its best round on validation (the first table)"
     console.print(f"* kept: {kept}. Model saved to {out}")
+
+
+def _print_members(members, best) -> None:
+    """One row per member of a seed ensemble: the round it kept and its validation loss."""
+    table = Table(
+        title=f"Ensemble of {len(members)} members (forecasts are their average)",
+        title_justify="left",
+    )
+    for column in ("member", "kept round", "steps", "best val loss"):
+        table.add_column(column, justify="right")
+    for k, member in enumerate(members, 1):
+        steps = member.history[-1].get("step", "-") if member.history else 0
+        table.add_row(
+            f"{k}{' *' if member is best else ''}",
+            str(member.best_epoch),
+            str(steps),
+            f"{member.best_val_loss:.4f}",
+        )
+    console.print(table)
 
 
 @app.command()
@@ -189,6 +216,12 @@ def predict(
     fitted = _load_model(model, features)
     prices = read_or_exit(data, tickers, options)
     if fitted.distributional:
+        if horizon is not None and horizon != fitted.horizon:
+            fail(
+                f"--horizon {horizon}: this model forecasts the distribution of the "
+                f"{fitted.horizon}-day return as one (its config.json), not day by day; drop "
+                f"--horizon, or train a model with --horizon {horizon}"
+            )
         _predict_distribution(fitted, prices, csv)
         return
     try:
