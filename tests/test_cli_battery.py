@@ -307,6 +307,15 @@ def test_config_file_and_resolved_settings(csv, tmp_path):
     assert command["models"] == "drift,ols" and command["test_days"] == 60
     assert command["cost_bps"] == 1.0  # the flag wins over the file
     assert command["hidden_size"] == 32 and command["data"] == str(csv)
+    config.write_text('models = ["drift", "ols"]\ntest-days = 60\nrefit-every = 30\n')
+    result = invoke(["backtest", "--data", csv, "--config", config, "--out", tmp_path / "l"])
+    assert result.exit_code == 0, result.output  # a TOML array of names reads as the list
+    command = json.loads((tmp_path / "l" / "metrics.json").read_text())["command"]
+    assert command["models"] == "drift,ols"
+    for bad_list in ('models = ["drift", 3]', "test-days = [60]"):
+        config.write_text(bad_list + "\n")
+        bad = invoke(["backtest", "--config", config])
+        assert bad.exit_code == 2 and "must be a" in text(bad) and "Traceback" not in bad.output
     config.write_text("hiden-size = 3\n")
     bad = invoke(["backtest", "--config", config])
     assert bad.exit_code == 2 and "unknown option 'hiden-size'" in text(bad)

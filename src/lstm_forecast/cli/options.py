@@ -267,6 +267,10 @@ def lstm_settings(options: dict[str, Any]) -> dict[str, Any]:
     return {_SETTING_NAMES.get(name, name): options[name] for name in LSTM_OPTIONS}
 
 
+# Options whose value is a comma-separated list: a TOML array of names is read as one too.
+_COMMA_LISTS = {"models", "tickers", "features"}
+
+
 def _load_config(ctx: typer.Context, param: typer.CallbackParam, value: Path | None):
     """Eager: read the TOML file and make its values the command's defaults."""
     if value is None:
@@ -286,6 +290,12 @@ def _load_config(ctx: typer.Context, param: typer.CallbackParam, value: Path | N
                 f"{value}: unknown option {key!r}; the keys are this command's options "
                 f"({', '.join(sorted(k.replace('_', '-') for k in known))})"
             )
+        if isinstance(item, list) and name in _COMMA_LISTS:
+            if not all(isinstance(part, str) and "," not in part for part in item):
+                raise typer.BadParameter(
+                    f'{value}: {key!r} must be a list of names, e.g. {key} = ["a", "b"]'
+                )
+            item = ",".join(item)
         if isinstance(item, (dict, list)):
             raise typer.BadParameter(f"{value}: {key!r} must be a single value")
         defaults[name] = item
