@@ -545,6 +545,23 @@ def test_covariates_from_a_file_reach_the_models(tmp_path):
     assert "covariates" in result.output
     result = invoke(["predict", "--model", tmp_path / "m", "--data", "sp500"])
     assert result.exit_code == 2 and "pass --covariates FILE" in text(result), result.output
+    # a file that no model reads is refused, not silently left out, and nothing is written
+    plain = ["--epochs", "1", "--lookback", "5"]
+    result = invoke(["train", *args, *plain, "--out", tmp_path / "plain"])
+    assert result.exit_code == 2 and "no model reads it; add covariates" in text(result)
+    assert not (tmp_path / "plain").exists()
+    bt = ["backtest", *args, "--test-days", "60", "--out", tmp_path / "bt"]
+    for models in ("ols", "lstm,naive"):
+        result = invoke([*bt, "--models", models, *plain])
+        assert result.exit_code == 2 and "no model reads it" in text(result), result.output
+    result = invoke(["backtest", "--models", "ols", "--features", "returns,covariates"])
+    assert result.exit_code == 2 and "--features names covariates: pass" in text(result)
+    assert invoke(["train", "--data", "sp500", *plain, "--out", tmp_path / "p"]).exit_code == 0
+    for extra in ([], ["--out", tmp_path / "x"]):  # predict, explain
+        command = "explain" if extra else "predict"
+        result = invoke([command, "--model", tmp_path / "p", *args, *extra])
+        assert result.exit_code == 2 and "reads no covariates" in text(result), result.output
+    assert not (tmp_path / "bt").exists() and not (tmp_path / "x").exists()
     path.write_text("date,sentiment\n2001-01-02,high\n")
     result = invoke(["backtest", *args, "--models", "ols", "--features", "returns,covariates"])
     assert result.exit_code == 2 and "'sentiment', line 2: 'high': not a number" in text(result)

@@ -20,7 +20,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from .common import app, console, fail, read_or_exit, set_threads, split_names
+from .common import app, check_covariates, console, fail, read_or_exit, set_threads, split_names
 from .options import (
     COVARIATE_OPTIONS,
     LSTM_OPTIONS,
@@ -155,9 +155,11 @@ def backtest(
     from ..features.inputs import check_features
 
     try:
-        check_features(lstm["features"])
+        groups = check_features(lstm["features"])
     except ValueError as exc:
         fail(exc)
+    # the models that read --features: the LSTM and OLS
+    check_covariates(options, "covariates" in groups and any(m in to_run for m in ("lstm", "ols")))
     if "lstm" in chosen:
         from ..models import LSTMForecaster
 

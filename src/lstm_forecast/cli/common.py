@@ -79,6 +79,35 @@ def read_or_exit(
         fail(exc)
 
 
+def check_covariates(options: dict, reads: bool, reader: str | None = None) -> None:
+    """Refuse ``--covariates`` that nothing reads, and covariates read without the file.
+
+    ``reads``: whether a model of the command reads covariates; ``reader``: a saved model's
+    directory (predict, explain), whose config.json decided, or None (the command's
+    ``--features``)."""
+    given = options.get("covariates")
+    if given and not reads:
+        if reader is not None:
+            fail(
+                f"--covariates {given}: the model in {reader} reads no covariates (its "
+                "config.json); drop --covariates"
+            )
+        fail(
+            f"--covariates {given}: no model reads it; add covariates to --features (e.g. "
+            "--features returns,covariates), or drop --covariates"
+        )
+    if reads and not given:
+        if reader is not None:
+            fail(
+                f"the model in {reader} reads covariates (its config.json): pass --covariates "
+                "FILE with the same series it was trained on"
+            )
+        fail(
+            "--features names covariates: pass --covariates FILE (a date column and one "
+            "column per series), or leave covariates out of --features"
+        )
+
+
 def fail(exc: Exception | str) -> NoReturn:
     """End the command: the error as one red line, exit code 2, no traceback."""
     # the message is text, not markup: a file name or a flag like 'lstm-forecast[ray]' shows

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from .common import app, console, fail, read_or_exit, set_threads, split_names
+from .common import app, check_covariates, console, fail, read_or_exit, set_threads, split_names
 from .options import (
     COVARIATE_OPTIONS,
     LSTM_OPTIONS,
@@ -116,6 +116,9 @@ def train(
             check_checkpoint_path(checkpoint, resume)
     except (ValueError, ModelFileError) as exc:
         fail(exc)
+    from ..features.inputs import check_features
+
+    check_covariates(options, "covariates" in check_features(settings["features"]))
     set_threads(threads)
     prices = read_or_exit(data, tickers, options)
     if end is not None:
@@ -214,6 +217,7 @@ def predict(
     if csv is not None and (csv.exists() or csv.is_symlink()):
         fail(f"{csv} exists; choose another file name for --csv, nothing is overwritten")
     fitted = _load_model(model, features)
+    check_covariates(options, "covariates" in fitted.features, str(model))
     prices = read_or_exit(data, tickers, options)
     if fitted.distributional:
         if horizon is not None and horizon != fitted.horizon:
@@ -319,6 +323,7 @@ def explain(
     from ..reports.rundir import OutputError, RunDirectory
 
     fitted = _load_model(model, features)
+    check_covariates(options, "covariates" in fitted.features, str(model))
     prices = read_or_exit(data, None, options)
     name = fitted.tickers_[0]
     if tickers:

@@ -176,10 +176,10 @@ def _load(
             return raw, label, "SP500"
         raise DataError(
             f"{source}: no such file, and no embedded dataset of that name "
-            f"(embedded: {', '.join(DATASETS)}). Give a .csv or .parquet path."
+            f"(embedded: {', '.join(DATASETS)}). Give a .csv, .parquet or .xlsx path."
         )
     if path.is_dir():
-        raise DataError(f"{path}: is a directory; give a .csv or .parquet file")
+        raise DataError(f"{path}: is a directory; give a .csv, .parquet or .xlsx file")
     label = str(path)
     try:
         if path.suffix.lower() in (".xlsx", ".xlsm"):
