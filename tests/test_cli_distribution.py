@@ -84,6 +84,7 @@ def test_train_and_predict_a_distribution(tmp_path):
         assert "5-day forecast distribution" in text(result)
         assert "prices are the last close times exp(return)" in text(result)
         row = pd.read_csv(csv).iloc[0]
+        assert row["date"] == "2019-01-08"  # 5 open days after 2018-12-31: New Year's closed
         assert row["low95"] < row["low80"] < row["median"] < row["high80"] < row["high95"]
         assert row["price_low95"] < row["price_median"] < row["price_high95"]
         for steps in ("1", "6"):  # one distribution of the 5-day return: no other step count

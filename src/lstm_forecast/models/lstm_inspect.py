@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ..data.dates import trades_on_weekends
 from ..data.errors import DataError
+from ..data.holidays import next_open_days
 from .base import validate_prices
 from .lstm import LSTMForecaster
 
@@ -24,12 +24,6 @@ def _last_window(model: LSTMForecaster, prices: pd.DataFrame, ticker: str) -> tu
             f"{prices.index[-1]:%Y-%m-%d}; the model needs its full lookback"
         )
     return window, prices.index[-model.lookback :]
-
-
-def _step(dates: pd.DatetimeIndex) -> pd.DateOffset:
-    """The data's own day: a business day, or a calendar day for data that trades on
-    weekends (crypto), so that the forecast dates are the data's next dates."""
-    return pd.offsets.Day(1) if trades_on_weekends(dates) else pd.offsets.BDay(1)
 
 
 def _check_tickers(model: LSTMForecaster, prices: pd.DataFrame) -> None:
@@ -50,8 +44,9 @@ def _check_tickers(model: LSTMForecaster, prices: pd.DataFrame) -> None:
 def forecast_path(model: LSTMForecaster, prices: pd.DataFrame, steps: int | None = None):
     """The next ``steps`` (<= the model's horizon) forecasts from the last date of ``prices``.
 
-    One row per ticker and step: origin, step, date (business days ahead), cumulative
-    forecast log return and forecast price.
+    One row per ticker and step: origin, step, date (the market's next open days,
+    :func:`~lstm_forecast.data.holidays.next_open_days`), cumulative forecast log return and
+    forecast price.
     """
     validate_prices(prices, "prices")
     steps = model.horizon if steps is None else steps
@@ -63,7 +58,7 @@ def forecast_path(model: LSTMForecaster, prices: pd.DataFrame, steps: int | None
     _check_tickers(model, prices)
     rows = []
     origin = prices.index[-1]
-    step = _step(prices.index)
+    days = next_open_days(prices.index, steps)  # the market's next open days
     for ticker in model.tickers_:
         window, _ = _last_window(model, prices, ticker)
         z_hat = model.predict_standardized(window[None])[0].astype(np.float64)
@@ -76,7 +71,7 @@ def forecast_path(model: LSTMForecaster, prices: pd.DataFrame, steps: int | None
                     "ticker": ticker,
                     "origin": origin.date(),
                     "step": k + 1,
-                    "date": (origin + step * (k + 1)).date(),
+                    "date": days[k].date(),
                     "log_return": cumulative[k],
                     "price": last * np.exp(cumulative[k]),
                 }
@@ -109,7 +104,7 @@ def forecast_distribution(model: LSTMForecaster, prices: pd.DataFrame) -> pd.Dat
         row = {
             "ticker": ticker,
             "origin": origin.date(),
-            "date": (origin + _step(prices.index) * model.horizon).date(),
+            "date": next_open_days(prices.index, model.horizon)[-1].date(),
             "mean": loc,
             "median": float(quantile(0.5, loc, sd, df)),
             "sd": sd,
