@@ -602,6 +602,16 @@ def test_data_show_says_which_bars_it_found(tmp_path):
     assert "Daily bars" not in text(invoke(["data", "show", path]))
 
 
+def test_data_show_names_the_holidays_the_dates_show(tmp_path):
+    said = text(invoke(["data", "show", "sp500"]))
+    assert "the market keeps (predict skips them): New Year's Day" in said
+    assert "Good Friday" in said and "Thanksgiving Day" in said and "Boxing Day" not in said
+    days = pd.date_range("2023-01-01", periods=60, freq="D").strftime("%Y-%m-%d")
+    (tmp_path / "btc.csv").write_text("date,close\n" + "".join(f"{d},10\n" for d in days))
+    said = text(invoke(["data", "show", tmp_path / "btc.csv"]))
+    assert "Dated on weekends too: predict steps calendar days" in said and "keeps" not in said
+
+
 def test_a_market_open_every_day_forecasts_the_next_calendar_day(tmp_path):
     """Crypto trades on weekends: the forecast dates follow the data's own days."""
     days = pd.date_range("2023-01-01", periods=398, freq="D")  # Saturdays and Sundays too

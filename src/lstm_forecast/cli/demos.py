@@ -229,6 +229,15 @@ def data_show(
         whole = len(kept) == 4 and len(found) == prices.shape[1]
         usable = " (--features ohlc reads them)" if whole else ""
         console.print(f"Daily bars beside the closes: {', '.join(kept)}{some}{usable}")
+    from ..data.dates import trades_on_weekends
+    from ..data.holidays import holidays_kept
+
+    if trades_on_weekends(prices.index):
+        console.print("Dated on weekends too: predict steps calendar days")
+    elif kept := holidays_kept(prices.index):
+        console.print(
+            f"Holidays its dates show the market keeps (predict skips them): {', '.join(kept)}"
+        )
     if out is not None:
         from ..reports.rundir import safe_name
 

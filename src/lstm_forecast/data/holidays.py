@@ -96,12 +96,39 @@ def _dates(k: int, first_year: int, last_year: int) -> np.ndarray:
     return np.asarray(pd.DatetimeIndex(days).values.astype("datetime64[D]").astype(np.int64))
 
 
+def _day_numbers(dates: pd.DatetimeIndex) -> np.ndarray:
+    return pd.DatetimeIndex(dates).values.astype("datetime64[D]").astype(np.int64)
+
+
+def _kept_rules(days_open: np.ndarray, first_year: int, last_year: int) -> list[int]:
+    """The rules (indices into :data:`RULES`) on which the market of ``days_open`` (sorted
+    day numbers) was closed the last two times they fell on a weekday inside its dates."""
+    first, last = days_open[0], days_open[-1]
+    kept = []
+    for k in range(len(RULES)):  # k = 0: New Year's Day
+        days = _kept(_dates(k, first_year, last_year), None)
+        past = days[(days > first) & (days < last)][-2:]
+        if len(past) == 2 and not np.isin(past, days_open).any():
+            kept.append(k)
+    return kept
+
+
+def holidays_kept(dates: pd.DatetimeIndex) -> list[str]:
+    """The names of the holidays the market of ``dates`` keeps, as :func:`closed_days` reads
+    them from its dates ([] for data dated on weekends too)."""
+    if trades_on_weekends(dates):
+        return []
+    days_open = _day_numbers(dates)
+    years = pd.Timestamp(dates[0]).year - 1, pd.Timestamp(dates[-1]).year
+    return [str(RULES[k].name) for k in _kept_rules(days_open, *years)]
+
+
 def closed_days(dates: pd.DatetimeIndex, until: pd.Timestamp) -> pd.DatetimeIndex:
     """The weekdays after ``dates[-1]`` up to ``until`` on which the market of ``dates`` will
     be closed (module docstring): the days of every rule it kept the last two times the rule
     fell on a weekday, and of each way of moving a weekend date that it followed the last
     time, for that rule or, where the rule never fell so inside the data, for any rule kept."""
-    days_open = pd.DatetimeIndex(dates).values.astype("datetime64[D]").astype(np.int64)
+    days_open = _day_numbers(dates)
     first, last = int(days_open[0]), int(days_open[-1])
     end = int(np.datetime64(pd.Timestamp(until).date(), "D").astype(np.int64))
 
@@ -113,12 +140,7 @@ def closed_days(dates: pd.DatetimeIndex, until: pd.Timestamp) -> pd.DatetimeInde
         return not (at < len(days_open) and days_open[at] == day)
 
     years = pd.Timestamp(dates[0]).year - 1, pd.Timestamp(until).year
-    kept_rules = []
-    for k in range(len(RULES)):  # k = 0: New Year's Day
-        raw = _dates(k, *years)
-        past = inside(_kept(raw, None))
-        if len(past) >= 2 and all(closed(day) for day in past[-2:]):
-            kept_rules.append((k, raw))
+    kept_rules = [(k, _dates(k, *years)) for k in _kept_rules(days_open, *years)]
     ahead = [_kept(raw, None) for _, raw in kept_rules]
     for name, move in list(_MOVES.items())[1:]:
         # The market's habit for this move: its last case among all the rules it keeps.
