@@ -118,7 +118,7 @@ def test_ensemble_forecaster_averages_its_members_and_is_causal(batched):
     """The forecast is the average of the members' forecasts, each member run as a single
     forecaster (float32: the fused and the batched kernels round apart by ~1e-7)."""
     prices = simulate("ar1", 700, seed=1)[0]
-    quick = dict(lookback=10, hidden_size=4, steps=100, eval_every=50, learning_rate=1e-2)
+    quick = dict(lookback=10, hidden_size=4, steps=100, eval_every=10, learning_rate=1e-2)
     model = LSTMForecaster(ensemble=3, ensemble_batched=batched, **quick).fit(prices)
     assert len(model.members_) == 3
     assert all(m.best_epoch > 0 for m in model.members_)  # each learned, none kept its start
@@ -163,3 +163,101 @@ def test_members_trained_through_any_map_give_the_same_model(monkeypatch):
     assert [m.best_val_loss for m in ordered.members_] == [
         m.best_val_loss for m in reverse.members_
     ]
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"distribution": "normal"},
+        {"distribution": "t"},
+        {"target": "variance", "distribution": "t"},
+    ],
+)
+def test_an_ensemble_of_distributions_is_its_members_mixture_moments(settings, monkeypatch):
+    """Each member as trained, run as a single forecaster, gives its own (mean, sd, df); the
+    ensemble's are those of their mixture (:func:`combine`), so nothing a member learned (its
+    EWMA anchor included) is lost in stacking them; member 0 is the model its seed trains
+    alone, on the head's loss; and the ensemble is causal, its distribution included."""
+    from lstm_forecast.data.simulate import simulate_volatility
+    from lstm_forecast.models import parallel
+    from lstm_forecast.models.lstm_heads import combine
+
+    trained, task_map = [], parallel.task_map
+
+    def recording(fn, shared, items):
+        out = task_map(fn, shared, items)
+        trained.extend(copy.deepcopy(net) for net, _ in out)
+        return out
+
+    monkeypatch.setattr(parallel, "task_map", recording)
+    prices = simulate_volatility("garch_t", days=700, seed=1)[0]
+    quick = dict(lookback=10, hidden_size=4, steps=100, eval_every=10, learning_rate=1e-2)
+    quick.update(settings)
+    model = LSTMForecaster(ensemble=3, **quick).fit(prices)
+    assert len(trained) == 3
+    at = prices.index[-40:]
+    parts = {"mean": [], "sd": [], "df": []}
+    for net in trained:
+        single = copy.copy(model)
+        single.net_, single.ensemble = net.eval(), 1
+        for key, frame in single.predict_distribution(prices, at).items():
+            parts[key].append(frame.to_numpy())
+    alone = LSTMForecaster(**quick).fit(prices)
+    assert alone.history_.best_val_loss == pytest.approx(model.members_[0].best_val_loss)
+    kind = "variance" if "target" in settings else settings["distribution"]
+    expected = combine(kind, *(np.stack(parts[key]) for key in ("mean", "sd", "df")))
+    got = model.predict_distribution(prices, at)
+    for key, want in zip(("mean", "sd", "df"), expected, strict=True):
+        want = want * np.ones_like(got[key])
+        np.testing.assert_allclose(got[key].to_numpy(), want, rtol=1e-5, atol=1e-9)
+    assert np.std(np.array(parts["sd"]), axis=0).mean() > 0  # the members differ
+    check_forecaster(lambda: LSTMForecaster(ensemble=2, **quick), prices)
+
+
+def test_mixture_moments_against_numerical_integration():
+    from scipy import integrate, stats
+
+    from lstm_forecast.models.lstm_heads import combine
+
+    loc, sd = np.array([[0.01], [-0.02], [0.005]]), np.array([[0.02], [0.01], [0.03]])
+    for kind, df in (("normal", np.full((3, 1), np.inf)), ("t", np.array([[7.0], [9.0], [30.0]]))):
+        # each member's scale from its sd (a t's variance is scale^2 nu / (nu - 2))
+        scale = sd * np.sqrt(np.where(np.isinf(df), 1.0, (df - 2) / np.minimum(df, 1e300)))
+        members = [
+            stats.norm(loc[k, 0], sd[k, 0]) if np.isinf(df[k, 0])
+            else stats.t(df[k, 0], loc[k, 0], scale[k, 0])
+            for k in range(3)
+        ]  # fmt: skip
+
+        def density(x, members=members):
+            return np.mean([m.pdf(x) for m in members])
+
+        def moment(f, density=density):
+            return integrate.quad(lambda x: f(x) * density(x), -np.inf, np.inf, limit=400)[0]
+
+        mean = moment(lambda x: x)
+        var = moment(lambda x, m=mean: (x - m) ** 2)
+        got_mean, got_sd, got_df = combine(kind, loc, sd, df)
+        assert got_mean[0] == pytest.approx(mean, rel=1e-6)
+        assert got_sd[0] == pytest.approx(np.sqrt(var), rel=1e-6)
+        if kind == "t":  # the t of the mixture's kurtosis: 3 + 6 / (nu - 4)
+            kurtosis = moment(lambda x, m=mean: (x - m) ** 4) / var**2
+            assert got_df[0] == pytest.approx(4 + 6 / (kurtosis - 3), rel=1e-4)
+        else:
+            assert np.isinf(got_df[0])
+    heavy = combine("t", loc, sd, np.array([[3.0], [9.0], [30.0]]))[2]
+    assert heavy[0] == 3.0  # an infinite fourth moment: the heaviest member's tail
+    one = combine("variance", np.zeros((2, 1)), np.array([[1.0], [2.0]]), np.full((2, 1), 6.0))
+    assert one[1][0] == pytest.approx(np.sqrt(2.5)) and one[2][0] == 6.0
+
+
+def test_an_ensemble_of_distributions_saves_and_loads(tmp_path):
+    prices = simulate("ar1", 500, seed=2)[0]
+    model = LSTMForecaster(ensemble=2, lookback=10, hidden_size=4, epochs=1, distribution="t")
+    model.fit(prices).save(tmp_path / "m")
+    loaded = LSTMForecaster.load(tmp_path / "m")
+    a, b = model.predict_distribution(prices), loaded.predict_distribution(prices)
+    for key in a:
+        pd.testing.assert_frame_equal(a[key], b[key])
+    with pytest.raises(ValueError, match="--ensemble-batched trains point forecasts only"):
+        LSTMForecaster(ensemble=2, ensemble_batched=True, distribution="t")

@@ -73,8 +73,8 @@ def test_saved_and_loaded_model_forecasts_the_same_distribution(prices, tmp_path
     ("settings", "match"),
     [
         ({"distribution": "laplace"}, "--distribution"),
-        ({"ensemble": 2, "distribution": "normal"}, "--ensemble"),
-        ({"tune": 2, "distribution": "t", "ensemble": 2}, "--ensemble"),  # tuned: it may
+        ({"ensemble": 2, "ensemble_batched": True, "distribution": "normal"}, "--ensemble"),
+        ({"ensemble": 2, "ensemble_batched": True, "target": "variance"}, "--ensemble-batched"),
     ],
 )
 def test_bad_combinations_are_refused_by_name(settings, match):

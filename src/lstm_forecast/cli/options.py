@@ -123,8 +123,9 @@ EnsembleOpt = Annotated[
         "--ensemble",
         "--lstm-ensemble",
         min=1,
-        help="Seed ensemble: K members (seeds seed..seed+K-1), their forecasts averaged "
-        "(standard LSTM).",
+        help="Seed ensemble: K members (seeds seed..seed+K-1), their forecasts averaged; "
+        "with --distribution or --target volatility, one distribution with their mixture's "
+        "mean and variance (standard LSTM).",
     ),
 ]
 EnsembleBatchedOpt = Annotated[

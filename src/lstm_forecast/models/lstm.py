@@ -38,6 +38,7 @@ from .base import BaseForecaster
 from .lstm_heads import (
     ANCHORED_OUTPUT,
     LOSSES,
+    combine,
     decode,
     fit_nu,
     head_kind,
@@ -85,6 +86,10 @@ class EnsembleNet(nn.Module):
             for part in ("weight", "bias"):
                 stacked = torch.stack([getattr(getattr(n, name), part).detach() for n in nets])
                 self.register_parameter(f"{name}_{part}", nn.Parameter(stacked))
+        # each member's EWMA anchor (distribution and variance heads): (K,)
+        self.anchor_output, self.anchor_gain = nets[0].anchor_output, nets[0].anchor_gain
+        if self.anchor_output is not None:
+            self.anchor = nn.Parameter(torch.stack([n.anchor.detach() for n in nets]))
 
     def _linear(self, name: str, x: torch.Tensor) -> torch.Tensor:
         """Each member's layer ``name`` on its own rows: (K, B, in) -> (K, B, out)."""
@@ -101,6 +106,11 @@ class EnsembleNet(nn.Module):
             units = self._linear("lag_hidden", lag_inputs(last, x, self.head_lags))
             hidden = ACTIVATIONS[self.head_activation](units)
             prediction = prediction + self._linear("lag_out", hidden)
+        if self.anchor_output is not None:  # as ForecastNet, each member with its own weight
+            k = self.anchor_output
+            gain = (self.anchor_gain * self.anchor)[:, None, None]  # (K, 1, 1)
+            moved = prediction[..., k : k + 1] + gain * log_ewma_variance(x[:, :, 0])[:, None]
+            prediction = torch.cat([prediction[..., :k], moved, prediction[..., k + 1 :]], -1)
         return prediction
 
     def load_members(self, nets: list[ForecastNet]) -> None:
@@ -125,6 +135,8 @@ class EnsembleNet(nn.Module):
                         (getattr(layer, part), getattr(self, f"{name}_{part}")[k])
                         for part in ("weight", "bias")
                     ]
+                if self.anchor_output is not None:
+                    pairs.append((net.anchor, self.anchor[k]))
                 for member, stacked in pairs:
                     if into_members:
                         member.copy_(stacked)
@@ -224,8 +236,8 @@ def _train_member(shared: tuple, net: nn.Module):
     """One ensemble member trained alone: (the trained network, its history)."""
     from ..training import train
 
-    data, config = shared
-    return net, train(net, *data, config)
+    data, config, loss_fn = shared
+    return net, train(net, *data, config, loss_fn=loss_fn)
 
 
 class LSTMForecaster(BaseForecaster):
@@ -295,6 +307,11 @@ class LSTMForecaster(BaseForecaster):
         self.head_activation = head_activation
         self.features = check_features(features)
         check_lstm_settings(self.settings())
+        if ensemble > 1 and ensemble_batched and (distribution != "none" or target != "return"):
+            raise ValueError(
+                "lstm: --ensemble-batched trains point forecasts only (on the squared error); "
+                "drop it to train a distribution's members one after another"
+            )
         if not isinstance(tune, int) or isinstance(tune, bool) or not 0 <= tune <= 10_000:
             raise ValueError(f"lstm: tune (--tune) must be a number of trials >= 0, got {tune!r}")
 
@@ -481,7 +498,7 @@ class LSTMForecaster(BaseForecaster):
             # Members are independent: parallel.task_map may train them anywhere (on Ray,
             # each a Ray task); each comes back trained, with its history.
             nets = self.net_.to_members(self._member_nets())
-            trained = parallel.task_map(_train_member, (data, config), nets)
+            trained = parallel.task_map(_train_member, (data, config, LOSSES[self.head]), nets)
             nets = [net for net, _ in trained]
             self.members_ = [history for _, history in trained]
             self.net_.load_members(nets)
@@ -501,8 +518,9 @@ class LSTMForecaster(BaseForecaster):
         self.nu_ = np.inf
         if self.head == "variance" and self.distribution == "t":
             windows, ahead, _ = self._samples(inputs, z)  # the returns the variances are of
-            log_var = self.predict_standardized(windows)[:, 0].astype(np.float64)
-            self.nu_ = fit_nu(ahead.sum(axis=1) / np.exp(0.5 * log_var))
+            # an ensemble's variance: its members' mean (the mixture's)
+            variance = np.exp(self.member_outputs(windows)[..., 0].astype(np.float64)).mean(0)
+            self.nu_ = fit_nu(ahead.sum(axis=1) / np.sqrt(variance))
         self.train_start_, self.train_end_ = prices.index[0], prices.index[-1]
 
     def _targets(self, prices: pd.DataFrame, z: np.ndarray) -> np.ndarray:
@@ -583,8 +601,13 @@ class LSTMForecaster(BaseForecaster):
         return digest.hexdigest()
 
     def predict_standardized(self, z_windows) -> np.ndarray:
-        """Network output (S, h) for standardised windows (S, L, F) (an array or a
-        :class:`~..training.windows.WindowSet`), in batches."""
+        """Network output (S, width) for standardised windows (S, L, F) (an array or a
+        :class:`~..training.windows.WindowSet`), in batches; an ensemble's members' average."""
+        return self.member_outputs(z_windows).mean(axis=0)
+
+    def member_outputs(self, z_windows) -> np.ndarray:
+        """Each member's network output (K, S, width) for standardised windows (S, L, F);
+        K = 1 for a single model."""
         self.net_.eval()
         out = []
         with torch.no_grad():
@@ -596,10 +619,11 @@ class LSTMForecaster(BaseForecaster):
                     device=self.net_.rnn.device,
                 )
                 pred = self.net_(batch)
-                if pred.dim() == 3:  # an ensemble: the members' average
-                    pred = pred.mean(0)
-                out.append(pred.cpu().numpy())
-        return np.concatenate(out) if out else np.empty((0, self.horizon), np.float32)
+                out.append((pred if pred.dim() == 3 else pred[None]).cpu().numpy())
+        if not out:
+            width = head_width(self.head, self.horizon)
+            return np.empty((self.ensemble, 0, width), np.float32)
+        return np.concatenate(out, axis=1)
 
     def input_groups(self) -> dict[str, list[int]]:
         """Feature group -> the input columns it fills (for permutation importance)."""
@@ -654,15 +678,25 @@ class LSTMForecaster(BaseForecaster):
             at = np.flatnonzero(starts >= 0)
             at = at[np.isfinite(windows[starts[at]]).all(axis=(1, 2))]
             if len(at):
-                out = self.predict_standardized(windows[starts[at]])  # (S, width)
                 ones = np.full(len(at), 1.0)
-                parts = decode(
-                    self.head, out, mean[n] * ones, std[n] * ones, self.horizon, self._nu()
-                )
+                parts = self._decode(windows[starts[at]], mean[n] * ones, std[n] * ones)
                 for frame, part in zip(frames, parts, strict=True):
                     if part is not None:
                         frame[at, n] = part
         return frames
+
+    def _decode(self, windows, mean: np.ndarray, std: np.ndarray) -> tuple:
+        """The h-day log return's (mean, sd, df) at each window (:func:`decode`); an
+        ensemble's distributions are combined by their mixture's moments (:func:`combine`),
+        its point forecasts averaged."""
+        if self.head == "point" or self.ensemble == 1:
+            out = self.predict_standardized(windows)
+            return decode(self.head, out, mean, std, self.horizon, self._nu())
+        members = [
+            decode(self.head, out, mean, std, self.horizon, self._nu())
+            for out in self.member_outputs(windows)
+        ]
+        return combine(self.head, *(np.stack(part) for part in zip(*members, strict=True)))
 
     def _nu(self) -> float:
         return float(getattr(self, "nu_", np.inf))

@@ -150,6 +150,41 @@ def decode(
     return loc, scale * np.sqrt(nu / (nu - 2.0)), nu
 
 
+def combine(
+    kind: str, loc: np.ndarray, sd: np.ndarray, df: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    r"""One distribution per row for a seed ensemble's K members: their (mean, sd, df), each
+    (K, S), from heads of ``kind`` (:func:`decode`), to the (mean, sd, df) of the distribution
+    of the head's family whose moments are those of the members' equal-weight mixture (each
+    (S,)).
+
+    .. math::
+        \bar m = \tfrac1K \sum_k m_k, \qquad
+        v = \tfrac1K \sum_k (s_k^2 + m_k^2) - \bar m^2
+
+    (mixture of normals: a normal; of variance heads, all of one ``df``: that ``df``). Student-t
+    members give the t whose kurtosis is the mixture's,
+    :math:`\nu = 4 + 6/(\kappa - 3)` with
+    :math:`\kappa = \tfrac{1}{K v^2}\sum_k [d_k^4 + 6 d_k^2 s_k^2 + \kappa_k s_k^4]`,
+    :math:`d_k = m_k - \bar m`, :math:`\kappa_k = 3 + 6/(\nu_k - 4)`; where a member's
+    fourth moment is infinite (:math:`\nu_k \le 4`) the mixture's tail is its heaviest
+    member's, :math:`\nu = \min_k \nu_k`.
+    """
+    loc, sd, df = (np.asarray(a, dtype=np.float64) for a in (loc, sd, df))
+    mean = loc.mean(axis=0)
+    d = loc - mean
+    var = (sd**2 + d**2).mean(axis=0)  # = mean(s^2 + m^2) - mean^2, without cancellation
+    if kind != "t":  # normal members (df inf), or a variance head's one nu
+        return mean, np.sqrt(var), df[0]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        kurt = np.where(df > 4.0, 3.0 + 6.0 / (df - 4.0), np.inf)
+        fourth = (d**4 + 6.0 * d**2 * sd**2 + kurt * sd**4).mean(axis=0) / var**2
+        nu = np.where(
+            np.isfinite(fourth), 4.0 + 6.0 / np.maximum(fourth - 3.0, 1e-12), df.min(axis=0)
+        )
+    return mean, np.sqrt(var), nu
+
+
 NU_RANGE = (2.05, 200.0)
 
 

@@ -130,14 +130,6 @@ def check_lstm_settings(settings: dict) -> None:
             )
     if settings.get("ensemble", 1) > 1 and settings.get("variant", "standard") != "standard":
         raise ValueError("lstm: --ensemble runs the standard LSTM only; use --variant standard")
-    if settings.get("ensemble", 1) > 1 and (
-        settings.get("distribution", "none") != "none"
-        or settings.get("target", "return") != "return"
-    ):
-        raise ValueError(
-            "lstm: --ensemble averages point forecasts; use --ensemble 1 with --distribution or "
-            "--target volatility"
-        )
     if "features" in settings:
         from ..features.inputs import check_features
 
