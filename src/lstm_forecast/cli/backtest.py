@@ -262,7 +262,7 @@ class TaskProgress:
         if self.bar is not None:
             self.bar.stop()
 
-    def update(self, task, done: int, total: int, model_done: bool) -> None:
+    def update(self, task: object, done: int, total: int, model_done: bool) -> None:
         if self.bar is not None:
             self.bar.update(self.task, completed=done, total=total, description=task.model)
         elif model_done:

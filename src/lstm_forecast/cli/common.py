@@ -4,7 +4,7 @@ that registers them."""
 
 from __future__ import annotations
 
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -12,6 +12,9 @@ from rich.markup import escape
 
 from .. import __version__
 from .options import READ_OPTIONS, pick
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 app = typer.Typer(
     help="Forecast asset prices with LSTM networks, and find out honestly whether it works.",
@@ -52,7 +55,7 @@ def split_names(names: str | None) -> list[str] | None:
 
 def read_or_exit(
     source: str, tickers: str | None = None, options: dict | None = None, flag: str = "--data"
-):
+) -> pd.DataFrame:
     """read_prices with the reading options among ``options`` (:data:`READ_OPTIONS`), and the
     user's covariates attached when ``--covariates`` names a file; a DataError ends the
     command through fail. ``flag`` names ``source`` in the messages."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import inspect
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -234,7 +235,7 @@ LSTM_OPTIONS: dict[str, tuple[Any, Any]] = {
 _SETTING_NAMES = {"layers": "num_layers"}  # CLI name -> LSTMForecaster name, where they differ
 
 
-def with_options(*groups: dict[str, tuple[Any, Any]]):
+def with_options(*groups: dict[str, tuple[Any, Any]]) -> Callable[[Callable], Callable]:
     """Give a command every option of ``groups`` without listing them in its signature: the
     command takes ``**options`` and receives them there (typer reads ``__signature__``)."""
 

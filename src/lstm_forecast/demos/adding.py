@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import torch
 from torch import nn
@@ -95,7 +96,7 @@ def run_adding(
     return run
 
 
-def plot_adding(runs: list[AddingRun], path) -> None:
+def plot_adding(runs: list[AddingRun], path: str | Path) -> None:
     """Test MSE over iterations (log scale), with the predict-the-mean baseline."""
     import matplotlib
 

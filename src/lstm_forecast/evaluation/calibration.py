@@ -19,6 +19,7 @@ and the coverage tests run on every h-th origin, whose outcomes do not share day
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -26,6 +27,9 @@ from scipy import stats
 
 from . import scoring
 from .stats import diebold_mariano_from_differential
+
+if TYPE_CHECKING:
+    from .backtest import BacktestResult
 
 NAIVE_VARIANCE = "histvar"
 PINBALL_LEVELS = (0.005, 0.025, 0.05, 0.1, 0.5, 0.9, 0.95, 0.975, 0.995)
@@ -189,7 +193,7 @@ def pit(predictions: pd.DataFrame) -> pd.DataFrame:
     return data[["model", "ticker", "origin"]].assign(pit=values)
 
 
-def backtest_calibration(result) -> tuple[pd.DataFrame, pd.DataFrame]:
+def backtest_calibration(result: BacktestResult) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The volatility table and the calibration table of a backtest
     (:class:`~lstm_forecast.evaluation.backtest.BacktestResult`), every model's rows included;
     both empty when no model forecast a distribution."""

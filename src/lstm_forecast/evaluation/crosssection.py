@@ -17,6 +17,8 @@ The random walk of relative returns forecasts 0 for everyone, ranks nothing, and
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 from scipy import stats
@@ -24,6 +26,9 @@ from scipy import stats
 from ..data.summary import periods_per_year
 from .stats import hln_t
 from .strategy import TRADING_DAYS
+
+if TYPE_CHECKING:
+    from .backtest import BacktestResult
 
 
 def rank_ic(forecast: pd.DataFrame, actual: pd.DataFrame) -> pd.Series:
@@ -88,7 +93,7 @@ def cross_section_table(
     return pd.DataFrame(rows)
 
 
-def backtest_cross_section(result) -> pd.DataFrame:
+def backtest_cross_section(result: BacktestResult) -> pd.DataFrame:
     """:func:`cross_section_table` of a backtest (its prices: relative ones for
     ``--target relative``)."""
     from ..features import log_returns

@@ -17,14 +17,24 @@ day, so "lags 1-5" are the last five days the model saw.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    from ..models import LSTMForecaster
+    from .backtest import BacktestResult
 
 LAG_BLOCKS = ((1, 5), (6, 20), (21, None))  # (first, last) lag; None: to the lookback
 
 
 def permuted_losses(
-    model, prices: pd.DataFrame, origins: pd.DatetimeIndex, target: pd.DataFrame, seed: int
+    model: LSTMForecaster,
+    prices: pd.DataFrame,
+    origins: pd.DatetimeIndex,
+    target: pd.DataFrame,
+    seed: int,
 ) -> pd.DataFrame:
     """Squared errors at ``origins`` with each input permuted: columns origin, ticker, input,
     loss (and input "none" for the model as it is). ``target``: the h-day outcomes."""
@@ -94,7 +104,7 @@ def importance_table(losses: pd.DataFrame, horizon: int = 1, seed: int = 0) -> p
     return pd.DataFrame(rows).sort_values("delta_mse", ascending=False, ignore_index=True)
 
 
-def backtest_importance(result) -> pd.DataFrame:
+def backtest_importance(result: BacktestResult) -> pd.DataFrame:
     """:func:`importance_table` of the LSTM in a backtest (empty when it did not run)."""
     losses = result.importance
     if losses is None or losses.empty:

@@ -38,6 +38,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy import special, stats
 
 from ..models.distribution import as_arrays, log_density, quantile, t_scale
@@ -47,7 +48,7 @@ from ..models.distribution import qlike as qlike  # QLIKE per observation, score
 LEVELS = (0.80, 0.90, 0.95, 0.99)
 
 
-def crps(y, loc, sd, df):
+def crps(y: ArrayLike, loc: ArrayLike, sd: ArrayLike, df: ArrayLike) -> np.ndarray:
     """Continuous ranked probability score of each forecast (``scoringrules``)."""
     import scoringrules as sr
 
@@ -61,26 +62,28 @@ def crps(y, loc, sd, df):
     return out
 
 
-def log_score(y, loc, sd, df):
+def log_score(y: ArrayLike, loc: ArrayLike, sd: ArrayLike, df: ArrayLike) -> np.ndarray:
     """Minus the log density at the outcome (lower is better)."""
     return -log_density(y, loc, sd, df)
 
 
-def pinball(y, q_forecast, level):
+def pinball(y: ArrayLike, q_forecast: ArrayLike, level: float) -> np.ndarray:
     """Pinball (quantile) loss of the ``level`` quantile forecast, per observation."""
     y, q_forecast = as_arrays(y, q_forecast)
     error = y - q_forecast
     return np.maximum(level * error, (level - 1.0) * error)
 
 
-def qlike_differential(proxy, variance_a, variance_b):
+def qlike_differential(
+    proxy: ArrayLike, variance_a: ArrayLike, variance_b: ArrayLike
+) -> np.ndarray:
     """QLIKE(a) - QLIKE(b) per observation, defined for a zero proxy too (the terms that do
     not depend on the forecast cancel): the loss differential of a Diebold-Mariano test."""
     proxy, a, b = as_arrays(proxy, variance_a, variance_b)
     return proxy / a + np.log(a) - proxy / b - np.log(b)
 
 
-def variance_mse(proxy, variance):
+def variance_mse(proxy: ArrayLike, variance: ArrayLike) -> np.ndarray:
     """Squared error of the variance forecast against the proxy, per observation."""
     proxy, variance = as_arrays(proxy, variance)
     return (proxy - variance) ** 2
@@ -159,7 +162,9 @@ def coverage_test(misses: np.ndarray, level: float) -> CoverageTest:
     )
 
 
-def interval_misses(y, loc, sd, df, level: float) -> np.ndarray:
+def interval_misses(
+    y: ArrayLike, loc: ArrayLike, sd: ArrayLike, df: ArrayLike, level: float
+) -> np.ndarray:
     """1 where the outcome falls outside the central ``level`` interval."""
     low = quantile((1 - level) / 2, loc, sd, df)
     high = quantile((1 + level) / 2, loc, sd, df)
@@ -167,6 +172,8 @@ def interval_misses(y, loc, sd, df, level: float) -> np.ndarray:
     return ((y < low) | (y > high)).astype(int)
 
 
-def var_breaches(y, loc, sd, df, level: float) -> np.ndarray:
+def var_breaches(
+    y: ArrayLike, loc: ArrayLike, sd: ArrayLike, df: ArrayLike, level: float
+) -> np.ndarray:
     """1 where the outcome falls below the ``level`` Value-at-Risk (the 1 - level quantile)."""
     return (np.asarray(y, dtype=float) < quantile(1 - level, loc, sd, df)).astype(int)

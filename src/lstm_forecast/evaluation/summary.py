@@ -142,7 +142,7 @@ def strategy_curves(result: BacktestResult, kind: str = "long_flat") -> pd.DataF
     return pd.DataFrame(curves, index=pd.DatetimeIndex(origins))
 
 
-def ticker_groups(data: pd.DataFrame, tickers: list[str]):
+def ticker_groups(data: pd.DataFrame, tickers: list[str]) -> list[tuple[str, pd.DataFrame, bool]]:
     """(ticker, rows, pooled?) for each ticker, and ("ALL", all rows, True) if several."""
     by_ticker = dict(tuple(data.groupby("ticker", sort=False)))  # one pass, not one per ticker
     groups = [(t, by_ticker.get(t, data.iloc[:0]), False) for t in tickers]

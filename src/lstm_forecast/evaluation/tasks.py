@@ -28,6 +28,9 @@ import pandas as pd
 from ..data.errors import DataError
 from .splits import Fold
 
+# what a finished task returns: (model name, refits, predictions, importance, spreads)
+TaskResult = tuple[str, list, pd.DataFrame, pd.DataFrame, dict[str, pd.DataFrame] | None]
+
 GROUP_SIZE = 50  # tickers per task for models that fit each ticker alone
 MANIFEST = "work.json"
 _KIND = "lstm-forecast backtest work"
@@ -144,7 +147,7 @@ class TaskStore:
     def finished(self) -> set[str]:
         return {p.name for p in self.path.iterdir() if p.is_dir() and not p.name.startswith(".")}
 
-    def load(self, task: Task):
+    def load(self, task: Task) -> TaskResult | None:
         """The task's result if it finished, else None."""
         folder = self.path / task.key
         if not folder.is_dir():
@@ -159,7 +162,7 @@ class TaskStore:
         spreads = {k: frames[k] for k in ("sd", "df")} if "sd" in frames else None
         return meta["name"], meta["refits"], frames["predictions"], importance, spreads
 
-    def save(self, task: Task, result) -> None:
+    def save(self, task: Task, result: TaskResult) -> None:
         """Write the task's result aside, then rename it into place (all or nothing)."""
         name, refits, predictions, importance, spreads = result
         staging = self.path / f".{task.key}.partial"

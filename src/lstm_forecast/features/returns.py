@@ -26,7 +26,9 @@ def horizon_target(prices: pd.DataFrame, horizon: int = 1) -> pd.DataFrame:
     return log_p.shift(-horizon) - log_p
 
 
-def to_price(origin_price: np.ndarray | pd.DataFrame, log_return: np.ndarray | pd.DataFrame):
+def to_price(
+    origin_price: np.ndarray | pd.DataFrame, log_return: np.ndarray | pd.DataFrame
+) -> np.ndarray | pd.DataFrame:
     """Price forecast ``P[t] * exp(y_hat)`` from a forecast log return."""
     return origin_price * np.exp(log_return)
 

@@ -5,22 +5,23 @@ freedom and standard deviation :math:`s` has scale :math:`s\sqrt{(\nu-2)/\nu}`."
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy import stats
 
 
-def as_arrays(*values):
+def as_arrays(*values: ArrayLike) -> list[np.ndarray]:
     """The values as float arrays of one broadcast shape."""
     return np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in values))
 
 
-def t_scale(sd, df):
+def t_scale(sd: ArrayLike, df: ArrayLike) -> np.ndarray:
     """The scale of a Student-t with standard deviation ``sd`` (``df`` inf: ``sd`` itself)."""
     sd, df = as_arrays(sd, df)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(np.isinf(df), sd, sd * np.sqrt((df - 2.0) / df))
 
 
-def quantile(level, loc, sd, df):
+def quantile(level: ArrayLike, loc: ArrayLike, sd: ArrayLike, df: ArrayLike) -> np.ndarray:
     """The ``level`` quantile of the distribution (loc, sd, df)."""
     level, loc, sd, df = as_arrays(level, loc, sd, df)
     nu = np.where(np.isinf(df), 3.0, df)  # the t branch is computed for normal rows too
@@ -28,7 +29,7 @@ def quantile(level, loc, sd, df):
     return loc + t_scale(sd, df) * z
 
 
-def log_density(y, loc, sd, df):
+def log_density(y: ArrayLike, loc: ArrayLike, sd: ArrayLike, df: ArrayLike) -> np.ndarray:
     """The log density of the distribution (loc, sd, df) at the outcome ``y``."""
     y, loc, sd, df = as_arrays(y, loc, sd, df)
     nu = np.where(np.isinf(df), 3.0, df)
@@ -37,14 +38,14 @@ def log_density(y, loc, sd, df):
     )
 
 
-def qlike(proxy, variance):
+def qlike(proxy: ArrayLike, variance: ArrayLike) -> np.ndarray:
     """QLIKE per observation: proxy/variance - log(proxy/variance) - 1 (proxy > 0)."""
     proxy, variance = as_arrays(proxy, variance)
     ratio = proxy / variance
     return ratio - np.log(ratio) - 1.0
 
 
-def cdf(y, loc, sd, df):
+def cdf(y: ArrayLike, loc: ArrayLike, sd: ArrayLike, df: ArrayLike) -> np.ndarray:
     """The PIT: the forecast distribution's CDF at the outcome ``y``."""
     y, loc, sd, df = as_arrays(y, loc, sd, df)
     u = (y - loc) / t_scale(sd, df)

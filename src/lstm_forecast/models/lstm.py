@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -47,6 +49,9 @@ from .lstm_heads import (
     log_ewma_variance,
 )
 from .lstm_settings import SETTINGS, check_lstm_settings
+
+if TYPE_CHECKING:
+    from ..training.windows import WindowSet
 
 # Hidden units of the head's layer on the last inputs (ForecastNet, head_lags > 0).
 LAG_UNITS = 64
@@ -96,7 +101,7 @@ class EnsembleNet(nn.Module):
         weight, bias = getattr(self, f"{name}_weight"), getattr(self, f"{name}_bias")
         return torch.baddbmm(bias.unsqueeze(1), x, weight.transpose(1, 2))
 
-    def forward(self, x: torch.Tensor, return_states: bool = False):
+    def forward(self, x: torch.Tensor, return_states: bool = False) -> torch.Tensor:
         if return_states:
             raise ValueError("an ensemble holds several LSTMs; open one model at a time")
         out, _ = self.rnn(x)
@@ -207,7 +212,9 @@ class ForecastNet(nn.Module):
                 self.lag_out.bias.zero_()
         self.to(self.rnn.device)
 
-    def forward(self, x: torch.Tensor, return_states: bool = False):
+    def forward(
+        self, x: torch.Tensor, return_states: bool = False
+    ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
         result = self.rnn(x, return_states=return_states)
         last = result[0][:, -1]  # (B, H)
         prediction = self.head(last)  # (B, h)
@@ -326,14 +333,14 @@ class LSTMForecaster(BaseForecaster):
         """True when the model forecasts a distribution (``predict_distribution``)."""
         return self.head != "point"
 
-    def save(self, directory, overwrite: bool = False):
+    def save(self, directory: str | Path, overwrite: bool = False) -> Path:
         """Write ``model.safetensors`` and ``config.json``; see :mod:`.lstm_files`."""
         from .lstm_files import save_model
 
         return save_model(self, directory, overwrite)
 
     @classmethod
-    def load(cls, directory, device: str | None = None) -> LSTMForecaster:
+    def load(cls, directory: str | Path, device: str | None = None) -> LSTMForecaster:
         """Read a saved model; nothing is unpickled. See :mod:`.lstm_files`."""
         from .lstm_files import load_model
 
@@ -600,12 +607,12 @@ class LSTMForecaster(BaseForecaster):
         )
         return digest.hexdigest()
 
-    def predict_standardized(self, z_windows) -> np.ndarray:
+    def predict_standardized(self, z_windows: np.ndarray | WindowSet) -> np.ndarray:
         """Network output (S, width) for standardised windows (S, L, F) (an array or a
         :class:`~..training.windows.WindowSet`), in batches; an ensemble's members' average."""
         return self.member_outputs(z_windows).mean(axis=0)
 
-    def member_outputs(self, z_windows) -> np.ndarray:
+    def member_outputs(self, z_windows: np.ndarray | WindowSet) -> np.ndarray:
         """Each member's network output (K, S, width) for standardised windows (S, L, F);
         K = 1 for a single model."""
         self.net_.eval()

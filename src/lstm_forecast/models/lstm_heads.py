@@ -133,7 +133,7 @@ LOSSES = {"point": F.mse_loss, "normal": gaussian_nll, "t": student_t_nll, "vari
 
 def decode(
     kind: str, out: np.ndarray, mean: np.ndarray, std: np.ndarray, horizon: int, nu: float = np.inf
-):
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
     """Network outputs (S, width) to the h-day log return's (mean, sd, df), each (S,), given
     each row's ticker training ``mean`` and ``std`` (S,); ``nu``: the degrees of freedom of a
     variance head's intervals (:func:`fit_nu`; inf: normal)."""

@@ -41,7 +41,9 @@ def _check_tickers(model: LSTMForecaster, prices: pd.DataFrame) -> None:
     raise DataError(message)
 
 
-def forecast_path(model: LSTMForecaster, prices: pd.DataFrame, steps: int | None = None):
+def forecast_path(
+    model: LSTMForecaster, prices: pd.DataFrame, steps: int | None = None
+) -> pd.DataFrame:
     """The next ``steps`` (<= the model's horizon) forecasts from the last date of ``prices``.
 
     One row per ticker and step: origin, step, date (the market's next open days,

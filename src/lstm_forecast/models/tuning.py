@@ -81,7 +81,9 @@ class TuneResult:
     metric: str = "mse"
 
 
-def inner_folds(dates: pd.DatetimeIndex, folds: int, share: float, horizon: int):
+def inner_folds(
+    dates: pd.DatetimeIndex, folds: int, share: float, horizon: int
+) -> list[tuple[pd.Timestamp, pd.DatetimeIndex]]:
     """``(train_end, validation dates)`` of each inner fold, oldest first."""
     n = len(dates)
     block = int(n * share / folds)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import warnings
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -50,7 +51,7 @@ def _warm_up(cell: TorchCell) -> None:
 _COEFFICIENTS: list = []
 
 
-def compiled_lstm_functions():
+def compiled_lstm_functions() -> Callable | None:
     """The compiled backward-coefficient kernel of :mod:`.lstm_layer`, or None if unavailable.
 
     For the LSTM family only this one all-steps computation is compiled: it is a single call

@@ -157,6 +157,9 @@ class RecurrentEngine(nn.Module):
         x: Tensor,
         state: tuple[Tensor, Tensor | None] | None = None,
         return_states: bool = False,
+    ) -> (
+        tuple[Tensor, tuple[Tensor, Tensor | None]]
+        | tuple[Tensor, tuple[Tensor, Tensor | None], EngineStates]
     ):
         """Run the stack over ``x`` (B, T, I); see the module docstring for shapes."""
         if x.dim() != 3 or x.shape[2] != self.input_size:

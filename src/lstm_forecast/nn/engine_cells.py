@@ -30,7 +30,9 @@ def tanh_(x: Tensor) -> Tensor:
     return x.mul_(2).sigmoid_().mul_(2).sub_(1)
 
 
-def gru_forward(a, ah, h, c, peep):
+def gru_forward(
+    a: Tensor, ah: Tensor, h: Tensor, c: Tensor, peep: tuple[Tensor, Tensor, Tensor] | None
+) -> tuple[Tensor, Tensor, tuple[Tensor, ...]]:
     hid = h.shape[1]
     a[:, : 2 * hid].add_(ah[:, : 2 * hid]).sigmoid_()  # reset and update gates
     r, z, n = a.chunk(3, 1)
@@ -39,7 +41,14 @@ def gru_forward(a, ah, h, c, peep):
     return torch.addcmul(n, z, h - n), c, (a, h_n)
 
 
-def gru_backward(dh, dc, saved, h, c, peep):
+def gru_backward(
+    dh: Tensor,
+    dc: Tensor,
+    saved: tuple[Tensor, ...],
+    h: Tensor,
+    c: Tensor,
+    peep: tuple[Tensor, Tensor, Tensor] | None,
+) -> tuple[Tensor, Tensor | None, Tensor | None, Tensor]:
     a, h_n = saved
     r, z, n = a.chunk(3, 1)
     d_an = dh * (1 - z) * (1 - n * n)
@@ -48,12 +57,21 @@ def gru_backward(dh, dc, saved, h, c, peep):
     return torch.cat([d_ar, d_az, d_an], 1), torch.cat([d_ar, d_az, d_an * r], 1), dh * z, dc
 
 
-def rnn_forward(a, ah, h, c, peep):
+def rnn_forward(
+    a: Tensor, ah: Tensor, h: Tensor, c: Tensor, peep: tuple[Tensor, Tensor, Tensor] | None
+) -> tuple[Tensor, Tensor, tuple[Tensor, ...]]:
     h_new = tanh_(a)
     return h_new, c, (h_new,)
 
 
-def rnn_backward(dh, dc, saved, h, c, peep):
+def rnn_backward(
+    dh: Tensor,
+    dc: Tensor,
+    saved: tuple[Tensor, ...],
+    h: Tensor,
+    c: Tensor,
+    peep: tuple[Tensor, Tensor, Tensor] | None,
+) -> tuple[Tensor, Tensor | None, Tensor | None, Tensor]:
     (h_new,) = saved
     return dh * (1 - h_new * h_new), None, None, dc
 

@@ -38,8 +38,12 @@ fused kernel into a new buffer instead.
 from __future__ import annotations
 
 import torch
+from torch import Tensor
 
 from .engine_cells import tanh_
+
+# the peephole weights (p_i, p_f, p_o), or None for variants without them
+Peepholes = tuple[Tensor, Tensor, Tensor] | None
 
 CHUNK = 10  # steps whose backward coefficients are computed together
 
@@ -93,7 +97,9 @@ def _run(x, h0, c0, w_ih, w_hh, bias, peep, variant):
     return gates, xh, c_all, tanh_cells
 
 
-def coefficients_(gates, c_prev, tanh_cells, variant, peep):
+def coefficients_(
+    gates: Tensor, c_prev: Tensor, tanh_cells: Tensor, variant: str, peep: Peepholes
+) -> tuple[Tensor, Tensor]:
     """Turn the gates (T, B, G*H) into [C, A] in place; return B and D, each (T, B, H).
 
     The symbols are those of the module docstring; ``gates.view(T, B, G, H)[:, :, :G-1]``
@@ -123,7 +129,9 @@ def coefficients_(gates, c_prev, tanh_cells, variant, peep):
     return B, D
 
 
-def coefficients(gates, c_prev, tanh_cells, variant, peep):
+def coefficients(
+    gates: Tensor, c_prev: Tensor, tanh_cells: Tensor, variant: str, peep: Peepholes
+) -> tuple[Tensor, Tensor, Tensor]:
     """The same as :func:`coefficients_` without touching ``gates``: returns ([C, A], B, D).
 
     Written out of place because ``torch.compile`` fuses this form into one fast kernel,

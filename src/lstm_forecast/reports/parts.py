@@ -6,6 +6,8 @@ from __future__ import annotations
 import base64
 import html
 import math
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import pandas as pd
 
@@ -15,7 +17,7 @@ text-align:right}th{background:#f2f2f2}td.l{text-align:left}img{max-width:100%;d
 margin:1em 0}.good{background:#e6f4e6}.bad{background:#fbe9e9}.note{color:#555;font-size:14px}"""
 
 
-def cell(value, fmt: str) -> str:
+def cell(value: object, fmt: str) -> str:
     if isinstance(value, float) and value != value:  # NaN
         return "-"
     return html.escape(fmt.format(value))
@@ -27,7 +29,12 @@ LEFT = {
 }
 
 
-def html_table(frame: pd.DataFrame, columns, table_id: str, row_class=lambda record: "") -> str:
+def html_table(
+    frame: pd.DataFrame,
+    columns: Sequence[tuple[str, str, str]],
+    table_id: str,
+    row_class: Callable[[Any], str] = lambda record: "",
+) -> str:
     """A table of ``columns`` (key, heading, format) of ``frame``; text columns left-aligned."""
     head = "".join(f"<th>{html.escape(label)}</th>" for _, label, _ in columns)
     rows = "".join(
@@ -55,7 +62,7 @@ def settings_rows(settings: dict) -> str:
     )
 
 
-def clean(value):
+def clean(value: Any) -> Any:
     """A JSON-safe value: NaN and infinities become null."""
     if isinstance(value, float) and not math.isfinite(value):
         return None

@@ -208,7 +208,9 @@ def _evaluate(model, inputs, targets, loss_fn, batch_size) -> float:
     return total / max(len(inputs), 1)
 
 
-def make_optimizer(params: list, config: TrainConfig, n_train: int, n_val: int):
+def make_optimizer(
+    params: list, config: TrainConfig, n_train: int, n_val: int
+) -> torch.optim.Optimizer:
     """Adam, or AdamW with ``weight_decay``; refuses an empty training or validation set."""
     if n_train == 0 or n_val == 0:
         raise ValueError(
