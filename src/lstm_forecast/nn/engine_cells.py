@@ -24,6 +24,13 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
+# the peephole weights (p_i, p_f, p_o), or None for variants without them
+Peepholes = tuple[Tensor, Tensor, Tensor] | None
+Saved = tuple[Tensor, ...]  # what a step's forward keeps for its backward
+# a step's backward: the gradients of the gates' input part, of their recurrent part (None:
+# the same), of h_{t-1} directly (None: only through the gates), and of c_{t-1}
+Gradients = tuple[Tensor, Tensor | None, Tensor | None, Tensor]
+
 
 def tanh_(x: Tensor) -> Tensor:
     """tanh in place."""
@@ -31,8 +38,8 @@ def tanh_(x: Tensor) -> Tensor:
 
 
 def gru_forward(
-    a: Tensor, ah: Tensor, h: Tensor, c: Tensor, peep: tuple[Tensor, Tensor, Tensor] | None
-) -> tuple[Tensor, Tensor, tuple[Tensor, ...]]:
+    a: Tensor, ah: Tensor, h: Tensor, c: Tensor, peep: Peepholes
+) -> tuple[Tensor, Tensor, Saved]:
     hid = h.shape[1]
     a[:, : 2 * hid].add_(ah[:, : 2 * hid]).sigmoid_()  # reset and update gates
     r, z, n = a.chunk(3, 1)
@@ -42,13 +49,8 @@ def gru_forward(
 
 
 def gru_backward(
-    dh: Tensor,
-    dc: Tensor,
-    saved: tuple[Tensor, ...],
-    h: Tensor,
-    c: Tensor,
-    peep: tuple[Tensor, Tensor, Tensor] | None,
-) -> tuple[Tensor, Tensor | None, Tensor | None, Tensor]:
+    dh: Tensor, dc: Tensor, saved: Saved, h: Tensor, c: Tensor, peep: Peepholes
+) -> Gradients:
     a, h_n = saved
     r, z, n = a.chunk(3, 1)
     d_an = dh * (1 - z) * (1 - n * n)
@@ -58,20 +60,15 @@ def gru_backward(
 
 
 def rnn_forward(
-    a: Tensor, ah: Tensor, h: Tensor, c: Tensor, peep: tuple[Tensor, Tensor, Tensor] | None
-) -> tuple[Tensor, Tensor, tuple[Tensor, ...]]:
+    a: Tensor, ah: Tensor, h: Tensor, c: Tensor, peep: Peepholes
+) -> tuple[Tensor, Tensor, Saved]:
     h_new = tanh_(a)
     return h_new, c, (h_new,)
 
 
 def rnn_backward(
-    dh: Tensor,
-    dc: Tensor,
-    saved: tuple[Tensor, ...],
-    h: Tensor,
-    c: Tensor,
-    peep: tuple[Tensor, Tensor, Tensor] | None,
-) -> tuple[Tensor, Tensor | None, Tensor | None, Tensor]:
+    dh: Tensor, dc: Tensor, saved: Saved, h: Tensor, c: Tensor, peep: Peepholes
+) -> Gradients:
     (h_new,) = saved
     return dh * (1 - h_new * h_new), None, None, dc
 

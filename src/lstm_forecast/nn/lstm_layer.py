@@ -40,10 +40,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from .engine_cells import tanh_
-
-# the peephole weights (p_i, p_f, p_o), or None for variants without them
-Peepholes = tuple[Tensor, Tensor, Tensor] | None
+from .engine_cells import Peepholes, tanh_
 
 CHUNK = 10  # steps whose backward coefficients are computed together
 
