@@ -378,18 +378,22 @@ def _print_worth(fitted, prices) -> None:
     if worth.empty:
         return
     where = "after training" if len(after) >= 30 else "inside the training data: optimistic"
+    metric = worth["metric"].iloc[0]
     table = Table(
-        title=f"What each input is worth: rise in MSE when shuffled, {len(origins)} dates "
+        title=f"What each input is worth: rise in {metric} when shuffled, {len(origins)} dates "
         f"to {origins[-1]:%Y-%m-%d} ({where})",
         title_justify="left",
     )
-    for column in ("input", "rise in MSE", "95% interval", "share of MSE"):
+    columns = ["input", f"rise in {metric}", "95% interval"]
+    columns += ["share of MSE"] if metric == "MSE" else []
+    for column in columns:
         table.add_column(column, justify="left" if column == "input" else "right")
     for row in worth.itertuples():
-        table.add_row(
-            row.input,
-            f"{row.delta_mse:+.3g}",
-            f"{row.low:+.3g} to {row.high:+.3g}",
-            f"{row.share:+.2%}",
-        )
+        cells = [row.input, f"{row.delta:+.3g}", f"{row.low:+.3g} to {row.high:+.3g}"]
+        table.add_row(*cells, *([f"{row.share:+.2%}"] if metric == "MSE" else []))
     console.print(table)
+    if metric != "MSE":
+        console.print(
+            "The log score (minus the log density of the outcome) judges the whole forecast "
+            "distribution, spread included."
+        )

@@ -3,16 +3,21 @@ r"""What each input is worth out of sample: permutation importance (Breiman 2001
 At the test origins of each refit, the fitted model's input windows are taken as they are,
 then once per input (a feature group, and each block of lags of the group) with that input's
 values shuffled across the windows (the same permutation for every lag it covers, so only its
-link to the outcome is broken). The worth of the input is the rise in mean squared error,
+link to the outcome is broken). The worth of the input is the rise in the loss the model is
+judged by: the squared error of a point forecast,
 
 .. math::
     \Delta\text{MSE} = \frac{1}{n}\sum_t \big[(y_t - \hat y_t^{\text{perm}})^2
     - (y_t - \hat y_t)^2\big],
 
-above 0 when the model relies on the input to forecast well. Its 95% interval comes from the
-stationary bootstrap of the per-date differences (``arch``; block length as in
-:mod:`.family`). Blocks of lags are counted back from the origin: lag 1 is the origin's own
-day, so "lags 1-5" are the last five days the model saw.
+or, for a model that forecasts a distribution (``--distribution``, ``--target volatility``),
+the log score :math:`-\log \hat p(y_t)`, which judges its spread as well as its mean (for a
+normal zero-mean variance forecast it is half the QLIKE of the squared return, up to terms
+that do not depend on the forecast). The rise is above 0 when the model relies on the input
+to forecast well. Its 95% interval comes from the stationary bootstrap of the per-date
+differences (``arch``; block length as in :mod:`.family`). Blocks of lags are counted back
+from the origin: lag 1 is the origin's own day, so "lags 1-5" are the last five days the
+model saw.
 """
 
 from __future__ import annotations
@@ -21,6 +26,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+
+from ..models.distribution import log_density
 
 if TYPE_CHECKING:
     from ..models import LSTMForecaster
@@ -36,18 +43,28 @@ def permuted_losses(
     target: pd.DataFrame,
     seed: int,
 ) -> pd.DataFrame:
-    """Squared errors at ``origins`` with each input permuted: columns origin, ticker, input,
-    loss (and input "none" for the model as it is). ``target``: the h-day outcomes."""
+    """The losses (:func:`metric_of`) at ``origins`` with each input permuted: columns origin,
+    ticker, input, loss, metric (and input "none" for the model as it is). ``target``: the
+    h-day outcomes."""
     windows, keys = model.input_windows(prices, origins)
     if not len(windows):
-        return pd.DataFrame(columns=["origin", "ticker", "input", "loss"])
+        return pd.DataFrame(columns=["origin", "ticker", "input", "loss", "metric"])
     actual = target.stack(future_stack=True).reindex(
         list(zip(keys["origin"], keys["ticker"], strict=True))
     )
     actual = actual.to_numpy()
     rng = np.random.default_rng(seed)
     lookback = windows.shape[1]
-    frames = [_losses(keys, "none", actual - model.forecast_windows(windows, keys["ticker"]))]
+    metric = metric_of(model)
+
+    def losses(name: str, inputs: np.ndarray) -> pd.DataFrame:
+        if metric == "MSE":
+            loss = (actual - model.forecast_windows(inputs, keys["ticker"])) ** 2
+        else:
+            loss = -log_density(actual, *model.distribution_windows(inputs, keys["ticker"]))
+        return keys.assign(input=name, loss=loss, metric=metric)
+
+    frames = [losses("none", windows)]
     for group, columns in model.input_groups().items():
         spans = [(group, 1, lookback)]
         spans += [
@@ -62,24 +79,29 @@ def permuted_losses(
             shuffled = np.array(windows, copy=True)
             rows = slice(lookback - last, lookback - first + 1)
             shuffled[:, rows, columns] = windows[order][:, rows, columns]
-            errors = actual - model.forecast_windows(shuffled, keys["ticker"])
-            frames.append(_losses(keys, name, errors))
+            frames.append(losses(name, shuffled))
     return pd.concat(frames, ignore_index=True)
 
 
-def _losses(keys: pd.DataFrame, name: str, errors: np.ndarray) -> pd.DataFrame:
-    return keys.assign(input=name, loss=errors**2)
+def metric_of(model: LSTMForecaster) -> str:
+    """``MSE`` for a point forecaster, ``log score`` for one of a distribution."""
+    return "log score" if getattr(model, "distributional", False) else "MSE"
+
+
+COLUMNS = ["input", "delta", "low", "high", "share", "n", "metric"]
 
 
 def importance_table(losses: pd.DataFrame, horizon: int = 1, seed: int = 0) -> pd.DataFrame:
-    """Per input: the rise in MSE when it is permuted, its 95% bootstrap interval, and the
-    rise as a share of the model's own MSE; largest first."""
+    """Per input: the rise in the loss (column ``metric``: MSE, or the log score) when it is
+    permuted, its 95% bootstrap interval, and for MSE the rise as a share of the model's own
+    (NaN for the log score, whose level has no zero to compare with); largest first."""
     from arch.bootstrap import StationaryBootstrap
 
     from .family import block_length
 
     if losses.empty:
-        return pd.DataFrame(columns=["input", "delta_mse", "low", "high", "share", "n"])
+        return pd.DataFrame(columns=COLUMNS)
+    metric = str(losses["metric"].iloc[0]) if "metric" in losses else "MSE"
     wide = losses.pivot_table(
         index=["origin", "ticker"], columns="input", values="loss", aggfunc="mean"
     )
@@ -94,14 +116,21 @@ def importance_table(losses: pd.DataFrame, horizon: int = 1, seed: int = 0) -> p
         rows.append(
             {
                 "input": name,
-                "delta_mse": float(values.mean()),
+                "delta": float(values.mean()),
                 "low": float(low),
                 "high": float(high),
-                "share": float(values.mean() / base.mean()) if base.mean() > 0 else np.nan,
+                "share": _share(values, base, metric),
                 "n": len(values),
+                "metric": metric,
             }
         )
-    return pd.DataFrame(rows).sort_values("delta_mse", ascending=False, ignore_index=True)
+    return pd.DataFrame(rows).sort_values("delta", ascending=False, ignore_index=True)
+
+
+def _share(values: np.ndarray, base: pd.Series, metric: str) -> float:
+    if metric != "MSE" or not base.mean() > 0:
+        return np.nan
+    return float(values.mean() / base.mean())
 
 
 def backtest_importance(result: BacktestResult) -> pd.DataFrame:

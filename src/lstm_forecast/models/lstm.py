@@ -662,6 +662,15 @@ class LSTMForecaster(BaseForecaster):
             return np.empty((0, self.lookback, x.shape[2]), np.float32), pd.DataFrame()
         return np.concatenate(windows), pd.concat(keys, ignore_index=True)
 
+    def distribution_windows(
+        self, windows: np.ndarray, tickers: pd.Series
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The h-day log return's (mean, sd, df), each (S,), from standardised windows,
+        ``tickers`` naming each (a distribution or variance head; an ensemble's mixture)."""
+        mean = self.scaler_.mean_[tickers].to_numpy()
+        std = self.scaler_.std_[tickers].to_numpy()
+        return self._decode(windows, mean, std)
+
     def forecast_windows(self, windows: np.ndarray, tickers: pd.Series) -> np.ndarray:
         """Forecast log returns (S,) from standardised windows, ``tickers`` naming each."""
         out = self.predict_standardized(windows)
