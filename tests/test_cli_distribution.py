@@ -33,6 +33,11 @@ def test_volatility_backtest_writes_its_tables_and_report(tmp_path):
     report = (out / "report.html").read_text()
     for fragment in ('id="volatility"', 'id="calibration"', "var_breaches.png", "pit.png"):
         assert fragment in report
+    # what each input is worth to the variance head, by the log score
+    assert 'id="importance"' in report and "rise in log score when shuffled" in report
+    worth = pd.read_csv(out / "importance.csv")
+    assert (worth["metric"] == "log score").all() and (worth["n"] == 250).all()
+    assert [row["input"] for row in document["importance"]] == list(worth["input"])
     predictions = pd.read_csv(out / "predictions.csv")
     assert {"sd", "df", "proxy"} <= set(predictions.columns)
     assert (predictions["sd"] > 0).all()

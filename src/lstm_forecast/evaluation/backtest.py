@@ -126,7 +126,7 @@ def _run_task(
             else:
                 frames.append(model.predict(history, fold.origins))
             refits.append(_refit_record(name, fold, model))
-            if hasattr(model, "input_windows") and settings.target != "volatility":
+            if hasattr(model, "input_windows"):
                 origins = pd.DatetimeIndex(fold.origins)
                 permuted.append(permuted_losses(model, history, origins, target, fold.index))
     finally:

@@ -16,7 +16,7 @@ from ..evaluation.backtest import BacktestResult
 from ..evaluation.calibration import NAIVE_VARIANCE, backtest_calibration, distribution_rows, pit
 from ..features.volatility import GARMAN_KLASS, variance_proxy
 from . import plots
-from .parts import STYLE, embedded, html_table, records, settings_rows
+from .parts import STYLE, embedded, html_table, records, settings_rows, worth_section
 from .rundir import RunDirectory
 
 VOLATILITY_COLUMNS = [
@@ -160,9 +160,13 @@ def write_volatility_outputs(
     """Everything a ``--target volatility`` backtest writes: predictions.csv, volatility.csv,
     calibration.csv, refits.csv, metrics.json, the PNGs and report.html (``tables``: from
     :func:`~lstm_forecast.evaluation.calibration.backtest_calibration` if already computed)."""
+    from ..evaluation.importance import backtest_importance
     from ..evaluation.summary import refit_table
 
     tables = backtest_calibration(result) if tables is None else tables
+    worth = backtest_importance(result)
+    if len(worth):
+        run.write("importance.csv", worth.to_csv(index=False))
     predictions = result.all_predictions()
     run.write("predictions.csv", predictions.to_csv(index=False, date_format="%Y-%m-%d"))
     scores = write_distribution_files(result, run, tables)
@@ -179,6 +183,7 @@ def write_volatility_outputs(
         "command": command,
         **scores,
         "refits": records(result.refits),
+        "importance": records(worth),
     }
     run.write("metrics.json", json.dumps(document, indent=2, default=str))
     images = distribution_figures(result)
@@ -195,6 +200,7 @@ def write_volatility_outputs(
 {s.window} window; every forecast made from data up to its origin only. The LSTM forecasts
 the log variance, trained on QLIKE against the proxy. Run time {result.seconds:.1f} s.</p>
 {distribution_section(result, embed, tables)}
+{worth_section(worth)}
 <h2>Settings</h2><table id="settings">{settings_rows(result.settings_dict())}</table>
 </body></html>"""
     return run.write("report.html", body)

@@ -19,7 +19,7 @@ from ..evaluation.summary import (
 )
 from . import plots
 from .distribution import distribution_figures, distribution_section
-from .parts import STYLE, cell, embedded, html_table, settings_rows
+from .parts import STYLE, cell, embedded, html_table, settings_rows, worth_section
 from .rundir import RunDirectory
 
 COLUMNS = [
@@ -77,19 +77,6 @@ def _verdict_class(record: dict) -> str:
     return "bad" if record["verdict"].startswith("significantly worse") else ""
 
 
-def worth_columns(metric: str) -> list[tuple[str, str, str]]:
-    """The importance table's columns: the rise in ``metric`` (MSE or log score)."""
-    columns = [
-        ("input", "input (lags counted back from the origin)", "{}"),
-        ("delta", f"rise in {metric} when shuffled", "{:+.3g}"),
-        ("low", "95% interval from", "{:+.3g}"),
-        ("high", "to", "{:+.3g}"),
-        ("share", "as a share of the LSTM's MSE", "{:+.2%}"),
-        ("n", "test dates", "{}"),
-    ]
-    return [c for c in columns if metric == "MSE" or c[0] != "share"]
-
-
 CROSS_COLUMNS = [
     ("model", "model", "{}"),
     ("ic_mean", "mean rank IC", "{:+.3f}"),
@@ -126,21 +113,6 @@ def _inputs_note(settings) -> str:
         f" Inputs: {html.escape(features)}; OLS reads the same, so the LSTM is compared with "
         "a linear model on equal information."
     )
-
-
-def _worth_section(worth: pd.DataFrame) -> str:
-    if worth is None or not len(worth):
-        return ""
-    metric = str(worth["metric"].iloc[0])
-    loss = "mean squared error" if metric == "MSE" else "log score (of the whole distribution)"
-    return f"""<h2>What each input is worth to the LSTM (out of sample)</h2>
-<p class="note">Permutation importance: at every test origin the LSTM's input windows are
-forecast again with one input shuffled across the windows (a feature group, or one block of
-its lags), which breaks that input's link to the outcome and keeps everything else. The rise
-in {loss} is what the input was worth; an interval that straddles 0 says the
-model does not rely on it (95%, stationary bootstrap over test dates). Also in
-importance.csv.</p>
-{html_table(worth, worth_columns(metric), "importance")}"""
 
 
 def metrics_html(table: pd.DataFrame) -> str:
@@ -248,7 +220,7 @@ strategy that looks best on half the test period is below the median on the othe
 {html_table(luck, LUCK_COLUMNS, "luck")}
 {distribution_section(result, embed, distribution)}
 {_cross_section(cross, s.horizon, s.cost_bps)}
-{_worth_section(worth)}
+{worth_section(worth)}
 <h2>When did each model gain or lose against the random walk? ({h}-day)</h2>
 <p class="note">Goyal & Welch (2008): the running sum of the random walk's squared error minus
 the model's. A line that rises is beating the random walk over that stretch; one that ends

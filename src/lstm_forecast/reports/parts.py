@@ -72,3 +72,32 @@ def clean(value: Any) -> Any:
 def records(frame: pd.DataFrame) -> list[dict]:
     """The rows of ``frame`` as JSON-safe dictionaries."""
     return [{k: clean(v) for k, v in row.items()} for row in frame.to_dict("records")]
+
+
+def worth_columns(metric: str) -> list[tuple[str, str, str]]:
+    """The importance table's columns: the rise in ``metric`` (MSE or log score)."""
+    columns = [
+        ("input", "input (lags counted back from the origin)", "{}"),
+        ("delta", f"rise in {metric} when shuffled", "{:+.3g}"),
+        ("low", "95% interval from", "{:+.3g}"),
+        ("high", "to", "{:+.3g}"),
+        ("share", "as a share of the LSTM's MSE", "{:+.2%}"),
+        ("n", "test dates", "{}"),
+    ]
+    return [c for c in columns if metric == "MSE" or c[0] != "share"]
+
+
+def worth_section(worth: pd.DataFrame | None) -> str:
+    """The report's section on what each input is worth to the LSTM (none without a table)."""
+    if worth is None or not len(worth):
+        return ""
+    metric = str(worth["metric"].iloc[0])
+    loss = "mean squared error" if metric == "MSE" else "log score (of the whole distribution)"
+    return f"""<h2>What each input is worth to the LSTM (out of sample)</h2>
+<p class="note">Permutation importance: at every test origin the LSTM's input windows are
+forecast again with one input shuffled across the windows (a feature group, or one block of
+its lags), which breaks that input's link to the outcome and keeps everything else. The rise
+in {loss} is what the input was worth; an interval that straddles 0 says the
+model does not rely on it (95%, stationary bootstrap over test dates). Also in
+importance.csv.</p>
+{html_table(worth, worth_columns(metric), "importance")}"""
