@@ -562,6 +562,8 @@ def test_covariates_from_a_file_reach_the_models(tmp_path):
         result = invoke([command, "--model", tmp_path / "p", *args, *extra])
         assert result.exit_code == 2 and "reads no covariates" in text(result), result.output
     assert not (tmp_path / "bt").exists() and not (tmp_path / "x").exists()
+    result = invoke(["predict", "--model", tmp_path / "m", "--covariate-sheet", "macro"])
+    assert result.exit_code == 2 and "--covariate-sheet names a sheet of the" in text(result)
     path.write_text("date,sentiment\n2001-01-02,high\n")
     result = invoke(["backtest", *args, "--models", "ols", "--features", "returns,covariates"])
     assert result.exit_code == 2 and "'sentiment', line 2: 'high': not a number" in text(result)

@@ -275,3 +275,9 @@ def test_excel_workbook_sheets(tmp_path):
         read_prices(path, sheet="P")
     with pytest.raises(DataError, match="--sheet: .* is not an Excel workbook"):
         read_prices(write(tmp_path, "date,A\n2020-01-02,1\n"), sheet="p")
+    # covariates the same way, with their own flag
+    from lstm_forecast.data.reader import read_covariates
+
+    with pytest.raises(DataError, match=r"2 sheets hold data .*; pass --covariate-sheet NAME"):
+        read_covariates(path)
+    assert list(read_covariates(path, sheet="p")["A"]) == [1.5, 2.5]

@@ -75,6 +75,7 @@ def read_or_exit(
                 lag=options.get("covariate_lag", 0),
                 date_format=reading.get("date_format"),
                 decimal=reading.get("decimal", "."),
+                sheet=options.get("covariate_sheet"),
             )
             prices = attach_covariates(prices, table)
         return prices
@@ -89,6 +90,8 @@ def check_covariates(options: dict, reads: bool, reader: str | None = None) -> N
     directory (predict, explain), whose config.json decided, or None (the command's
     ``--features``)."""
     given = options.get("covariates")
+    if options.get("covariate_sheet") and not given:
+        fail("--covariate-sheet names a sheet of the --covariates workbook; pass --covariates")
     if given and not reads:
         if reader is not None:
             fail(

@@ -199,9 +199,17 @@ READ_OPTIONS: dict[str, tuple[Any, Any]] = {
     "sheet": (SheetOpt, None),
     "max_gap": (MaxGapOpt, 5),
 }
+CovariateSheetOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="The sheet of an Excel workbook that holds the covariates (default: its only "
+        "sheet with data)."
+    ),
+]
 COVARIATE_OPTIONS: dict[str, tuple[Any, Any]] = {
     "covariates": (CovariatesOpt, None),
     "covariate_lag": (CovariateLagOpt, 0),
+    "covariate_sheet": (CovariateSheetOpt, None),
 }
 LSTM_OPTIONS: dict[str, tuple[Any, Any]] = {
     "lookback": (LookbackOpt, 60),

@@ -72,6 +72,7 @@ def read_covariates(
     date_col: str | None = None,
     date_format: str | None = None,
     decimal: str = ".",
+    sheet: str | None = None,
 ) -> pd.DataFrame:
     """Read a user's own daily series (rates, an index level, sentiment) to feed the models.
 
@@ -80,13 +81,15 @@ def read_covariates(
     business days (``--covariate-lag``; calendar days for a series dated on weekends too): a
     value dated d is first known on d + lag, for series published after the close. Returns
     the series indexed by the date each value becomes known;
-    :func:`~lstm_forecast.data.covariates.attach_covariates` aligns them to prices.
+    :func:`~lstm_forecast.data.covariates.attach_covariates` aligns them to prices. ``sheet``
+    (``--covariate-sheet``): the sheet of an Excel workbook that holds them (default: its
+    only sheet with data).
     """
     if decimal not in (".", ","):
         raise DataError(f"decimal must be '.' or ',', got {decimal!r} (--decimal)")
     if not isinstance(lag, int) or isinstance(lag, bool) or not 0 <= lag <= 260:
         raise DataError(f"--covariate-lag must be a whole number of days in [0, 260], got {lag!r}")
-    raw, label, default = _load(source)
+    raw, label, default = _load(source, sheet, "--covariate-sheet")
     parse = {"date_format": date_format, "decimal": decimal, "positive": False}
     frame = _to_wide(raw, label, default, date_col, None, None, parse)
     frame = frame.dropna(how="all")
