@@ -19,8 +19,11 @@ names = st.text(string.ascii_uppercase, min_size=1, max_size=5).filter(
 @st.composite
 def frames(draw):
     tickers = draw(st.lists(names, min_size=1, max_size=4, unique=True))
-    offsets = draw(st.lists(st.integers(0, 20000), min_size=1, max_size=30, unique=True))
-    dates = pd.Timestamp("1970-01-01") + pd.to_timedelta(sorted(offsets), unit="D")
+    start = draw(st.integers(0, 20000))
+    # daily data: consecutive dates a few days apart at most (weekly and coarser is refused)
+    gaps = draw(st.lists(st.integers(1, 4), min_size=0, max_size=29))
+    offsets = start + np.cumsum([0, *gaps])
+    dates = pd.Timestamp("1970-01-01") + pd.to_timedelta(offsets, unit="D")
     data = {t: draw(st.lists(prices, min_size=len(dates), max_size=len(dates))) for t in tickers}
     return pd.DataFrame(data, index=pd.DatetimeIndex(dates, name="date"))
 

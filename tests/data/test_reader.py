@@ -153,6 +153,14 @@ def test_no_warning_for_clean_data():
         ),
         ("date,ticker,close\n2020-01-02 09:30,A,1\n2020-01-02 16:00,A,2\n", "intraday bars"),
         (
+            "date,A\n" + "".join(f"2020-{m:02d}-28,{m}\n" for m in range(1, 7)),
+            r"dates are 3[01] days apart \(median\): monthly data; .* give daily prices",
+        ),
+        (
+            "date,A\n" + "".join(f"2020-01-{d:02d},{d}\n" for d in (3, 10, 17, 24, 31)),
+            r"dates are 7 days apart \(median\): weekly data",
+        ),
+        (
             "date,A\n2020-01-02,1\n2020-01-02,2\n2020-01-03,3\n",
             r"share a date: 2020-01-02 \(line 2\)",
         ),
@@ -328,3 +336,10 @@ def test_bars_and_covariates_ride_along_slices_without_copies(tmp_path):
     assert part.attrs["covariates"] is frame.attrs["covariates"]
     assert list(bars_of(part, "B").index) == list(part.index) and bars_of(part, "A") is None
     assert list(covariates_of(part)["rate"]) == [1.0, 1.0]
+
+
+def test_daily_data_with_gaps_is_still_daily(tmp_path):
+    """A market shut at weekends, and a thin stock that trades every other day, are daily
+    data; the check for weekly rows looks at the median gap between dates."""
+    every_other = "".join(f"2020-01-{d:02d},{d}\n" for d in range(2, 31, 2))
+    assert len(read_prices(write(tmp_path, "date,A\n" + every_other))) == 15

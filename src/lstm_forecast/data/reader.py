@@ -149,9 +149,13 @@ def read_prices(
     return _fill_gaps(_drop_no_trading_days(frame, label), label, max_gap)
 
 
+COARSE_GAP_DAYS = 5  # a median gap between dates of this many days or more: not daily data
+
+
 def _check_daily(index: pd.DatetimeIndex, label: str) -> None:
-    """One row per calendar day: intraday bars would be taken for days (a 'day' of an hour,
-    volatility annualised as if daily), so they are refused with the way to make them daily."""
+    """One row per calendar day, most days: intraday bars would be taken for days (a 'day' of
+    an hour, volatility annualised as if daily), so they are refused with the way to make
+    them daily; weekly or monthly rows are refused too."""
     day = pd.Series(index.normalize())
     repeated = day.duplicated(keep=False)
     if repeated.any():
@@ -162,6 +166,16 @@ def _check_daily(index: pd.DatetimeIndex, label: str) -> None:
             f"more than one row each (e.g. {first:%Y-%m-%d} at {times[0]:%H:%M} to "
             f"{times[-1]:%H:%M}): intraday bars; the models forecast daily closes, so keep "
             "each day's last row (pandas: frame.resample('D').last().dropna())"
+        )
+    # Weekly or monthly closes would be read as days: a "1-day" forecast a week or a month
+    # ahead, volatility annualised by 252 rows. Daily data has a median gap of 1 day (a
+    # market shut at weekends included); even a stock trading every other day has 2.
+    gaps = np.diff(day.drop_duplicates().to_numpy()) / np.timedelta64(1, "D")
+    if len(gaps) >= 4 and (median := float(np.median(gaps))) >= COARSE_GAP_DAYS:
+        kind = "weekly" if median < 20 else "monthly" if median < 60 else "coarser than monthly"
+        raise DataError(
+            f"{label}: its dates are {median:.0f} days apart (median): {kind} data; the models "
+            "forecast daily closes and count a year in trading days, so give daily prices"
         )
 
 
