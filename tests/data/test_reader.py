@@ -343,3 +343,27 @@ def test_daily_data_with_gaps_is_still_daily(tmp_path):
     data; the check for weekly rows looks at the median gap between dates."""
     every_other = "".join(f"2020-01-{d:02d},{d}\n" for d in range(2, 31, 2))
     assert len(read_prices(write(tmp_path, "date,A\n" + every_other))) == 15
+
+
+def test_a_move_of_a_splits_size_is_warned_about(tmp_path):
+    """An unadjusted split (4:1 on a day the stock also rose 3%, a 1:10 reverse split) is
+    named with its date and ratio; ordinary moves, and the embedded adjusted data (whose
+    -52% and -67% days look like splits), are not."""
+    days = pd.bdate_range("2020-01-01", periods=300)
+    price = 100 * np.exp(np.cumsum(np.random.default_rng(0).normal(0, 0.01, 300)))
+    clean = pd.DataFrame({"date": days.strftime("%Y-%m-%d"), "close": price})
+    clean.to_csv(tmp_path / "clean.csv", index=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        read_prices(tmp_path / "clean.csv")
+        read_prices("sp500-stocks")
+    split = price.copy()
+    split[200:] /= 4
+    split[200] *= 1.03
+    split[250:] *= 10
+    clean.assign(close=split).to_csv(tmp_path / "split.csv", index=False)
+    with pytest.warns(DataWarning, match="about a split's size") as caught:
+        read_prices(tmp_path / "split.csv")
+    said = str(caught[0].message)
+    assert f"split {days[200]:%Y-%m-%d}" in said and "4:1" in said
+    assert f"{days[250]:%Y-%m-%d}" in said and "1:10" in said

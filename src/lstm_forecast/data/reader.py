@@ -146,7 +146,51 @@ def read_prices(
     _check_daily(frame.index, label)
     if tickers is not None:
         frame = _select(frame, list(tickers), label)
-    return _fill_gaps(_drop_no_trading_days(frame, label), label, max_gap)
+    frame = _fill_gaps(_drop_no_trading_days(frame, label), label, max_gap)
+    embedded = str(source) in DATASETS and not Path(source).exists()
+    if not embedded:  # adjusted closes, whose two crashes of -52% and -67% look like splits
+        _warn_splits(frame, label)
+    return frame
+
+
+# Split ratios: a day's close near 1/k or k times the day before's looks like a split the
+# prices were not adjusted for (2:1, 3:1 ..., and reverse splits). Near: within 6%, as the
+# stock moves on the split's day too (Apple's 4:1 on 2020-08-31: 499.23 to 129.04, 3.87).
+SPLIT_RATIOS = np.array([2.0, 3.0, 4.0, 5.0, 8.0, 10.0, 15.0, 20.0, 50.0])
+SPLIT_TOLERANCE = 0.06
+SPLIT_CONTEXT = 20  # days of a ticker's own moves needed before one is called split-sized
+
+
+def _warn_splits(frame: pd.DataFrame, label: str) -> None:
+    """Warn (not refuse: crashes happen) about day-to-day moves of about a split's size."""
+    from .errors import DataWarning
+
+    found = []
+    for ticker in frame.columns:
+        closes = frame[ticker].dropna()
+        values = closes.to_numpy()
+        if len(values) <= SPLIT_CONTEXT:
+            continue  # too few days to tell a split from the series' ordinary moves
+        ratio = values[:-1] / values[1:]  # > 1: a fall, as a split makes
+        size = np.maximum(ratio, 1 / ratio)
+        nearest = SPLIT_RATIOS[np.abs(size[:, None] - SPLIT_RATIOS).argmin(axis=1)]
+        ordinary = np.median(np.log(size))  # a typical day's absolute log return
+        like = (np.abs(size / nearest - 1) <= SPLIT_TOLERANCE) & (np.log(size) > 10 * ordinary)
+        for t in np.flatnonzero(like):
+            split = f"{nearest[t]:g}:1" if ratio[t] > 1 else f"1:{nearest[t]:g}"
+            found.append(
+                f"{ticker} {closes.index[t + 1]:%Y-%m-%d} ({values[t]:,.4g} to "
+                f"{values[t + 1]:,.4g}, {split})"
+            )
+    if found:
+        listed = "; ".join(found[:3]) + (f"; {len(found) - 3} more" if len(found) > 3 else "")
+        warnings.warn(
+            f"{label}: a day's move of about a split's size: {listed}. If these are splits "
+            "the prices were not adjusted for, use adjusted closes: a model would learn each "
+            "as a crash or a leap",
+            DataWarning,
+            stacklevel=3,
+        )
 
 
 COARSE_GAP_DAYS = 5  # a median gap between dates of this many days or more: not daily data
