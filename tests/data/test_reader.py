@@ -273,6 +273,7 @@ def _yfinance_frame(tickers):
 
 
 @pytest.mark.parametrize("suffix", ["parquet", "xlsx"])
+@pytest.mark.filterwarnings("ignore:.*contradict themselves")  # fields told apart by value
 def test_yfinance_frames_saved_as_parquet_or_excel(tmp_path, suffix):
     two = _yfinance_frame(["AAPL", "MSFT"])
     path = tmp_path / f"two.{suffix}"
@@ -367,3 +368,32 @@ def test_a_move_of_a_splits_size_is_warned_about(tmp_path):
     said = str(caught[0].message)
     assert f"split {days[200]:%Y-%m-%d}" in said and "4:1" in said
     assert f"{days[250]:%Y-%m-%d}" in said and "1:10" in said
+
+
+def test_bars_that_contradict_themselves_are_named_and_left_out_of_the_proxy(tmp_path):
+    from lstm_forecast.features import log_returns
+    from lstm_forecast.features.volatility import variance_proxy
+
+    days = pd.bdate_range("2020-01-01", periods=60)
+    close = 100 * np.exp(np.cumsum(np.random.default_rng(0).normal(0, 0.01, 60)))
+    bars = pd.DataFrame(
+        {"Date": days.strftime("%Y-%m-%d"), "Open": close, "High": close * 1.01,
+         "Low": close * 0.99, "Close": close, "Volume": 1000}
+    )  # fmt: skip
+    bars.to_csv(tmp_path / "good.csv", index=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        good = read_prices(tmp_path / "good.csv")
+    bars.loc[10, "High"] = bars.loc[10, "Low"] * 0.9  # a high below the low
+    bars.loc[20, "Close"] = bars.loc[20, "High"] * 1.05  # a close above the high
+    bars.loc[30, "Close"] = bars.loc[30, "High"] * 1.0005  # rounding: not judged
+    bars.to_csv(tmp_path / "bad.csv", index=False)
+    with pytest.warns(DataWarning, match=r"2 daily bar\(s\) contradict themselves") as caught:
+        bad = read_prices(tmp_path / "bad.csv")
+    assert f"bad {days[10]:%Y-%m-%d}: open" in str(caught[0].message)
+    proxy, _ = variance_proxy(bad)
+    squared = log_returns(bad) ** 2
+    for row in (10, 20):  # the squared return stands in for the bar's Garman-Klass
+        assert proxy.iloc[row, 0] == squared.iloc[row, 0]
+    assert proxy.iloc[30, 0] != squared.iloc[30, 0]
+    assert variance_proxy(good)[0].iloc[10, 0] != squared.iloc[10, 0]

@@ -78,3 +78,22 @@ def ohlcv_of(prices: pd.DataFrame) -> pd.DataFrame | None:
     if prices.shape[1] != 1:
         return None
     return bars_of(prices, str(prices.columns[0]))
+
+
+BAR_TOLERANCE = 1e-3  # vendors round each field: a close 0.1% above the high is rounding
+
+
+def inconsistent_bars(bars: pd.DataFrame) -> pd.Series:
+    """Per date, whether the bar contradicts itself: a high below the low, or an open or a
+    (raw) close outside the low-high range, beyond rounding. Missing fields are not judged;
+    an adjusted close is not compared with raw bars."""
+    bad = pd.Series(False, index=bars.index)
+    if not {"high", "low"} <= set(bars):
+        return bad
+    high = bars["high"] * (1 + BAR_TOLERANCE)
+    low = bars["low"] * (1 - BAR_TOLERANCE)
+    bad |= (high < low).fillna(False)
+    for field in ("open", "close"):
+        if field in bars:
+            bad |= ((bars[field] > high) | (bars[field] < low)).fillna(False)
+    return bad

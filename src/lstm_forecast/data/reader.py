@@ -150,7 +150,35 @@ def read_prices(
     embedded = str(source) in DATASETS and not Path(source).exists()
     if not embedded:  # adjusted closes, whose two crashes of -52% and -67% look like splits
         _warn_splits(frame, label)
+    _warn_bad_bars(frame, label)
     return frame
+
+
+def _warn_bad_bars(frame: pd.DataFrame, label: str) -> None:
+    """Warn about bars that contradict themselves (:func:`~.ohlcv.inconsistent_bars`); the
+    volatility proxy takes those days' squared returns instead."""
+    from .errors import DataWarning
+    from .ohlcv import bars_of, inconsistent_bars
+
+    found = []
+    for ticker in frame.columns:
+        bars = bars_of(frame, str(ticker))
+        if bars is not None:
+            bad = inconsistent_bars(bars)
+            found += [(str(ticker), day, bars.loc[day]) for day in bad.index[bad.to_numpy()]]
+    if found:
+        ticker, day, bar = found[0]
+        shown = ", ".join(
+            f"{k} {bar[k]:,.6g}" for k in ("open", "high", "low", "close") if k in bar
+        )
+        warnings.warn(
+            f"{label}: {len(found)} daily bar(s) contradict themselves (a high below the low, "
+            f"or an open or close outside them), e.g. {ticker} {day:%Y-%m-%d}: {shown}. The "
+            "volatility proxy uses those days' squared returns; --features ohlc reads them "
+            "as they are, so fix them at the source if you use it",
+            DataWarning,
+            stacklevel=3,
+        )
 
 
 # Split ratios: a day's close near 1/k or k times the day before's looks like a split the

@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..data.ohlcv import bars_of
+from ..data.ohlcv import bars_of, inconsistent_bars
 from .returns import log_returns
 
 GARMAN_KLASS, SQUARED_RETURNS = "garman-klass", "squared returns"
@@ -47,8 +47,9 @@ def variance_proxy(prices: pd.DataFrame) -> tuple[pd.DataFrame, str]:
             spread = np.log(bars["high"] / bars["low"])
             body = np.log(close / bars["open"])
         gk = gap**2 + 0.5 * spread**2 - (2 * np.log(2) - 1) * body**2
-        gk = gk.where(np.isfinite(gk) & (gk > 0))
-        # a day without a usable bar (a hole, a zero range) falls back to its squared return
+        gk = gk.where(np.isfinite(gk) & (gk > 0) & ~inconsistent_bars(bars))
+        # a day without a usable bar (a hole, a zero range, a bar that contradicts itself)
+        # falls back to its squared return
         columns[ticker] = gk.fillna(squared[ticker])
     return pd.DataFrame(columns, index=prices.index), GARMAN_KLASS
 
