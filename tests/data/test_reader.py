@@ -397,3 +397,19 @@ def test_bars_that_contradict_themselves_are_named_and_left_out_of_the_proxy(tmp
         assert proxy.iloc[row, 0] == squared.iloc[row, 0]
     assert proxy.iloc[30, 0] != squared.iloc[30, 0]
     assert variance_proxy(good)[0].iloc[10, 0] != squared.iloc[10, 0]
+
+
+def test_plain_and_written_out_numbers_mix_in_one_column(tmp_path):
+    """Plain numbers take a fast path, the rest (thousands, currency, blanks) the full
+    reading; one column may hold both, and every cell lands on its own row."""
+    path = write(
+        tmp_path,
+        'date,A\n2020-01-02,10.5\n2020-01-03,"1,234.5"\n2020-01-06,$12\n2020-01-07,\n'
+        "2020-01-08,1e1\n2020-01-09,+7\n",
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the blank date is dropped, with a warning
+        got = read_prices(path)["A"].tolist()
+    assert got == [10.5, 1234.5, 12.0, 10.0, 7.0]
+    with pytest.raises(DataError, match=r"line 3: '1_000'"):
+        read_prices(write(tmp_path, "date,A\n2020-01-02,1\n2020-01-03,1_000\n"))

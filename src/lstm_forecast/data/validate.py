@@ -39,6 +39,45 @@ def to_prices(
     (``1.23M``: 1,230,000, as investing.com writes volumes).
     """
     text = values.astype(str).str.strip()
+    if decimal == ".":
+        # Fast path: a plain ASCII number needs none of the rewriting below (a million cells
+        # of a long file took seconds per column through it); the other cells go through it.
+        plain = text.str.match(NUMBER)
+        numbers = pd.Series(np.nan, index=values.index)
+        numbers[plain] = np.asarray(text[plain].to_numpy(), dtype=np.float64)
+        if not plain.all():
+            rest = ~plain
+            numbers[rest] = _parse(
+                values[rest], text[rest], label, column, line[rest], decimal, counts
+            )
+    else:
+        numbers = _parse(values, text, label, column, line, decimal, counts)
+    inf = np.isinf(numbers)
+    if inf.any():
+        raise DataError(located(label, column, line, values, inf) + ": infinite value")
+    if not positive:
+        return numbers
+    nonpositive = (numbers < 0) if allow_zero else (numbers <= 0)
+    if nonpositive.any():
+        what = "negative" if allow_zero else "zero or negative"
+        raise DataError(
+            located(label, column, line, values, nonpositive)
+            + f": {what} price; prices must be positive (log returns need it)"
+        )
+    return numbers
+
+
+def _parse(
+    values: pd.Series,
+    text: pd.Series,
+    label: str,
+    column: str,
+    line: pd.Series,
+    decimal: str,
+    counts: bool,
+) -> pd.Series:
+    """The cells that are not plain numbers: suffixes, currency signs, thousands separators,
+    decimal commas and missing markers read; anything else is an error naming its line."""
     scale = pd.Series(1.0, index=values.index)
     if counts:
         suffix = text.str.extract(r"^(.*[0-9.])\s?([KkMmBb])$")
@@ -62,20 +101,7 @@ def to_prices(
         raise DataError(located(label, column, line, values, bad) + f": not a number; {hint}")
     cleaned = text.where(~missing, "nan")
     numbers = pd.Series(np.asarray(cleaned.to_numpy(), dtype=np.float64), index=values.index)
-    numbers = numbers * scale
-    inf = np.isinf(numbers)
-    if inf.any():
-        raise DataError(located(label, column, line, values, inf) + ": infinite value")
-    if not positive:
-        return numbers
-    nonpositive = (numbers < 0) if allow_zero else (numbers <= 0)
-    if nonpositive.any():
-        what = "negative" if allow_zero else "zero or negative"
-        raise DataError(
-            located(label, column, line, values, nonpositive)
-            + f": {what} price; prices must be positive (log returns need it)"
-        )
-    return numbers
+    return numbers * scale
 
 
 def check_history(prices: pd.DataFrame, lookback: int, test_days: int, label: str = "data") -> None:
