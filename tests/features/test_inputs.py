@@ -115,6 +115,22 @@ def test_ohlc_by_hand_and_causal():
     np.testing.assert_array_equal(input_panel(prices.iloc[: t + 1], ["ohlc"])[:, 0], x[: t + 1])
 
 
+def test_a_volume_that_never_varies_has_a_z_score_of_zero():
+    """An index's volume is often constant or 0: its z-score is 0 (at its usual level), not
+    0/0, so the model still trains; a day after the volume starts to vary is scored again."""
+    from lstm_forecast.data.ohlcv import attach
+    from lstm_forecast.models import LSTMForecaster
+
+    prices, bars = _bars(days=300)
+    flat = bars.assign(volume=0.0)
+    flat.iloc[250:, flat.columns.get_loc("volume")] = np.arange(50.0) * 100
+    attach(prices, flat)
+    z = input_panel(prices, ["ohlc"])[:, 0, 3]
+    assert np.isnan(z[:19]).all() and (z[19:250] == 0).all() and np.isfinite(z[250:]).all()
+    assert z[260] != 0
+    LSTMForecaster(lookback=10, hidden_size=4, steps=50, features=["returns", "ohlc"]).fit(prices)
+
+
 def test_ohlc_needs_bars():
     with pytest.raises(ValueError, match="feature 'ohlc' needs open, high, low and volume"):
         input_panel(_prices(tickers=("A",)), ["returns", "ohlc"])

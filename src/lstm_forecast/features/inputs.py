@@ -172,7 +172,11 @@ def _bar_inputs(bars: pd.DataFrame) -> np.ndarray:
         spread = np.log(bars["high"] / bars["low"])
         volume = np.log1p(bars["volume"])
         trailing = volume.rolling(VOLUME_DAYS, min_periods=VOLUME_MIN_DAYS)
-        z = (volume - trailing.mean()) / trailing.std()
+        spread_of_volume = trailing.std()
+        z = (volume - trailing.mean()) / spread_of_volume
+        # a volume that did not vary over the window (an index's constant or zero volume) is
+        # at its usual level: z = 0, not 0/0 (which left no value to train on)
+        z = z.where(~(spread_of_volume == 0) | volume.isna(), 0.0)
     columns = np.stack([c.to_numpy(np.float64) for c in (gap, intraday, spread, z)], axis=1)
     columns[~np.isfinite(columns)] = np.nan
     return columns
