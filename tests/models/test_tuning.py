@@ -40,11 +40,18 @@ def test_inner_folds_walk_forward_with_a_gap(horizon):
         inner_folds(dates[:40], folds=2, share=0.3, horizon=1)
 
 
-@pytest.mark.parametrize("ensemble", [1, 2], ids=["one", "tuned-ensemble"])
-def test_a_tuned_model_is_causal(prices, ensemble):
-    """Changing prices after T changes no forecast at or before T, the tuning included."""
+@pytest.mark.parametrize(
+    ("ensemble", "distribution"),
+    [(1, "none"), (2, "none"), (2, "t")],
+    ids=["one", "tuned-ensemble", "tuned-ensemble-of-distributions"],
+)
+def test_a_tuned_model_is_causal(prices, ensemble, distribution):
+    """Changing prices after T changes no forecast at or before T, the tuning included (and
+    the forecast distribution, for a distribution head)."""
     check_forecaster(
-        lambda: LSTMForecaster(tune=2, epochs=1, batch_size=128, ensemble=ensemble),
+        lambda: LSTMForecaster(
+            tune=2, epochs=1, batch_size=128, ensemble=ensemble, distribution=distribution
+        ),
         prices.iloc[:500],
     )
 
