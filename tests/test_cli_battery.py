@@ -577,6 +577,13 @@ def test_relative_target_reports_the_cross_section(tmp_path):
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "does each model rank the tickers" in text(result)
+    # the closing line names every file written: the report, the tables, the figures
+    wrote = text(result).split("Wrote ")[1].split(" to ")[0]
+    names = [n.strip() for n in wrote.replace(" and ", ", ").split(",")]
+    figures = len(list((tmp_path / "rel").glob("*.png")))
+    assert names[0] == "report.html" and names[-1] == f"{figures} figures (PNG)"
+    assert all((tmp_path / "rel" / n).is_file() for n in names[:-1]), names
+    assert {n for n in names[:-1]} >= {"predictions.csv", "metrics.csv", "metrics.json"}
     document = json.loads((tmp_path / "rel" / "metrics.json").read_text())
     assert {row["model"] for row in document["cross_section"]} == {"ols", "drift"}
     assert document["settings"]["target"] == "relative"

@@ -206,7 +206,7 @@ def backtest(
 
                 _print_volatility(distribution[0], result.settings.horizon, data)
                 if run is not None:
-                    report = write_volatility_outputs(result, run, data, run_settings, distribution)
+                    write_volatility_outputs(result, run, data, run_settings, distribution)
                     run.commit()
             else:
                 table = metrics_table(result)
@@ -216,9 +216,7 @@ def backtest(
                     _print_cross_section(result)
                 _print_volatility(distribution[0], result.settings.horizon, data)
                 if run is not None:
-                    report = write_outputs(
-                        result, table, run, data, run_settings, luck, distribution
-                    )
+                    write_outputs(result, table, run, data, run_settings, luck, distribution)
                     run.commit()
             if work is not None:
                 shutil.rmtree(work, ignore_errors=True)  # the outputs are safe now
@@ -227,11 +225,18 @@ def backtest(
     except (DataError, OutputError, ValueError, RuntimeError) as exc:
         fail(exc)
     if out is not None:
-        tables = "volatility.csv, calibration.csv" if target == "volatility" else "metrics.csv"
-        console.print(f"Wrote predictions.csv, {tables}, metrics.json and {report.name} to {out}")
+        console.print(f"Wrote {_listed(run.written)} to {out}")
     else:
         console.print("Nothing written: pass --out DIR for the report, predictions and metrics.")
     console.print(f"Finished in {time.perf_counter() - started:.1f} s.")
+
+
+def _listed(names: list[str]) -> str:
+    """The report first, then the tables in the order written, then the count of figures."""
+    figures = [n for n in names if n.endswith(".png")]
+    files = sorted((n for n in names if n not in figures), key=lambda n: n != "report.html")
+    parts = [*files, f"{len(figures)} figures (PNG)"] if figures else files
+    return ", ".join(parts[:-1]) + f" and {parts[-1]}" if len(parts) > 1 else parts[0]
 
 
 class TaskProgress:

@@ -203,6 +203,11 @@ class RunDirectory:
         self._written[name] = ""
         return self.staging / name
 
+    @property
+    def written(self) -> list[str]:
+        """The names of the files written so far, in order."""
+        return list(self._written)
+
     def write(self, name: str, data: str | bytes) -> Path:
         """Write ``data`` (text as UTF-8) as ``name``."""
         path = self.path(name)
