@@ -600,6 +600,7 @@ def test_relative_target_reports_the_cross_section(tmp_path):
         assert result.exit_code == 2 and fragment in text(result), result.output
 
 
+@pytest.mark.filterwarnings("ignore:.*closes that do not change")  # flat on purpose
 def test_data_show_says_which_bars_it_found(tmp_path):
     days = pd.bdate_range("2020-01-01", periods=30).strftime("%Y-%m-%d")
     bars = "".join(f"{d},10,11,9,10.5,100\n" for d in days)

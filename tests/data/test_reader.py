@@ -414,3 +414,19 @@ def test_plain_and_written_out_numbers_mix_in_one_column(tmp_path):
     assert got == [10.5, 1234.5, 12.0, 10.0, 7.0]
     with pytest.raises(DataError, match=r"line 3: '1_000'"):
         read_prices(write(tmp_path, "date,A\n2020-01-02,1\n2020-01-03,1_000\n"))
+
+
+def test_closes_that_stand_still_are_warned_about(tmp_path):
+    days = pd.bdate_range("2020-01-01", periods=80)
+    close = 100 * np.exp(np.cumsum(np.random.default_rng(0).normal(0, 0.01, 80)))
+    close[30:45] = close[30]  # 14 unchanged closes after day 30: a halt
+    frame = pd.DataFrame({"date": days.strftime("%Y-%m-%d"), "X": close})
+    frame.to_csv(tmp_path / "halt.csv", index=False)
+    with pytest.warns(DataWarning, match=rf"X: 14 from {days[30]:%Y-%m-%d}\): a halt"):
+        read_prices(tmp_path / "halt.csv")
+    frame.assign(X=frame["X"].where(~frame.index.isin(range(40, 45)), frame["X"] * 1.01)).to_csv(
+        tmp_path / "short.csv", index=False
+    )  # nine unchanged closes: not warned about
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        read_prices(tmp_path / "short.csv")

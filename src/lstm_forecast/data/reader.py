@@ -150,6 +150,7 @@ def read_prices(
     embedded = str(source) in DATASETS and not Path(source).exists()
     if not embedded:  # adjusted closes, whose two crashes of -52% and -67% look like splits
         _warn_splits(frame, label)
+        _warn_stale(frame, label)  # (RRC's closes stand still for 68 days in 1990)
     _warn_bad_bars(frame, label)
     return frame
 
@@ -216,6 +217,36 @@ def _warn_splits(frame: pd.DataFrame, label: str) -> None:
             f"{label}: a day's move of about a split's size: {listed}. If these are splits "
             "the prices were not adjusted for, use adjusted closes: a model would learn each "
             "as a crash or a leap",
+            DataWarning,
+            stacklevel=3,
+        )
+
+
+STALE_DAYS = 10  # this many unchanged closes in a row: a halt, or gaps a vendor filled
+
+
+def _warn_stale(frame: pd.DataFrame, label: str) -> None:
+    """Warn about runs of identical closes: the models read each as a return of exactly 0."""
+    from .errors import DataWarning
+
+    found = []
+    for ticker in frame.columns:
+        closes = frame[ticker].dropna()
+        same = (closes.diff() == 0).to_numpy()
+        if same.sum() < STALE_DAYS:
+            continue
+        run_id = np.cumsum(~same)
+        lengths = np.bincount(run_id, weights=same)
+        longest = int(lengths.max())
+        if longest >= STALE_DAYS:
+            start = closes.index[np.flatnonzero(run_id == lengths.argmax())[0]]
+            found.append(f"{ticker}: {longest} from {start:%Y-%m-%d}")
+    if found:
+        listed = "; ".join(found[:3]) + (f"; {len(found) - 3} more" if len(found) > 3 else "")
+        warnings.warn(
+            f"{label}: closes that do not change for {STALE_DAYS} days or more in a row "
+            f"({listed}): a halt, an illiquid stretch, or gaps the vendor filled? The models "
+            "read each such day as a return of exactly 0",
             DataWarning,
             stacklevel=3,
         )
