@@ -26,8 +26,11 @@ import numpy as np
 import pandas as pd
 
 
-def one_run(series: str, head: str, members: int) -> tuple[dict, pd.DataFrame]:
-    """One backtest: its LSTM's scores, and its rows (for the paired test)."""
+def one_run(
+    series: str, head: str, members: int, days: int = 4000, quick: dict | None = None
+) -> tuple[dict, pd.DataFrame]:
+    """One backtest: its LSTM's scores, and its rows (for the paired test). ``days`` and
+    ``quick`` (backtest settings, and the LSTM's under "lstm") shrink it for the tests."""
     import torch
 
     from lstm_forecast.data import read_prices
@@ -40,13 +43,16 @@ def one_run(series: str, head: str, members: int) -> tuple[dict, pd.DataFrame]:
     if series == "sp500":
         prices = read_prices("sp500")
     else:
-        prices, truth, _ = simulate_volatility("garch_t", seed=int(series.split("-")[1]), nu=5.0)
-    lstm = {"ensemble": members, "distribution": "t"}
+        seed = int(series.split("-")[1])
+        prices, truth, _ = simulate_volatility("garch_t", days=days, seed=seed, nu=5.0)
+    quick = dict(quick or {})
+    lstm = {"ensemble": members, "distribution": "t", **quick.pop("lstm", {})}
     target = "volatility" if head == "variance" else "return"
     start = time.perf_counter()
-    result = run_backtest(
-        prices, BacktestSettings(models=("lstm",), target=target, model_settings={"lstm": lstm})
+    settings = BacktestSettings(
+        models=("lstm",), target=target, model_settings={"lstm": lstm}, **quick
     )
+    result = run_backtest(prices, settings)
     seconds = time.perf_counter() - start
     rows = distribution_rows(result.all_predictions())
     rows = rows[rows["model"] == "lstm"].sort_values("origin").reset_index(drop=True)
