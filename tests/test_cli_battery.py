@@ -617,7 +617,8 @@ def test_data_show_names_the_holidays_the_dates_show(tmp_path):
     assert "the market keeps (predict skips them): New Year's Day" in said
     assert "Good Friday" in said and "Thanksgiving Day" in said and "Boxing Day" not in said
     days = pd.date_range("2023-01-01", periods=60, freq="D").strftime("%Y-%m-%d")
-    (tmp_path / "btc.csv").write_text("date,close\n" + "".join(f"{d},10\n" for d in days))
+    closes = "".join(f"{d},{10 + k % 7}\n" for k, d in enumerate(days))
+    (tmp_path / "btc.csv").write_text("date,close\n" + closes)
     said = text(invoke(["data", "show", tmp_path / "btc.csv"]))
     assert "Dated on weekends too: predict steps calendar days" in said and "keeps" not in said
 
