@@ -273,6 +273,10 @@ def test_excel_workbook_sheets(tmp_path):
     assert list(read_prices(path, sheet="p")["A"]) == [1.5, 2.5]
     with pytest.raises(DataError, match="no sheet 'P' .*its sheets: empty, p, notes"):
         read_prices(path, sheet="P")
+    twice = tmp_path / "twice.xlsx"
+    pd.DataFrame([[days[0], 1.0, 2.0]], columns=["Date", "A", "A"]).to_excel(twice, index=False)
+    with pytest.raises(DataError, match=r"sheet 'Sheet1'.*columns 2 and 3 are both named 'A'"):
+        read_prices(twice)
     with pytest.raises(DataError, match="--sheet: .* is not an Excel workbook"):
         read_prices(write(tmp_path, "date,A\n2020-01-02,1\n"), sheet="p")
     # covariates the same way, with their own flag

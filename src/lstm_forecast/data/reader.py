@@ -463,6 +463,7 @@ def _read_excel(path: Path, sheet: str | None, flag: str | None) -> pd.DataFrame
         if header is not None:
             body = [(n + 1, row) for n, row in enumerate(rows) if n >= 3 and any(row)]
             return _from_stacked(path, header, body)
+    _refuse_repeated_names(rows[0] if rows else [], f"{path}, sheet {chosen!r}")
     raw = pd.read_excel(path, sheet_name=chosen, dtype=str, engine="openpyxl")  # names as usual
     return raw.where(raw.notna(), "")
 
@@ -477,11 +478,16 @@ def _read_csv(path: Path) -> pd.DataFrame:
     options = {"dtype": str, "keep_default_na": False, "skipinitialspace": True}
     try:
         raw = pd.read_csv(path, **options)
+        sep = ","
         if raw.shape[1] == 1:
             for sep in (";", "\t"):
                 if sep in str(raw.columns[0]):
                     raw = pd.read_csv(path, **options, sep=sep)
                     break
+            else:
+                sep = ","
+        header = pd.read_csv(path, **options, sep=sep, header=None, nrows=1)
+        _refuse_repeated_names(list(header.iloc[0]), str(path))
     except pd.errors.ParserError as exc:
         first = str(exc).strip().splitlines()[0]
         raise DataError(f"{path}: {first}{_extra_fields_hint(path)}") from None
@@ -490,6 +496,21 @@ def _read_csv(path: Path) -> pd.DataFrame:
             f"{path}: the data rows have more fields than the header{_extra_fields_hint(path)}"
         )
     return raw
+
+
+def _refuse_repeated_names(names: list, label: str) -> None:
+    """Two columns of one name: pandas would rename the second ('AAPL.1') and read both as
+    tickers; which is meant is asked, not guessed."""
+    seen: dict[str, int] = {}
+    for k, name in enumerate(str(n).strip() for n in names):
+        if not name or name.lower() == "nan":
+            continue
+        if name in seen:
+            raise DataError(
+                f"{label}: columns {seen[name] + 1} and {k + 1} are both named {name!r}; "
+                "rename or remove one"
+            )
+        seen[name] = k
 
 
 def _extra_fields_hint(path: Path) -> str:
