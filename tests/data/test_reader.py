@@ -148,6 +148,10 @@ def test_no_warning_for_clean_data():
         ("date,A\n2020-02-30,1\n", r"line 2: '2020-02-30'.*not a date"),
         ("date,A\n43832,1\n43833,2\n", r"Excel day numbers, not dates \(43832 is 2020-01-02\)"),
         ("date,A,A\n2020-01-02,1,2\n", r"columns 2 and 3 are both named 'A'; rename or remove"),
+        (
+            "date,ticker,close\n2020-01-02,AAPL,1\n2020-01-03,aapl,2\n",
+            r"tickers 'AAPL' \(line 2\) and 'aapl' \(line 3\) differ only in case",
+        ),
         ("date;B;B\n2020-01-02;1;2\n", r"columns 2 and 3 are both named 'B'"),
         ("date,A\n2020-01-02T00:00+01:00,1\n2020-01-03T00:00+05:00,2\n", "mixes time zones"),
         (

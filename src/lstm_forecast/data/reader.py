@@ -641,6 +641,15 @@ def _from_long(raw, dates, line, label, ticker, price_col, decimal, positive=Tru
     if (names == "").any():
         first = int(line[names == ""].iloc[0])
         raise DataError(f"{label}: line {first}: empty ticker in column {ticker!r}")
+    spelled = pd.Series(names.unique())
+    twice = spelled[spelled.str.upper().duplicated(keep=False)]
+    if len(twice):  # 'AAPL' and 'aapl': one ticker written two ways, or two?
+        a, b = twice.iloc[0], twice[twice.str.upper() == twice.iloc[0].upper()].iloc[1]
+        lines = [int(line[names == n].iloc[0]) for n in (a, b)]
+        raise DataError(
+            f"{label}: tickers {a!r} (line {lines[0]}) and {b!r} (line {lines[1]}) differ only "
+            "in case; write each ticker one way throughout"
+        )
     long = pd.DataFrame(
         {
             "date": dates.values,
