@@ -436,3 +436,11 @@ def test_closes_that_stand_still_are_warned_about(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         read_prices(tmp_path / "short.csv")
+
+
+def test_a_date_column_named_in_german_or_spanish(tmp_path):
+    for name in ("Datum", "Fecha"):
+        text = f"{name};Kurs\n15.01.2020;1.200,5\n16.01.2020;1.201,5\n"
+        frame = read_prices(write(tmp_path, text), decimal=",")
+        assert list(frame["Kurs"]) == [1200.5, 1201.5]
+        assert frame.index[0] == pd.Timestamp("2020-01-15")

@@ -34,7 +34,8 @@ from .ohlcv import KEY as OHLCV_KEY
 from .ohlcv import OHLCV, attach, attach_bars, ohlcv_of
 from .validate import to_dates, to_prices
 
-DATE_NAMES = ("date", "datetime", "timestamp", "time", "day", "observation_date")  # FRED
+# (observation_date: FRED; datum: German, Dutch and Nordic exports; fecha: Spanish)
+DATE_NAMES = ("date", "datetime", "timestamp", "time", "day", "observation_date", "datum", "fecha")
 TICKER_NAMES = ("ticker", "symbol", "asset", "instrument", "name")
 PRICE_NAMES = (
     "adj close",
