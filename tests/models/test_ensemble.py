@@ -118,7 +118,7 @@ def test_ensemble_forecaster_averages_its_members_and_is_causal(batched):
     """The forecast is the average of the members' forecasts, each member run as a single
     forecaster (float32: the fused and the batched kernels round apart by ~1e-7)."""
     prices = simulate("ar1", 700, seed=1)[0]
-    quick = dict(lookback=10, hidden_size=4, steps=100, eval_every=10, learning_rate=1e-2)
+    quick = dict(lookback=10, hidden_size=4, steps=100, eval_every=50, learning_rate=1e-2)
     model = LSTMForecaster(ensemble=3, ensemble_batched=batched, **quick).fit(prices)
     assert len(model.members_) == 3
     assert all(m.best_epoch > 0 for m in model.members_)  # each learned, none kept its start

@@ -158,8 +158,9 @@ def backtest(
         groups = check_features(lstm["features"])
     except ValueError as exc:
         fail(exc)
-    # the models that read --features: the LSTM and OLS
-    check_covariates(options, "covariates" in groups and any(m in to_run for m in ("lstm", "ols")))
+    # the models that read --features, and what each is given: the LSTM and OLS
+    model_settings = {"lstm": lstm, "ols": {"features": lstm["features"]}}
+    check_covariates(options, "covariates" in groups and any(m in to_run for m in model_settings))
     if "lstm" in chosen:
         from ..models import LSTMForecaster
 
@@ -188,7 +189,7 @@ def backtest(
                 warm_start,
                 cost_bps,
                 jobs,
-                {"lstm": lstm, "ols": {"features": lstm["features"]}},
+                model_settings,
                 target,
             )
             # the folds' own check first: it names the training days a test window leaves

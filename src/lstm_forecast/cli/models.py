@@ -169,13 +169,12 @@ def train(
             f"Tuned with {len(tuning.trials)} trials in {tuning.seconds:.0f} s on validation "
             f"folds inside the training rows, scored by {tuning.metric}: {chosen}"
         )
-    kept = (
-        "the starting weights (round 0), which no round of training beat on validation"
-        if history.best_epoch == 0
-        else f"round {history.best_epoch}'s weights, the best on validation"
-    )
     if len(members) > 1:
         kept = "each member's weights from its best round on validation (the first table)"
+    elif history.best_epoch == 0:
+        kept = "the starting weights (round 0), which no round of training beat on validation"
+    else:
+        kept = f"round {history.best_epoch}'s weights, the best on validation"
     console.print(f"* kept: {kept}. Model saved to {out}")
 
 

@@ -126,12 +126,14 @@ def _infer_format(text: pd.Series, label: str, column: str, line: pd.Series) -> 
     kinds = _layout(text)
     bad = kinds == "bad"
     if bad.any():
-        serial = text[bad].str.fullmatch(r"[0-9]{5}(\.0+)?")
-        if serial.all() and text[bad].astype(float).between(20_000, 80_000).all():
-            first = pd.Timestamp("1899-12-30") + pd.Timedelta(days=float(text[bad].iloc[0]))
+        cells = text[bad]
+        if cells.str.fullmatch(r"[0-9]{5}(\.0+)?").all() and (
+            cells.astype(float).between(20_000, 80_000).all()
+        ):
+            first = pd.Timestamp("1899-12-30") + pd.Timedelta(days=float(cells.iloc[0]))
             raise DataError(
                 located(label, column, line, text, bad)
-                + f": Excel day numbers, not dates ({text[bad].iloc[0]} is {first:%Y-%m-%d}); "
+                + f": Excel day numbers, not dates ({cells.iloc[0]} is {first:%Y-%m-%d}); "
                 "format the column as dates in Excel before saving, or convert it: "
                 "pd.to_datetime(days, unit='D', origin='1899-12-30')"
             )

@@ -92,12 +92,18 @@ def _kept(raw: np.ndarray, move: tuple[int, int] | None) -> np.ndarray:
 @functools.lru_cache(maxsize=512)
 def _dates(k: int, first_year: int, last_year: int) -> np.ndarray:
     """Rule ``k``'s dates from the first to the last year, unmoved, as day numbers."""
-    days = RULES[k].dates(f"{first_year}-01-01", f"{last_year}-12-31", False)
-    return np.asarray(pd.DatetimeIndex(days).values.astype("datetime64[D]").astype(np.int64))
+    return _day_numbers(RULES[k].dates(f"{first_year}-01-01", f"{last_year}-12-31", False))
 
 
 def _day_numbers(dates: pd.DatetimeIndex) -> np.ndarray:
+    """Dates as whole days since 1970-01-01."""
     return pd.DatetimeIndex(dates).values.astype("datetime64[D]").astype(np.int64)
+
+
+def _closed(days_open: np.ndarray, days: np.ndarray) -> np.ndarray:
+    """Which of ``days`` the market of ``days_open`` (sorted day numbers) had no row on."""
+    at = np.minimum(np.searchsorted(days_open, days), len(days_open) - 1)
+    return days_open[at] != days
 
 
 def _kept_rules(days_open: np.ndarray, first_year: int, last_year: int) -> list[int]:
@@ -108,7 +114,7 @@ def _kept_rules(days_open: np.ndarray, first_year: int, last_year: int) -> list[
     for k in range(len(RULES)):  # k = 0: New Year's Day
         days = _kept(_dates(k, first_year, last_year), None)
         past = days[(days > first) & (days < last)][-2:]
-        if len(past) == 2 and not np.isin(past, days_open).any():
+        if len(past) == 2 and _closed(days_open, past).all():
             kept.append(k)
     return kept
 
@@ -129,15 +135,14 @@ def closed_days(dates: pd.DatetimeIndex, until: pd.Timestamp) -> pd.DatetimeInde
     fell on a weekday, and of each way of moving a weekend date that it followed the last
     time, for that rule or, where the rule never fell so inside the data, for any rule kept."""
     days_open = _day_numbers(dates)
-    first, last = int(days_open[0]), int(days_open[-1])
-    end = int(np.datetime64(pd.Timestamp(until).date(), "D").astype(np.int64))
+    first, last = days_open[0], days_open[-1]
+    end = _day_numbers([until])[0]
 
     def inside(days: np.ndarray) -> np.ndarray:
         return days[(days > first) & (days < last)]
 
     def closed(day: int) -> bool:
-        at = np.searchsorted(days_open, day)
-        return not (at < len(days_open) and days_open[at] == day)
+        return bool(_closed(days_open, np.array([day]))[0])
 
     years = pd.Timestamp(dates[0]).year - 1, pd.Timestamp(until).year
     kept_rules = [(k, _dates(k, *years)) for k in _kept_rules(days_open, *years)]

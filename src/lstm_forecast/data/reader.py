@@ -29,7 +29,7 @@ import pandas as pd
 from .datasets import DATASETS, load_raw
 from .dates import shown as quoted
 from .dates import trades_on_weekends
-from .errors import DataError
+from .errors import DataError, DataWarning
 from .ohlcv import KEY as OHLCV_KEY
 from .ohlcv import OHLCV, attach, attach_bars, ohlcv_of
 from .validate import to_dates, to_prices
@@ -148,10 +148,11 @@ def read_prices(
     if tickers is not None:
         frame = _select(frame, list(tickers), label)
     frame = _fill_gaps(_drop_no_trading_days(frame, label), label, max_gap)
-    embedded = str(source) in DATASETS and not Path(source).exists()
-    if not embedded:  # adjusted closes, whose two crashes of -52% and -67% look like splits
+    # not for the embedded, adjusted closes: their two crashes (-52%, -67%) look like splits,
+    # and RRC's closes stand still for 68 days in 1990
+    if not _embedded(source):
         _warn_splits(frame, label)
-        _warn_stale(frame, label)  # (RRC's closes stand still for 68 days in 1990)
+        _warn_stale(frame, label)
     _warn_bad_bars(frame, label)
     return frame
 
@@ -159,7 +160,6 @@ def read_prices(
 def _warn_bad_bars(frame: pd.DataFrame, label: str) -> None:
     """Warn about bars that contradict themselves (:func:`~.ohlcv.inconsistent_bars`); the
     volatility proxy takes those days' squared returns instead."""
-    from .errors import DataWarning
     from .ohlcv import bars_of, inconsistent_bars
 
     found = []
@@ -193,8 +193,6 @@ SPLIT_CONTEXT = 20  # days of a ticker's own moves needed before one is called s
 
 def _warn_splits(frame: pd.DataFrame, label: str) -> None:
     """Warn (not refuse: crashes happen) about day-to-day moves of about a split's size."""
-    from .errors import DataWarning
-
     found = []
     for ticker in frame.columns:
         closes = frame[ticker].dropna()
@@ -213,14 +211,18 @@ def _warn_splits(frame: pd.DataFrame, label: str) -> None:
                 f"{values[t + 1]:,.4g}, {split})"
             )
     if found:
-        listed = "; ".join(found[:3]) + (f"; {len(found) - 3} more" if len(found) > 3 else "")
         warnings.warn(
-            f"{label}: a day's move of about a split's size: {listed}. If these are splits "
-            "the prices were not adjusted for, use adjusted closes: a model would learn each "
-            "as a crash or a leap",
+            f"{label}: a day's move of about a split's size: {_first_three(found)}. If these "
+            "are splits the prices were not adjusted for, use adjusted closes: a model would "
+            "learn each as a crash or a leap",
             DataWarning,
             stacklevel=3,
         )
+
+
+def _first_three(found: list[str]) -> str:
+    """The first three findings of a warning, and how many more."""
+    return "; ".join(found[:3]) + (f"; {len(found) - 3} more" if len(found) > 3 else "")
 
 
 STALE_DAYS = 10  # this many unchanged closes in a row: a halt, or gaps a vendor filled
@@ -228,8 +230,6 @@ STALE_DAYS = 10  # this many unchanged closes in a row: a halt, or gaps a vendor
 
 def _warn_stale(frame: pd.DataFrame, label: str) -> None:
     """Warn about runs of identical closes: the models read each as a return of exactly 0."""
-    from .errors import DataWarning
-
     found = []
     for ticker in frame.columns:
         closes = frame[ticker].dropna()
@@ -243,11 +243,10 @@ def _warn_stale(frame: pd.DataFrame, label: str) -> None:
             start = closes.index[np.flatnonzero(run_id == lengths.argmax())[0]]
             found.append(f"{ticker}: {longest} from {start:%Y-%m-%d}")
     if found:
-        listed = "; ".join(found[:3]) + (f"; {len(found) - 3} more" if len(found) > 3 else "")
         warnings.warn(
             f"{label}: closes that do not change for {STALE_DAYS} days or more in a row "
-            f"({listed}): a halt, an illiquid stretch, or gaps the vendor filled? The models "
-            "read each such day as a return of exactly 0",
+            f"({_first_three(found)}): a halt, an illiquid stretch, or gaps the vendor "
+            "filled? The models read each such day as a return of exactly 0",
             DataWarning,
             stacklevel=3,
         )
@@ -283,6 +282,11 @@ def _check_daily(index: pd.DatetimeIndex, label: str) -> None:
         )
 
 
+def _embedded(source: str | Path) -> bool:
+    """Whether ``source`` names an embedded dataset (a file of that name comes first)."""
+    return str(source) in DATASETS and not Path(source).exists()
+
+
 def _load(
     source: str | Path, sheet: str | None = None, flag: str | None = None
 ) -> tuple[pd.DataFrame, str, str]:
@@ -291,10 +295,10 @@ def _load(
     path = Path(source)
     if sheet is not None and path.suffix.lower() not in (".xlsx", ".xlsm"):
         raise DataError(f"{flag}: {source} is not an Excel workbook (.xlsx); drop {flag}")
+    if _embedded(source):
+        raw, label = load_raw(str(source))
+        return raw, label, "SP500"
     if not path.exists():
-        if str(source) in DATASETS:
-            raw, label = load_raw(str(source))
-            return raw, label, "SP500"
         raise DataError(
             f"{source}: no such file, and no embedded dataset of that name "
             f"(embedded: {', '.join(DATASETS)}). Give a .csv, .parquet or .xlsx path."
@@ -481,12 +485,9 @@ def _read_csv(path: Path) -> pd.DataFrame:
         raw = pd.read_csv(path, **options)
         sep = ","
         if raw.shape[1] == 1:
-            for sep in (";", "\t"):
-                if sep in str(raw.columns[0]):
-                    raw = pd.read_csv(path, **options, sep=sep)
-                    break
-            else:
-                sep = ","
+            sep = next((s for s in (";", "\t") if s in str(raw.columns[0])), ",")
+            if sep != ",":
+                raw = pd.read_csv(path, **options, sep=sep)
         header = pd.read_csv(path, **options, sep=sep, header=None, nrows=1)
         _refuse_repeated_names(list(header.iloc[0]), str(path))
     except pd.errors.ParserError as exc:
@@ -771,8 +772,6 @@ def _select(frame: pd.DataFrame, tickers: list[str], label: str) -> pd.DataFrame
 def _drop_no_trading_days(frame: pd.DataFrame, label: str) -> pd.DataFrame:
     """A date on which no ticker has a price is not a trading day (a holiday row with a blank
     or '.' in a download): drop it rather than forward-fill a fake zero return."""
-    from .errors import DataWarning
-
     empty = frame.isna().all(axis=1)
     if not empty.any():
         return frame
@@ -827,8 +826,6 @@ def _fill_gaps(frame: pd.DataFrame, label: str, max_gap: int) -> pd.DataFrame:
         filled += int(missing.sum())
         frame[ticker] = values.where(~missing, values.ffill())
     if filled:
-        from .errors import DataWarning
-
         warnings.warn(
             f"{label}: forward-filled {filled} missing price(s) in short gaps "
             f"(up to {max_gap} rows)",

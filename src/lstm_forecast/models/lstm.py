@@ -70,6 +70,14 @@ def lag_inputs(last: torch.Tensor, x: torch.Tensor, lags: int) -> torch.Tensor:
     return torch.cat([last, z.expand(*last.shape[:-1], lags)], dim=-1)
 
 
+def anchored(prediction: torch.Tensor, x: torch.Tensor, k: int, gain: torch.Tensor) -> torch.Tensor:
+    """``prediction`` (..., B, width) with output ``k`` moved by ``gain`` times the log EWMA
+    variance of input 0 of ``x`` (B, L, F): the EWMA anchor. ``gain`` is a scalar for one
+    network, (K, 1, 1) for K members."""
+    moved = prediction[..., k : k + 1] + gain * log_ewma_variance(x[:, :, 0])[:, None]
+    return torch.cat([prediction[..., :k], moved, prediction[..., k + 1 :]], dim=-1)
+
+
 class EnsembleNet(nn.Module):
     """K :class:`ForecastNet` members as one batched model: (B, L, F) -> (K, B, h).
 
@@ -111,11 +119,9 @@ class EnsembleNet(nn.Module):
             units = self._linear("lag_hidden", lag_inputs(last, x, self.head_lags))
             hidden = ACTIVATIONS[self.head_activation](units)
             prediction = prediction + self._linear("lag_out", hidden)
-        if self.anchor_output is not None:  # as ForecastNet, each member with its own weight
-            k = self.anchor_output
+        if self.anchor_output is not None:  # each member with its own weight
             gain = (self.anchor_gain * self.anchor)[:, None, None]  # (K, 1, 1)
-            moved = prediction[..., k : k + 1] + gain * log_ewma_variance(x[:, :, 0])[:, None]
-            prediction = torch.cat([prediction[..., :k], moved, prediction[..., k + 1 :]], -1)
+            prediction = anchored(prediction, x, self.anchor_output, gain)
         return prediction
 
     def load_members(self, nets: list[ForecastNet]) -> None:
@@ -223,10 +229,7 @@ class ForecastNet(nn.Module):
             hidden = ACTIVATIONS[self.head_activation](units)
             prediction = prediction + self.lag_out(hidden)
         if self.anchor_output is not None:
-            k = self.anchor_output
-            gain = self.anchor_gain * self.anchor
-            moved = prediction[:, k : k + 1] + gain * log_ewma_variance(x[:, :, 0])[:, None]
-            prediction = torch.cat([prediction[:, :k], moved, prediction[:, k + 1 :]], dim=1)
+            prediction = anchored(prediction, x, self.anchor_output, self.anchor_gain * self.anchor)
         return (prediction, result[2]) if return_states else prediction
 
 

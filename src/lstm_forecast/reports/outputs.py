@@ -43,15 +43,15 @@ def write_outputs(
         luck = luck_table(result, table)
     if distribution is None:
         distribution = backtest_calibration(result)
-    worth = backtest_importance(result)
-    relative = result.settings.target == "relative"
-    cross = backtest_cross_section(result) if relative else None
     if not isinstance(out, RunDirectory):
         with RunDirectory(out) as run:
             report = write_outputs(result, table, run, source, command, luck, distribution)
             run.commit()
         return report
     run = out
+    worth = backtest_importance(result)  # here, not above: the call above comes back here
+    relative = result.settings.target == "relative"
+    cross = backtest_cross_section(result) if relative else None
     predictions = result.all_predictions()
     run.write("predictions.csv", predictions.to_csv(index=False, date_format="%Y-%m-%d"))
     run.write("metrics.csv", table.to_csv(index=False))
