@@ -612,6 +612,29 @@ def test_data_show_says_which_bars_it_found(tmp_path):
     assert "Daily bars" not in text(invoke(["data", "show", path]))
 
 
+def test_a_model_trained_on_bars_asks_for_bars_not_to_drop_them(tmp_path):
+    # the bars feature cannot be left out of a saved model: predict and explain ask for data
+    days = pd.bdate_range("2016-01-01", periods=300)
+    close = 100 * np.exp(np.cumsum(np.random.default_rng(1).normal(0, 0.01, len(days))))
+    dates = days.strftime("%Y-%m-%d")
+    bars = pd.DataFrame({"Date": dates, "Open": close, "High": close * 1.01, "Low": close * 0.99,
+                         "Close": close, "Volume": 1000 + np.arange(len(days)) % 7})  # fmt: skip
+    with_bars, closes = tmp_path / "x.csv", tmp_path / "closes" / "x.csv"
+    closes.parent.mkdir()
+    bars.to_csv(with_bars, index=False)
+    bars[["Date", "Close"]].to_csv(closes, index=False)
+    model = tmp_path / "m"
+    fast = ["--epochs", "1", "--lookback", "10", "--hidden-size", "4", "--features", "ohlc"]
+    assert invoke(["train", "--data", with_bars, "--out", model, *fast]).exit_code == 0
+    assert invoke(["predict", "--model", model, "--data", with_bars]).exit_code == 0
+    for extra in ([], ["--out", tmp_path / "ex"]):  # predict, explain
+        command = "explain" if extra else "predict"
+        result = invoke([command, "--model", model, "--data", closes, *extra])
+        refused(result, f"the model in {model} reads daily bars (--features ohlc, its", "for x:")
+        assert "Leave 'ohlc' out" not in text(result)
+    assert not (tmp_path / "ex").exists()
+
+
 def test_data_show_names_the_holidays_the_dates_show(tmp_path):
     said = text(invoke(["data", "show", "sp500"]))
     assert "the market keeps (predict skips them): New Year's Day" in said

@@ -218,6 +218,7 @@ def predict(
     fitted = _load_model(model, features)
     check_covariates(options, "covariates" in fitted.features, str(model))
     prices = read_or_exit(data, tickers, options)
+    _check_bars(fitted, prices, model, data)
     if fitted.distributional:
         if horizon is not None and horizon != fitted.horizon:
             fail(
@@ -244,6 +245,29 @@ def predict(
         )
     console.print(table)
     _write_csv(table_frame, csv)
+
+
+def _check_bars(fitted, prices, model: Path, data: str) -> None:
+    """A model trained on daily bars (``--features ohlc``) refuses --data with closes only, in
+    words that fit a saved model (its features cannot be left out, the data must change)."""
+    if "ohlc" not in fitted.features:
+        return
+    from ..data.ohlcv import bars_of
+
+    needed = {"open", "high", "low", "volume"}
+    present = {str(c) for c in prices.columns}
+    lacking = [
+        t
+        for t in map(str, fitted.tickers_)
+        if t in present and not needed <= set(getattr(bars_of(prices, t), "columns", ()))
+    ]
+    if lacking:
+        fail(
+            f"the model in {model} reads daily bars (--features ohlc, its config.json), and "
+            f"--data {data} has closes only for {', '.join(lacking[:5])}: pass a file with "
+            "Open, High, Low, Close and Volume columns for it (one ticker's, a long file's or "
+            "a yfinance download)"
+        )
 
 
 def _write_csv(frame, csv: Path | None) -> None:
@@ -324,6 +348,7 @@ def explain(
     fitted = _load_model(model, features)
     check_covariates(options, "covariates" in fitted.features, str(model))
     prices = read_or_exit(data, None, options)
+    _check_bars(fitted, prices, model, data)
     name = fitted.tickers_[0]
     if tickers:
         from ..data import DataError
