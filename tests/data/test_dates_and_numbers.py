@@ -131,6 +131,22 @@ def test_ohlcv_of_a_holiday_row_is_dropped_too(tmp_path):
     assert len(ohlcv_of(frame)) == 2 and list(frame.index) == list(ohlcv_of(frame).index)
 
 
+@pytest.mark.parametrize("marker", ["#N/A N/A", "#N/A", "#NA", "<NA>", "null", "."])
+def test_missing_markers_of_spreadsheets_and_terminals_read_as_missing(tmp_path, marker):
+    # Bloomberg's Excel add-in writes #N/A N/A on a day without a value (a holiday)
+    text = f"date,A,B\n2020-12-24,10,5\n2020-12-25,{marker},{marker}\n2020-12-28,11,6\n"
+    with pytest.warns(DataWarning, match="dropped 1 date"):
+        frame = read_prices(write(tmp_path, text))
+    assert list(frame["A"]) == [10.0, 11.0] and list(frame["B"]) == [5.0, 6.0]
+
+
+@pytest.mark.parametrize("cell", ["#N/A Invalid Security", "#VALUE!", "#DIV/0!", "#REF!"])
+def test_error_values_are_named_as_errors_not_read_as_missing(tmp_path, cell):
+    text = f"date,A\n2020-01-02,1\n2020-01-03,{cell}\n2020-01-06,2\n"
+    with pytest.raises(DataError, match=r"line 3.*an error value of a spreadsheet or terminal"):
+        read_prices(write(tmp_path, text))
+
+
 @pytest.mark.parametrize(
     "cell", ["1_000", "\u0661\u0662", "12a", "0x10", "1e", "--1", "inf", "nan5"]
 )

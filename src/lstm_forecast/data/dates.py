@@ -31,7 +31,9 @@ from .errors import DataError
 MAX_CHARS = 40
 FIRST, LAST = pd.Timestamp("1800-01-01"), pd.Timestamp("2199-12-31")
 EPOCH_SECONDS, EPOCH_MILLISECONDS = "unix seconds", "unix milliseconds"  # inferred only
-MISSING = {"", "na", "n/a", "nan", "null", "none", "-", "#n/a", "."}
+# Missing-value markers: blanks, words, a dot (FRED), Excel's #N/A and Bloomberg's #N/A N/A
+# (no value that day), pandas' <NA>. Other '#' cells are errors (see to_prices).
+MISSING = {"", "na", "n/a", "nan", "null", "none", "-", "#n/a", "#n/a n/a", "#na", "<na>", "."}
 
 
 def trades_on_weekends(dates: pd.DatetimeIndex) -> bool:

@@ -98,6 +98,11 @@ def _parse(
         comma = cells.str.match(DECIMAL_COMMA) | cells.str.match(THOUSANDS[","])
         if decimal == "." and comma.any():
             hint = "these look like decimal commas: pass --decimal ,"
+        elif cells.str.startswith("#").all():
+            hint = (
+                "an error value of a spreadsheet or terminal (#VALUE!, #N/A Invalid Security), "
+                "not a price: fix the formula or request, or blank these cells"
+            )
         raise DataError(located(label, column, line, values, bad) + f": not a number; {hint}")
     cleaned = text.where(~missing, "nan")
     numbers = pd.Series(np.asarray(cleaned.to_numpy(), dtype=np.float64), index=values.index)
