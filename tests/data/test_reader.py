@@ -82,6 +82,10 @@ def test_parquet(tmp_path):
     frame.to_parquet(tmp_path / "p.parquet")
     out = read_prices(tmp_path / "p.parquet")
     assert list(out["X"]) == [1.0, 2.5]
+    frame["x"] = [1.0, 2.0]  # 'X' and 'x': one ticker written two ways, or two? asked
+    frame.to_parquet(tmp_path / "q.parquet")
+    with pytest.raises(DataError, match="named 'X' and 'x', one name when case is ignored"):
+        read_prices(tmp_path / "q.parquet")
 
 
 def test_time_zone_aware_dates_in_one_zone(tmp_path):
@@ -153,6 +157,10 @@ def test_no_warning_for_clean_data():
             r"tickers 'AAPL' \(line 2\) and 'aapl' \(line 3\) differ only in case",
         ),
         ("date;B;B\n2020-01-02;1;2\n", r"columns 2 and 3 are both named 'B'"),
+        (
+            "date,AAPL,aapl\n2020-01-02,1,2\n",
+            r"columns 2 and 3 are named 'AAPL' and 'aapl', one name when case is ignored",
+        ),
         ("date,A\n2020-01-02T00:00+01:00,1\n2020-01-03T00:00+05:00,2\n", "mixes time zones"),
         (
             "date,A\n2020-01-02 09:30,1\n2020-01-02 10:30,2\n2020-01-03 09:30,3\n",

@@ -315,6 +315,7 @@ def _load(
                 raw = _from_column_levels(raw, label)
             else:
                 raw = raw.reset_index() if not isinstance(raw.index, pd.RangeIndex) else raw
+                _refuse_repeated_names(list(raw.columns), label)
                 raw = raw.astype(str).where(raw.notna(), "")
         else:
             raw = _read_yfinance(path)
@@ -502,17 +503,23 @@ def _read_csv(path: Path) -> pd.DataFrame:
 
 def _refuse_repeated_names(names: list, label: str) -> None:
     """Two columns of one name: pandas would rename the second ('AAPL.1') and read both as
-    tickers; which is meant is asked, not guessed."""
-    seen: dict[str, int] = {}
+    tickers; which is meant is asked, not guessed. Names that differ only in case ('AAPL',
+    'aapl') are one name too, since columns are matched case-insensitively."""
+    seen: dict[str, tuple[int, str]] = {}
     for k, name in enumerate(str(n).strip() for n in names):
         if not name or name.lower() == "nan":
             continue
-        if name in seen:
-            raise DataError(
-                f"{label}: columns {seen[name] + 1} and {k + 1} are both named {name!r}; "
-                "rename or remove one"
+        if name.upper() in seen:
+            first, spelled = seen[name.upper()]
+            said = (
+                f"both named {name!r}"
+                if spelled == name
+                else f"named {spelled!r} and {name!r}, one name when case is ignored"
             )
-        seen[name] = k
+            raise DataError(
+                f"{label}: columns {first + 1} and {k + 1} are {said}; rename or remove one"
+            )
+        seen[name.upper()] = (k, name)
 
 
 def _extra_fields_hint(path: Path) -> str:
