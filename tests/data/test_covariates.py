@@ -76,3 +76,53 @@ def test_a_series_that_stopped_is_warned_about_not_one_between_releases():
         warnings.simplefilter("error")
         attach_covariates(prices, monthly)
         attach_covariates(prices, pd.DataFrame({"now": 1.0}, index=prices.index))
+
+
+@pytest.mark.parametrize(("freq", "needed"), [("MS", 23), ("QS", 66), ("YS", 262)])
+def test_a_series_dated_on_its_periods_first_day_needs_the_lag_to_reach_their_end(
+    tmp_path, freq, needed
+):
+    """FRED dates January's CPI 2020-01-01 and publishes it in February: read from January 2
+    it would show the forecasts a month that had not happened. Dated on the 1st, weekends
+    included, a value counts as unknown until the next date; the lag must reach it."""
+    dates = pd.date_range("2012-01-01", "2020-01-01", freq=freq)
+    assert (dates.day_of_week >= 5).any()  # some first days fall on a weekend
+    path = tmp_path / "fred.csv"
+    values = np.arange(len(dates), dtype=float)
+    pd.DataFrame({"observation_date": dates, "CPI": values}).to_csv(path, index=False)
+    for lag in (0, needed - 1):
+        with pytest.raises(DataError, match=rf"'CPI' is dated on the first day of each .*"
+                           rf"--covariate-lag {lag} .*at least {needed}"):  # fmt: skip
+            read_covariates(path, lag=lag)
+    table = read_covariates(path, lag=needed)
+    # every value is first known on or after the first day of the next period (business days,
+    # although the dates include weekends), and never before
+    next_start = pd.Series(dates[1:], index=dates[:-1])
+    known = pd.Series(table.index[:-1], index=dates[:-1])
+    assert (known >= next_start).all()
+    assert (known.dt.day_of_week < 5).all()
+    # an independent check of the smallest lag: one fewer business day is before some end
+    early = pd.DatetimeIndex(dates[:-1]) + pd.offsets.BDay(needed - 1)
+    assert (early < dates[1:]).any()
+
+
+def test_period_dating_is_read_only_from_proof(tmp_path):
+    """Dated on weekdays only (a release calendar, a month's last close) or at month ends,
+    a monthly series is read as dated; a daily series dated on weekends keeps calendar days."""
+    path = tmp_path / "m.csv"
+    ends = pd.date_range("2012-01-01", "2020-01-01", freq="ME")
+    pd.DataFrame({"date": ends, "x": 1.0}).to_csv(path, index=False)
+    assert len(read_covariates(path)) == len(ends)
+    firsts = pd.date_range("2012-01-01", "2020-01-01", freq="BMS")  # first business days
+    pd.DataFrame({"date": firsts, "x": 1.0}).to_csv(path, index=False)
+    assert len(read_covariates(path)) == len(firsts)
+    # a monthly series dated on the 1st beside a weekday-only daily one: lags in business days
+    days = pd.bdate_range("2019-01-01", "2019-03-31")
+    months = pd.DatetimeIndex(["2018-12-01", "2019-01-01", "2019-02-01", "2019-03-01"])
+    frame = pd.DataFrame({"daily": 1.0}, index=days).join(
+        pd.DataFrame({"monthly": 2.0}, index=months), how="outer"
+    )
+    frame.index.name = "date"
+    frame.to_csv(path)
+    table = read_covariates(path, lag=23)
+    assert pd.Timestamp("2018-12-01") + pd.offsets.BDay(23) in table["monthly"].dropna().index

@@ -180,10 +180,10 @@ CovariatesOpt = Annotated[
 CovariateLagOpt = Annotated[
     int,
     typer.Option(
-        min=0,
-        max=260,
+        min=0,  # the largest is checked where covariates are read (data.reader.MAX_LAG)
         help="Business days after its date that a covariate value becomes known (for series "
-        "published after the close).",
+        "published after the close; a monthly series dated on the 1st, as FRED dates them, "
+        "needs at least its month's business days plus its publication delay).",
     ),
 ]
 
