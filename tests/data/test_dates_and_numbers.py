@@ -210,6 +210,70 @@ def test_investing_com_download_reads_its_price_as_the_close(tmp_path):
     assert list(ohlcv_of(frame)["volume"]) == [980_000.0, 1_230_000.0]  # 'Vol.' 0.98M, 1.23M
 
 
+LOCAL_DOWNLOADS = {  # header, separator, decimal: as each language's download writes them
+    "german bank": ("Datum;Eröffnung;Hoch;Tief;Schlusskurs;Volumen", ";", ","),
+    "german investing.com": ('"Datum","Zuletzt","Eröffn.","Hoch","Tief","Vol.","+/- %"', ",", ","),
+    "spanish investing.com": ("Fecha,Último,Apertura,Máximo,Mínimo,Vol.,% var.", ",", ","),
+    "french investing.com": ("Date;Dernier;Ouv.;Plus Haut;Plus Bas;Vol.;Variation %", ";", ","),
+    "italian investing.com": ("Data,Ultimo,Apertura,Massimo,Minimo,Vol.,Var. %", ",", ","),
+    "portuguese investing.com": ("Data,Último,Abertura,Máxima,Mínima,Vol.,Var%", ",", ","),
+    "spanish bank": ("Fecha;Apertura;Máximo;Mínimo;Cierre;Volumen", ";", ","),
+    "dutch": ("Datum;Openingskoers;Hoog;Laag;Slotkoers;Volume", ";", ","),
+    "swedish": ("Datum;Öppning;Högst;Lägst;Stängningskurs;Volym", ";", ","),
+}
+
+
+@pytest.mark.parametrize("download", LOCAL_DOWNLOADS)
+def test_downloads_in_other_languages_read_as_one_tickers_bars(tmp_path, download):
+    """A German bank's CSV (Datum;Eröffnung;Hoch;Tief;Schlusskurs;Volumen) is one stock's
+    bars, not five tickers called Eröffnung, Hoch, Tief, Schlusskurs and Volumen."""
+    header, sep, _ = LOCAL_DOWNLOADS[download]
+    fields = [f.strip('"') for f in header.split(sep)]
+    close = 1 if fields[1] in ("Zuletzt", "Último", "Dernier", "Ultimo") else 4
+    rows = [("02.01.2024", "10,5", "10,0", "11,0", "9,5", "1200"),
+            ("03.01.2024", "10,8", "10,5", "11,2", "10,1", "1500")]  # fmt: skip
+    lines = []
+    for date, c, o, h, lo, v in rows:
+        cells = [date, c, o, h, lo, v, "0,1%"] if close == 1 else [date, o, h, lo, c, v]
+        lines.append(sep.join(f'"{x}"' if sep == "," else x for x in cells))
+    path = write(tmp_path, header + "\n" + "\n".join(lines) + "\n", "stock.csv")
+    frame = read_prices(path, decimal=",", date_format="%d.%m.%Y")
+    assert list(frame.columns) == ["stock"] and list(frame["stock"]) == [10.5, 10.8]
+    bars = ohlcv_of(frame)
+    assert list(bars["open"]) == [10.0, 10.5] and list(bars["high"]) == [11.0, 11.2]
+    assert list(bars["low"]) == [9.5, 10.1] and list(bars["volume"]) == [1200.0, 1500.0]
+
+
+def test_a_ticker_named_like_one_bar_field_stays_a_ticker(tmp_path):
+    # one or two names of another language's fields (a ticker SLOT, LUK) are not bars
+    text = "date,SLOT,LUK,AAPL\n2024-01-02,1,2,3\n2024-01-03,1.5,2.5,3.5\n"
+    assert list(read_prices(write(tmp_path, text)).columns) == ["SLOT", "LUK", "AAPL"]
+
+
+@pytest.mark.parametrize(
+    ("encoding", "sep"), [("cp1252", ";"), ("latin-1", ";"), ("utf-16", "\t"), ("utf-8-sig", ",")]
+)
+def test_csv_files_in_the_encodings_excel_writes(tmp_path, encoding, sep):
+    """A European Excel saves CSV in Windows-1252, its 'Unicode text' in UTF-16 with tabs;
+    the names come out as written, not refused as undecodable."""
+    text = sep.join(["Datum", "Société Générale", "Nestlé"]) + "\n"
+    text += sep.join(["2024-01-02", "10.5", "20.5"]) + "\n"
+    text += sep.join(["2024-01-03", "11.5", "21.5"]) + "\n"
+    path = tmp_path / "prices.csv"
+    path.write_bytes(text.encode(encoding))
+    frame = read_prices(path)
+    assert list(frame.columns) == ["Société Générale", "Nestlé"]
+    assert list(frame["Nestlé"]) == [20.5, 21.5]
+
+
+def test_a_compressed_csv_in_windows_1252(tmp_path):
+    import gzip
+
+    path = tmp_path / "prices.csv.gz"
+    path.write_bytes(gzip.compress("date,Nestlé\n2024-01-02,1\n2024-01-03,2\n".encode("cp1252")))
+    assert list(read_prices(path).columns) == ["Nestlé"]
+
+
 def test_volume_suffixes_are_read_for_volumes_only(tmp_path):
     text = "date,open,high,low,close,volume\n2024-01-02,1,2,1,2,1.5K\n2024-01-03,1,2,1,2,2B\n"
     assert list(ohlcv_of(read_prices(write(tmp_path, text)))["volume"]) == [1500.0, 2e9]

@@ -34,8 +34,21 @@ from .ohlcv import KEY as OHLCV_KEY
 from .ohlcv import OHLCV, attach, attach_bars, ohlcv_of
 from .validate import to_dates, to_prices
 
-# (observation_date: FRED; datum: German, Dutch and Nordic exports; fecha: Spanish)
-DATE_NAMES = ("date", "datetime", "timestamp", "time", "day", "observation_date", "datum", "fecha")
+# (observation_date: FRED; datum: German, Dutch and Nordic exports; fecha: Spanish; data:
+# Italian, Portuguese and Polish; tarih: Turkish)
+DATE_NAMES = (
+    "date",
+    "datetime",
+    "timestamp",
+    "time",
+    "day",
+    "observation_date",
+    "datum",
+    "fecha",
+    "data",
+    "tarih",
+    "дата",
+)
 TICKER_NAMES = ("ticker", "symbol", "asset", "instrument", "name")
 PRICE_NAMES = (
     "adj close",
@@ -64,6 +77,33 @@ OHLCV_NAMES = {
 }
 # the names of a close column, adjusted or not: a file with one is a single ticker's bars
 CLOSE_NAMES = frozenset(k for k, v in OHLCV_NAMES.items() if v in ("close", "adj_close"))
+# The bar fields of German, Spanish, French, Italian, Portuguese, Dutch, Nordic, Polish,
+# Turkish and Russian downloads (a bank's, a broker's, investing.com's). They are read only
+# where three fields or more are named so, together: a wide file's ticker named like one of
+# them (SLOT, MAX) stays a ticker.
+_LOCAL = {
+    "open": "eröffnung|eroeffnung|eröffn.|erster|apertura|ouverture|ouv.|abertura|openingskoers|"
+    "opening|öppning|åbning|åpning|åpningskurs|otwarcie|a\u00e7\u0131l\u0131\u015f|открытие",
+    "high": "hoch|höchst|hoechst|máximo|maximo|máx.|max.|plus haut|haut|massimo|máxima|maxima|"
+    "hoog|högst|høj|høy|najwyższy|yüksek|максимум",
+    "low": "tief|tiefst|mínimo|minimo|mín.|min.|plus bas|bas|minima|mínima|laag|lägst|lav|"
+    "najniższy|düşük|минимум",
+    "close": "schluss|schlusskurs|schlußkurs|schluß|cierre|clôture|cloture|chiusura|fechamento|"
+    "slot|slotkoers|stängning|stängningskurs|lukkekurs|luk|zamknięcie|kapan\u0131\u015f|закрытие",
+    "volume": "volumen|volym|wolumen|hacim|объем|объём|stücke",
+}
+LOCAL_NAMES = {name: field for field, names in _LOCAL.items() for name in names.split("|")}
+# investing.com's last price ('Price', in German 'Zuletzt', in Spanish 'Último', in French
+# 'Dernier', in Italian 'Ultimo'): the close, where open, high and low stand beside it
+LAST_NAMES = ("price", "zuletzt", "último", "ultimo", "dernier", "laatste", "senaste", "son")
+
+
+def _field_names(columns: Sequence) -> dict[str, str]:
+    """The column names read as bar fields in a file with these columns: the English ones,
+    and another language's where three of its fields or more appear together."""
+    lower = {str(c).strip().lower() for c in columns}
+    local = {LOCAL_NAMES[n] for n in lower if n in LOCAL_NAMES}
+    return {**OHLCV_NAMES, **LOCAL_NAMES} if len(local) >= 3 else OHLCV_NAMES
 
 
 def read_covariates(
@@ -537,7 +577,9 @@ def _read_csv(path: Path) -> pd.DataFrame:
     column into an index, or drop the extra field): in a comma-separated file they are most
     often decimal commas.
     """
+    encoding = _encoding(path)
     options = {"dtype": str, "keep_default_na": False, "skipinitialspace": True}
+    options["encoding"] = encoding
     try:
         raw = pd.read_csv(path, **options)
         sep = ","
@@ -549,12 +591,40 @@ def _read_csv(path: Path) -> pd.DataFrame:
         _refuse_repeated_names(list(header.iloc[0]), str(path))
     except pd.errors.ParserError as exc:
         first = str(exc).strip().splitlines()[0]
-        raise DataError(f"{path}: {first}{_extra_fields_hint(path)}") from None
+        raise DataError(f"{path}: {first}{_extra_fields_hint(path, encoding)}") from None
     if not isinstance(raw.index, pd.RangeIndex):
         raise DataError(
-            f"{path}: the data rows have more fields than the header{_extra_fields_hint(path)}"
+            f"{path}: the data rows have more fields than the header"
+            + _extra_fields_hint(path, encoding)
         )
     return raw
+
+
+def _encoding(path: Path) -> str:
+    """The text encoding of a CSV file: UTF-16 where its byte-order mark says so (Excel's
+    'Unicode text'), UTF-8 (with or without a mark) where every byte decodes as UTF-8, else
+    Windows-1252 (a CSV from a European Excel: 'Eröffnung' in one byte per letter), and
+    Latin-1 for the five bytes Windows-1252 leaves undefined. Numbers and dates are ASCII in
+    all of them; only names (columns, tickers) depend on it."""
+    import bz2
+    import gzip
+    import lzma
+
+    opener = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}.get(path.suffix.lower(), open)
+    try:
+        with opener(path, "rb") as handle:
+            data = handle.read()
+    except (OSError, EOFError, lzma.LZMAError):
+        return "utf-8"  # pandas then says what is wrong with the file
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            data.decode(encoding)
+            return encoding
+        except UnicodeDecodeError:
+            continue
+    return "latin-1"
 
 
 def _refuse_repeated_names(names: list, label: str) -> None:
@@ -578,7 +648,7 @@ def _refuse_repeated_names(names: list, label: str) -> None:
         seen[name.upper()] = (k, name)
 
 
-def _extra_fields_hint(path: Path) -> str:
+def _extra_fields_hint(path: Path, encoding: str = "utf-8-sig") -> str:
     """Why rows have more fields than the header: title or comment lines above the header
     (one field each, or '#' comments, the lines below them wider and agreeing), or else
     decimal commas."""
@@ -586,7 +656,7 @@ def _extra_fields_hint(path: Path) -> str:
     import itertools
 
     try:
-        with open(path, encoding="utf-8-sig", errors="replace", newline="") as handle:
+        with open(path, encoding=encoding, errors="replace", newline="") as handle:
             head = [row for row in itertools.islice(csv.reader(handle), 8) if row]
     except (OSError, csv.Error):
         return _EXTRA_FIELDS_HINT
@@ -646,13 +716,15 @@ def _to_wide(raw, label, default_ticker, date_col, price_col, ticker_col, parse)
     if ticker is not None:
         return _from_long(raw, dates, line, label, ticker, price_col, decimal, positive)
     lower = {str(c).strip().lower() for c in columns}
-    closes = CLOSE_NAMES & lower
-    if positive and price_col is None and closes:
+    names = _field_names(columns)
+    fields = {names[n] for n in lower if n in names}
+    if positive and price_col is None and fields & {"close", "adj_close"}:
         return _from_single(raw, dates, line, label, default_ticker, decimal)
-    bars = sorted({"open", "high", "low", "volume"} & lower)
-    if positive and price_col is None and len(bars) >= 3 and "price" in lower:
+    bars = sorted({"open", "high", "low", "volume"} & fields)
+    last = next((n for n in LAST_NAMES if n in lower), None)
+    if positive and price_col is None and len(bars) >= 3 and last:
         # investing.com's download: Date, Price, Open, High, Low, Vol., Change %
-        return _from_single(raw, dates, line, label, default_ticker, decimal, close_name="price")
+        return _from_single(raw, dates, line, label, default_ticker, decimal, close_name=last)
     if positive and price_col is None and len(bars) >= 3:  # one alone may be a ticker (LOW)
         raise DataError(
             f"{label}: daily bars ({', '.join(bars)}) but no close column among "
@@ -746,8 +818,9 @@ def _from_long(raw, dates, line, label, ticker, price_col, decimal, positive=Tru
 
 def _bar_columns(raw: pd.DataFrame, extra: dict[str, str] | None = None) -> dict[str, str]:
     """The bar field (open, high, low, close, adj_close, volume) of each column that names
-    one (:data:`OHLCV_NAMES`, and ``extra``: another name for a field)."""
-    names = {**OHLCV_NAMES, **(extra or {})}
+    one (:data:`OHLCV_NAMES`, :data:`LOCAL_NAMES` where three are found, and ``extra``:
+    another name for a field)."""
+    names = {**_field_names(raw.columns), **(extra or {})}
     return {
         names[str(c).strip().lower()]: c for c in raw.columns if str(c).strip().lower() in names
     }
