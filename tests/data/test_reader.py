@@ -385,6 +385,40 @@ def test_a_move_of_a_splits_size_is_warned_about(tmp_path):
     assert f"{days[250]:%Y-%m-%d}" in said and "1:10" in said
 
 
+def test_a_change_of_units_and_a_one_day_spike_are_warned_about(tmp_path):
+    """A London price quoted in pounds, then in pence (x100), and one close off by a factor
+    of 1000 (a misplaced decimal point) and back the next day: each named with its date;
+    the spike once, as a spike, not as two split-sized moves."""
+    days = pd.bdate_range("2020-01-01", periods=300)
+    price = 10 * np.exp(np.cumsum(np.random.default_rng(1).normal(0, 0.01, 300)))
+    frame = pd.DataFrame({"date": days.strftime("%Y-%m-%d"), "close": price})
+    units = price.copy()
+    units[150:] *= 100
+    frame.assign(close=units).to_csv(tmp_path / "units.csv", index=False)
+    with pytest.warns(DataWarning, match="about a split's size") as caught:
+        read_prices(tmp_path / "units.csv")
+    said = " ".join(str(w.message) for w in caught)
+    assert f"units {days[150]:%Y-%m-%d}" in said and "1:100 or a change of units" in said
+    assert "pence to pounds" in said and "far from the days around it" not in said
+    typo = price.copy()
+    typo[200] *= 1000
+    frame.assign(close=typo).to_csv(tmp_path / "typo.csv", index=False)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        read_prices(tmp_path / "typo.csv")
+    said = [str(w.message) for w in caught]
+    assert len(said) == 1 and "one day's close far from the days around it" in said[0]
+    assert f"typo {days[200]:%Y-%m-%d} ({typo[199]:,.4g}, then {typo[200]:,.4g}" in said[0]
+    # a real two-day round trip of 8% is not a spike, nor is a stock that doubles and stays
+    moves = price.copy()
+    moves[100] *= 1.08
+    moves[250:] *= 2.2
+    frame.assign(close=moves).to_csv(tmp_path / "moves.csv", index=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        read_prices(tmp_path / "moves.csv")
+
+
 def test_bars_that_contradict_themselves_are_named_and_left_out_of_the_proxy(tmp_path):
     from lstm_forecast.features import log_returns
     from lstm_forecast.features.volatility import variance_proxy

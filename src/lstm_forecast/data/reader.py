@@ -282,14 +282,19 @@ def _warn_bad_bars(frame: pd.DataFrame, label: str) -> None:
 # Split ratios: a day's close near 1/k or k times the day before's looks like a split the
 # prices were not adjusted for (2:1, 3:1 ..., and reverse splits). Near: within 6%, as the
 # stock moves on the split's day too (Apple's 4:1 on 2020-08-31: 499.23 to 129.04, 3.87).
-SPLIT_RATIOS = np.array([2.0, 3.0, 4.0, 5.0, 8.0, 10.0, 15.0, 20.0, 50.0])
+# 100 and 1000 are more often a change of units (a London price in pence, then pounds).
+SPLIT_RATIOS = np.array([2.0, 3.0, 4.0, 5.0, 8.0, 10.0, 15.0, 20.0, 50.0, 100.0, 1000.0])
+UNIT_RATIOS = (100.0, 1000.0)
 SPLIT_TOLERANCE = 0.06
 SPLIT_CONTEXT = 20  # days of a ticker's own moves needed before one is called split-sized
+SPIKE_SIZE = 2.0  # a day's close at least this factor away, back the next day within 6%
 
 
 def _warn_splits(frame: pd.DataFrame, label: str) -> None:
-    """Warn (not refuse: crashes happen) about day-to-day moves of about a split's size."""
-    found = []
+    """Warn (not refuse: crashes happen) about day-to-day moves of about a split's size or a
+    change of units, and about one day's close far off and back the next (a misplaced
+    decimal point), each at least ten times a typical day of the ticker."""
+    found, spikes = [], []
     for ticker in frame.columns:
         closes = frame[ticker].dropna()
         values = closes.to_numpy()
@@ -297,20 +302,45 @@ def _warn_splits(frame: pd.DataFrame, label: str) -> None:
             continue  # too few days to tell a split from the series' ordinary moves
         ratio = values[:-1] / values[1:]  # > 1: a fall, as a split makes
         size = np.maximum(ratio, 1 / ratio)
-        nearest = SPLIT_RATIOS[np.abs(size[:, None] - SPLIT_RATIOS).argmin(axis=1)]
         ordinary = np.median(np.log(size))  # a typical day's absolute log return
-        like = (np.abs(size / nearest - 1) <= SPLIT_TOLERANCE) & (np.log(size) > 10 * ordinary)
+        large = np.log(size) > 10 * ordinary
+        # out on day t + 1 and back on day t + 2: one bad close, not two moves
+        spike = np.zeros(len(size), dtype=bool)
+        spike[:-1] = (
+            large[:-1]
+            & large[1:]
+            & (size[:-1] >= SPIKE_SIZE)
+            & (np.abs(ratio[:-1] * ratio[1:] - 1) <= SPLIT_TOLERANCE)
+        )
+        for t in np.flatnonzero(spike):
+            spikes.append(
+                f"{ticker} {closes.index[t + 1]:%Y-%m-%d} ({values[t]:,.4g}, then "
+                f"{values[t + 1]:,.4g}, then {values[t + 2]:,.4g})"
+            )
+        back = np.r_[False, spike[:-1]]  # the day a spike returns: not a split either
+        nearest = SPLIT_RATIOS[np.abs(size[:, None] - SPLIT_RATIOS).argmin(axis=1)]
+        like = (np.abs(size / nearest - 1) <= SPLIT_TOLERANCE) & large & ~spike & ~back
         for t in np.flatnonzero(like):
             split = f"{nearest[t]:g}:1" if ratio[t] > 1 else f"1:{nearest[t]:g}"
+            units = " or a change of units" if nearest[t] in UNIT_RATIOS else ""
             found.append(
                 f"{ticker} {closes.index[t + 1]:%Y-%m-%d} ({values[t]:,.4g} to "
-                f"{values[t + 1]:,.4g}, {split})"
+                f"{values[t + 1]:,.4g}, {split}{units})"
             )
     if found:
         warnings.warn(
             f"{label}: a day's move of about a split's size: {_first_three(found)}. If these "
-            "are splits the prices were not adjusted for, use adjusted closes: a model would "
-            "learn each as a crash or a leap",
+            "are splits the prices were not adjusted for, use adjusted closes; if the prices "
+            "change units (pence to pounds, cents to dollars), put them in one unit: a model "
+            "would learn each as a crash or a leap",
+            DataWarning,
+            stacklevel=3,
+        )
+    if spikes:
+        warnings.warn(
+            f"{label}: one day's close far from the days around it: {_first_three(spikes)}. "
+            "A misplaced decimal point or a bad tick? Fix or blank that cell: a model would "
+            "learn a leap and a crash",
             DataWarning,
             stacklevel=3,
         )
