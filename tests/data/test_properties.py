@@ -5,6 +5,7 @@ import string
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -32,6 +33,7 @@ def frames(draw):
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(frame=frames())
+@pytest.mark.filterwarnings("ignore::lstm_forecast.data.DataWarning")  # random, not real, prices
 def test_csv_round_trip_is_exact(tmp_path, frame):
     path = tmp_path / "f.csv"
     frame.to_csv(path)

@@ -88,6 +88,42 @@ def test_parquet(tmp_path):
         read_prices(tmp_path / "q.parquet")
 
 
+@pytest.mark.parametrize("kind", ["csv", "xlsx", "parquet"])
+def test_a_frame_saved_by_pandas_reads_back(tmp_path, kind):
+    """prices.to_csv() (to_excel, to_parquet) of a frame on an unnamed DatetimeIndex writes
+    its dates under no name: they are the date column. Written with reset_index(), the row
+    numbers 0, 1, 2 ... in an unnamed first column are not a ticker."""
+    index = pd.DatetimeIndex(["2020-01-02", "2020-01-03", "2020-01-06"])
+    prices = pd.DataFrame({"AAPL": [1.0, 2.0, 3.0], "MSFT": [4.0, 5.0, 6.0]}, index=index)
+    path = tmp_path / f"p.{kind}"
+    getattr(prices, f"to_{'excel' if kind == 'xlsx' else kind}")(path)
+    pd.testing.assert_frame_equal(read_prices(path), prices, check_names=False, check_freq=False)
+    if kind == "csv":
+        prices.rename_axis("date").reset_index().to_csv(path)  # ,date,AAPL,MSFT / 0,...
+        assert list(read_prices(path).columns) == ["AAPL", "MSFT"]
+        prices.rename_axis("date").reset_index().to_csv(path, index=False)
+        assert list(read_prices(path).columns) == ["AAPL", "MSFT"]
+
+
+@pytest.mark.parametrize(
+    ("text", "outcome"),
+    [
+        ("Date;A;\n2020-01-02;1;\n2020-01-03;2;\n", ["A"]),  # a trailing ';' on each line
+        ("Date,A,B,,\n2020-01-02,1,2,,\n2020-01-03,2,3,,\n", ["A", "B"]),
+        ("Date,A,,B\n2020-01-02,1,7,2\n2020-01-03,2,,3\n", "column 3 has values .*no name"),
+        ("date,A\n2020-01-02,1\n,\n2020-01-03,2\n", ["A"]),
+        (",date,A\nx,2020-01-02,1\ny,2020-01-03,2\n", "column 1 has values .*'x'.*no name"),
+    ],
+)
+def test_columns_without_a_name(tmp_path, text, outcome):
+    path = write(tmp_path, text)
+    if isinstance(outcome, str):
+        with pytest.raises(DataError, match=outcome):
+            read_prices(path)
+    else:
+        assert list(read_prices(path).columns) == outcome
+
+
 def test_time_zone_aware_dates_in_one_zone(tmp_path):
     path = write(tmp_path, "date,X\n2020-01-02T00:00:00+01:00,1\n2020-01-03T00:00:00+01:00,2\n")
     assert read_prices(path).index[0] == pd.Timestamp("2020-01-02")

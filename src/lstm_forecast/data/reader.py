@@ -440,9 +440,13 @@ def _load(
             if isinstance(raw.columns, pd.MultiIndex):
                 raw = _from_column_levels(raw, label)
             else:
+                unnamed = not isinstance(raw.index, pd.RangeIndex) and raw.index.name is None
                 raw = raw.reset_index() if not isinstance(raw.index, pd.RangeIndex) else raw
+                if unnamed:  # frame.to_parquet() of prices on an unnamed DatetimeIndex
+                    raw = raw.rename(columns={"index": ""})
                 _refuse_repeated_names(list(raw.columns), label)
                 raw = raw.astype(str).where(raw.notna(), "")
+                raw = _unnamed_columns(raw, list(raw.columns), label)
         else:
             raw = _read_yfinance(path)
             raw = _read_csv(path) if raw is None else raw
@@ -597,7 +601,8 @@ def _read_excel(path: Path, sheet: str | None, flag: str | None) -> pd.DataFrame
             return _from_stacked(path, header, body)
     _refuse_repeated_names(rows[0] if rows else [], f"{path}, sheet {chosen!r}")
     raw = pd.read_excel(path, sheet_name=chosen, dtype=str, engine="openpyxl")  # names as usual
-    return raw.where(raw.notna(), "")
+    raw = raw.where(raw.notna(), "")
+    return _unnamed_columns(raw, rows[0] if rows else [], f"{path}, sheet {chosen!r}")
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
@@ -627,7 +632,37 @@ def _read_csv(path: Path) -> pd.DataFrame:
             f"{path}: the data rows have more fields than the header"
             + _extra_fields_hint(path, encoding)
         )
-    return raw
+    return _unnamed_columns(raw, list(header.iloc[0]), str(path))
+
+
+INDEX_COLUMN = "index_column"  # raw.attrs key: a first column without a name (an index)
+
+
+def _unnamed_columns(raw: pd.DataFrame, names: list, label: str) -> pd.DataFrame:
+    """Columns without a name in the header: dropped where empty (the trailing ';' of an
+    Excel export), kept as a date column candidate where first (``frame.to_csv()`` of
+    prices on an unnamed DatetimeIndex), refused elsewhere (values that no name says what
+    they are)."""
+    blank = [
+        k
+        for k, name in enumerate(names[: raw.shape[1]])
+        if str(name).strip() in ("", "nan", "None")
+    ]
+    empty = [k for k in blank if (raw.iloc[:, k].astype(str).str.strip() == "").all()]
+    for k in blank:
+        if k in empty or k == 0:
+            continue
+        cells = raw.iloc[:, k].astype(str).str.strip()
+        row = int(np.flatnonzero(cells.to_numpy() != "")[0])
+        raise DataError(
+            f"{label}: column {k + 1} has values (line {row + 2}: {quoted(cells.iloc[row])}) but "
+            "no name in the header; name it (a ticker) or delete it"
+        )
+    out = raw.drop(columns=[raw.columns[k] for k in empty])
+    out.attrs = dict(raw.attrs)
+    if 0 in blank and 0 not in empty:
+        out.attrs[INDEX_COLUMN] = raw.columns[0]
+    return out
 
 
 def _encoding(path: Path) -> str:
@@ -729,12 +764,30 @@ def _to_wide(raw, label, default_ticker, date_col, price_col, ticker_col, parse)
     if raw.empty:
         raise DataError(f"{label}: header only, no data rows (columns: {columns})")
     date = _require(columns, date_col, "date", label) if date_col else _find(columns, DATE_NAMES)
+    unnamed = raw.attrs.get(INDEX_COLUMN)
+    if unnamed in columns and date is None:
+        date = unnamed  # an unnamed first column: pandas' index, the dates
+    elif unnamed in columns and unnamed != date:
+        cells = raw[unnamed].astype(str).str.strip()
+        if not (cells == [str(k) for k in range(len(raw))]).all():
+            raise DataError(
+                f"{label}: column 1 has values (line 2: {quoted(cells.iloc[0])}) but no name in "
+                "the header; name it (a ticker) or delete it"
+            )
+        raw = raw.drop(columns=[unnamed])  # 0, 1, 2 ...: a frame's row numbers, written out
+        columns = list(raw.columns)
     if date is None:
         raise DataError(
             f"{label}: no date column found among {columns}; name it 'date' or pass --date-col"
         )
     # file line of each row: after one header line, unless the reader knows better (yfinance)
     line = pd.Series(raw.attrs.get("lines", range(2, len(raw) + 2)), index=raw.index)
+    undated = raw[date].astype(str).str.strip() == ""
+    if undated.any():  # a row of separators only (',,,' in an Excel export): no row at all
+        rest = raw[undated].astype(str).apply(lambda cells: cells.str.strip())
+        blank = pd.Series(False, index=raw.index)
+        blank[undated] = (rest == "").all(axis=1)
+        raw, line = raw[~blank], line[~blank]
     dates = to_dates(raw[date], label, str(date), line, parse["date_format"])
     decimal = parse["decimal"]
     ticker = (
