@@ -365,3 +365,24 @@ def test_excel_workbook_sheets(tmp_path):
     with pytest.raises(DataError, match=r"2 sheets hold data .*; pass --covariate-sheet NAME"):
         read_covariates(path)
     assert list(read_covariates(path, sheet="p")["A"]) == [1.5, 2.5]
+
+
+def test_a_title_above_an_excel_header_is_named(tmp_path):
+    """A workbook with a title and a blank row above the header: the title is quoted, not
+    taken for the date column's name."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["Apple Inc. daily prices"])
+    sheet.append([])
+    sheet.append(["Date", "Close"])
+    for k, day in enumerate(pd.bdate_range("2020-01-01", periods=30)):
+        sheet.append([day.to_pydatetime(), 100 + k])
+    path = tmp_path / "titled.xlsx"
+    book.save(path)
+    with pytest.raises(DataError, match="'Apple Inc. daily prices' stands above the header"):
+        read_prices(path)
+    sheet.delete_rows(1, 2)
+    book.save(path)
+    assert len(read_prices(path)) == 30

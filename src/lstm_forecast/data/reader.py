@@ -599,10 +599,25 @@ def _read_excel(path: Path, sheet: str | None, flag: str | None) -> pd.DataFrame
         if header is not None:
             body = [(n + 1, row) for n, row in enumerate(rows) if n >= 3 and any(row)]
             return _from_stacked(path, header, body)
+    _refuse_titles(rows, f"{path}, sheet {chosen!r}")
     _refuse_repeated_names(rows[0] if rows else [], f"{path}, sheet {chosen!r}")
     raw = pd.read_excel(path, sheet_name=chosen, dtype=str, engine="openpyxl")  # names as usual
     raw = raw.where(raw.notna(), "")
     return _unnamed_columns(raw, rows[0] if rows else [], f"{path}, sheet {chosen!r}")
+
+
+def _refuse_titles(rows: list[list], label: str) -> None:
+    """Rows of one cell at most above a wider one (a title, a note, a blank line over the
+    header) are refused with the title quoted: read as the header, the title would be the
+    date column's name and the real header a row of data."""
+    widths = [sum(str(c).strip() != "" for c in row) for row in rows[:10]]
+    lead = next((k for k, w in enumerate(widths) if w >= 2), 0)
+    if lead and any(widths[:lead]):
+        title = next(str(c).strip() for row in rows[:lead] for c in row if str(c).strip())
+        raise DataError(
+            f"{label}: {quoted(title, 60)} stands above the header (a title?); delete the "
+            "rows above the header, so that the dates' and prices' names are the first row"
+        )
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
