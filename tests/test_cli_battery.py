@@ -513,13 +513,29 @@ def test_explain_never_writes_over_a_users_files(csv, tmp_path):
 
 
 @pytest.mark.parametrize("batched", [[], ["--ensemble-batched"]])
-def test_explain_says_how_to_open_an_ensemble(csv, tmp_path, batched):
+def test_explain_opens_one_member_of_an_ensemble(csv, tmp_path, batched):
     model = tmp_path / "m"
     fast = ["--epochs", "1", "--lookback", "10", "--hidden-size", "4", "--ensemble", "2"]
     assert invoke(["train", "--data", csv, "--out", model, *fast, *batched]).exit_code == 0
     result = invoke(["explain", "--model", model, "--data", csv, "--out", tmp_path / "x"])
-    refused(result, "this model averages 2 (--ensemble 2): train one", "without --ensemble")
+    refused(result, "this model averages 2 (--ensemble 2): pass --member K (0 to 1)")
     assert not (tmp_path / "x").exists()
+    member = ["explain", "--model", model, "--data", csv, "--out", tmp_path / "x", "--member"]
+    refused(invoke([*member, "2"]), "member 2: this ensemble has members 0 to 1 (--member)")
+    assert not (tmp_path / "x").exists()
+    result = invoke([*member, "1"])
+    assert result.exit_code == 0, result.output
+    assert "Member 1 of the ensemble in" in text(result) and "What each input is worth" in text(
+        result
+    )
+    assert {"gates.png", "cells.png", "forecast.png"} <= {
+        p.name for p in (tmp_path / "x").iterdir()
+    }
+    single = tmp_path / "one"
+    assert invoke(["train", "--data", csv, "--out", single, *fast[:-2]]).exit_code == 0
+    result = invoke(["explain", "--model", single, "--data", csv, "--out", tmp_path / "y",
+                     "--member", "0"])  # fmt: skip
+    refused(result, f"--member 0: the model in {single} is one LSTM, not an ensemble")
 
 
 def test_covariates_from_a_file_reach_the_models(tmp_path):

@@ -123,10 +123,15 @@ def test_ensemble_forecaster_averages_its_members_and_is_causal(batched):
     assert len(model.members_) == 3
     assert all(m.best_epoch > 0 for m in model.members_)  # each learned, none kept its start
     forecasts = []
-    for net in model.net_.to_members(model._member_nets()):
-        single = copy.copy(model)
-        single.net_, single.ensemble = net.eval(), 1
+    for k in range(3):  # member k alone: its network, the ensemble's scalers and settings
+        single = model.member(k)
+        assert single.ensemble == 1 and single.history_ is model.members_[k]
         forecasts.append(single.predict(prices).to_numpy())
+    with pytest.raises(ValueError, match="members 0 to 2"):
+        model.member(3)
+    with pytest.raises(ValueError, match="one LSTM, not an ensemble"):
+        model.member(0).member(0)
+    assert model.ensemble == 3 and len(model.members_) == 3  # the ensemble is left as it was
     mean, got = np.mean(forecasts, axis=0), model.predict(prices).to_numpy()
     ok = np.isfinite(mean)
     np.testing.assert_allclose(got[ok], mean[ok], atol=1e-6)

@@ -337,6 +337,10 @@ def explain(
     days: Annotated[
         int, typer.Option(min=2, help="Recent days to show (at most the model's lookback).")
     ] = 60,
+    member: Annotated[
+        int | None,
+        typer.Option(min=0, help="The member of a seed ensemble (--ensemble K) to open: 0..K-1."),
+    ] = None,
     features: CheckFeaturesOpt = None,
     **options,
 ) -> None:
@@ -346,6 +350,13 @@ def explain(
     from ..reports.rundir import OutputError, RunDirectory
 
     fitted = _load_model(model, features)
+    if member is not None:
+        if fitted.ensemble <= 1:
+            fail(f"--member {member}: the model in {model} is one LSTM, not an ensemble; drop it")
+        try:
+            fitted = fitted.member(member)
+        except ValueError as exc:
+            fail(exc)
     check_covariates(options, "covariates" in fitted.features, str(model))
     prices = read_or_exit(data, None, options)
     _check_bars(fitted, prices, model, data)
@@ -377,6 +388,11 @@ def explain(
         fail(exc)
     for path in paths:
         console.print(f"Written {path}")
+    if member is not None:
+        console.print(
+            f"Member {member} of the ensemble in {model}: its own network; the ensemble "
+            "forecasts the average of its members"
+        )
     _print_worth(fitted, prices)
 
 

@@ -635,6 +635,31 @@ class LSTMForecaster(BaseForecaster):
             return np.empty((self.ensemble, 0, width), np.float32)
         return np.concatenate(out, axis=1)
 
+    def member(self, k: int) -> LSTMForecaster:
+        """Member ``k`` of a fitted seed ensemble as a model of its own: its own network, the
+        ensemble's settings and scalers (shared, read-only). Its forecasts are row ``k`` of
+        :meth:`member_outputs`; ``explain --member K`` opens it. A t variance head keeps the
+        ensemble's degrees of freedom."""
+        import copy
+
+        if not hasattr(self, "net_"):
+            raise ValueError("member: the model is not fitted")
+        if self.ensemble <= 1:
+            raise ValueError("member: this model is one LSTM, not an ensemble (--ensemble)")
+        if not isinstance(k, int) or not 0 <= k < self.ensemble:
+            raise ValueError(
+                f"member {k!r}: this ensemble has members 0 to {self.ensemble - 1} (--member)"
+            )
+        one = copy.copy(self)
+        one.ensemble, one.ensemble_batched = 1, False
+        one.net_ = self.net_.to_members(self._member_nets())[k].to(self.net_.rnn.device)
+        one.net_.eval()
+        members = getattr(self, "members_", None)
+        if members is not None:
+            one.history_ = members[k]
+            del one.members_
+        return one
+
     def input_groups(self) -> dict[str, list[int]]:
         """Feature group -> the input columns it fills (for permutation importance)."""
         groups: dict[str, list[int]] = {}

@@ -143,8 +143,8 @@ def look_inside(model: LSTMForecaster, prices: pd.DataFrame, ticker: str, days: 
     if model.ensemble > 1:
         raise ValueError(
             f"explain opens one LSTM, and this model averages {model.ensemble} (--ensemble "
-            f"{model.ensemble}): train one with the same settings without --ensemble to look "
-            "inside"
+            f"{model.ensemble}): pass --member K (0 to {model.ensemble - 1}) to open one of "
+            "them"
         )
     days = min(days, model.lookback)
     window, dates = _last_window(model, prices, ticker)
