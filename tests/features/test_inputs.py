@@ -115,6 +115,36 @@ def test_ohlc_by_hand_and_causal():
     np.testing.assert_array_equal(input_panel(prices.iloc[: t + 1], ["ohlc"])[:, 0], x[: t + 1])
 
 
+def test_raw_bars_beside_an_adjusted_close_are_read_in_its_units():
+    """A vendor's raw bars (a 2:1 split on day 50, a 1% dividend on day 30) beside its
+    adjusted close: the overnight gap and the Garman-Klass proxy are those of the adjusted
+    series, with no -69% gap on the split day and no 1% gap on the dividend's; the other
+    inputs, ratios within a day, do not change."""
+    from lstm_forecast.data.ohlcv import attach
+    from lstm_forecast.features.volatility import variance_proxy
+
+    prices, adjusted = _bars(days=80)
+    factor = pd.Series(1.0, index=adjusted.index)
+    factor.iloc[:50] *= 2.0  # raw prices before the split are twice the adjusted ones
+    factor.iloc[:30] *= 1.01  # and before the dividend 1% more
+    raw = adjusted[["open", "high", "low", "close"]].mul(factor, axis=0)
+    raw["volume"] = adjusted["volume"]
+    raw["adj_close"] = adjusted["close"]
+    vendor = prices.copy()
+    attach(vendor, raw)
+    expected = input_panel(prices, ["ohlc"])  # the adjusted bars themselves
+    got = input_panel(vendor, ["ohlc"])
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-15)
+    assert abs(got[50, 0, 0]) < 0.05 and abs(got[30, 0, 0]) < 0.05  # no split, no dividend
+    proxy, _ = variance_proxy(vendor)
+    np.testing.assert_allclose(proxy, variance_proxy(prices)[0], rtol=1e-12)
+    gap = np.log(adjusted["open"].iloc[50] / adjusted["close"].iloc[49])  # by hand, day 50
+    spread = np.log(adjusted["high"].iloc[50] / adjusted["low"].iloc[50])
+    body = np.log(adjusted["close"].iloc[50] / adjusted["open"].iloc[50])
+    by_hand = gap**2 + 0.5 * spread**2 - (2 * np.log(2) - 1) * body**2
+    assert proxy.iloc[50, 0] == pytest.approx(by_hand, rel=1e-12)
+
+
 def test_a_volume_that_never_varies_has_a_z_score_of_zero():
     """An index's volume is often constant or 0: its z-score is 0 (at its usual level), not
     0/0, so the model still trains; a day after the volume starts to vary is scored again."""

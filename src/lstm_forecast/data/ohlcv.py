@@ -80,6 +80,23 @@ def ohlcv_of(prices: pd.DataFrame) -> pd.DataFrame | None:
     return bars_of(prices, str(prices.columns[0]))
 
 
+def adjusted(bars: pd.DataFrame) -> pd.DataFrame:
+    """The bars in the units of the adjusted close, which the models forecast: open, high,
+    low and close times ``adj_close / close`` where a file has both closes (a vendor's raw
+    bars beside its split- and dividend-adjusted close: Alpha Vantage, Tiingo, EODHD), as
+    they are otherwise. An unadjusted 2:1 split is then no overnight gap of -69% (log), nor a
+    variance proxy 50 times a usual day's, and a dividend no gap at all; a day's ratios (high
+    to low, close to open) do not change. Volume is left as it is."""
+    if not {"close", "adj_close"} <= set(bars):
+        return bars
+    factor = bars["adj_close"] / bars["close"]
+    out = bars.copy()
+    for field in ("open", "high", "low", "close"):
+        if field in out:
+            out[field] = bars[field] * factor
+    return out
+
+
 BAR_TOLERANCE = 1e-3  # vendors round each field: a close 0.1% above the high is rounding
 
 

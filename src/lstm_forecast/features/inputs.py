@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from ..data.covariates import covariates_of
-from ..data.ohlcv import bars_of
+from ..data.ohlcv import adjusted, bars_of
 from .returns import log_returns
 
 GROUPS: dict[str, tuple[str, ...]] = {
@@ -164,7 +164,8 @@ def _ohlc(prices: pd.DataFrame) -> np.ndarray:
     return np.stack([_bar_inputs(bars) for bars in tables.values()], axis=1)
 
 
-def _bar_inputs(bars: pd.DataFrame) -> np.ndarray:
+def _bar_inputs(raw: pd.DataFrame) -> np.ndarray:
+    bars = adjusted(raw)  # in the adjusted close's units: a raw split is no overnight gap
     close = bars["close"] if "close" in bars else bars["adj_close"]
     with np.errstate(divide="ignore", invalid="ignore"):
         gap = np.log(bars["open"] / close.shift(1))

@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..data.ohlcv import bars_of, inconsistent_bars
+from ..data.ohlcv import adjusted, bars_of, inconsistent_bars
 from .returns import log_returns
 
 GARMAN_KLASS, SQUARED_RETURNS = "garman-klass", "squared returns"
@@ -40,7 +40,8 @@ def variance_proxy(prices: pd.DataFrame) -> tuple[pd.DataFrame, str]:
     if any(bars is None or not {"open", "high", "low"} <= set(bars) for bars in tables):
         return squared, SQUARED_RETURNS
     columns = {}
-    for ticker, bars in zip(prices.columns, tables, strict=True):
+    for ticker, raw in zip(prices.columns, tables, strict=True):
+        bars = adjusted(raw)  # a raw split's gap is no variance
         close = bars["close"] if "close" in bars else bars["adj_close"]
         with np.errstate(divide="ignore", invalid="ignore"):
             gap = np.log(bars["open"] / close.shift(1))
