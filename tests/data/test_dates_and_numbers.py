@@ -244,6 +244,19 @@ def test_downloads_in_other_languages_read_as_one_tickers_bars(tmp_path, downloa
     assert list(bars["low"]) == [9.5, 10.1] and list(bars["volume"]) == [1200.0, 1500.0]
 
 
+def test_a_long_file_in_another_language(tmp_path):
+    text = (
+        "Datum;Symbol;Eröffnung;Hoch;Tief;Schlusskurs;Volumen\n"
+        "02.01.2024;SAP;10,0;11,0;9,5;10,5;1200\n02.01.2024;BAS;20,0;21,0;19,5;20,5;800\n"
+        "03.01.2024;SAP;10,5;11,2;10,1;10,8;1500\n03.01.2024;BAS;20,5;21,5;20,1;21,0;900\n"
+    )
+    frame = read_prices(write(tmp_path, text), decimal=",", date_format="%d.%m.%Y")
+    assert list(frame.columns) == ["BAS", "SAP"] and list(frame["SAP"]) == [10.5, 10.8]
+    from lstm_forecast.data.ohlcv import bars_of
+
+    assert list(bars_of(frame, "BAS")["high"]) == [21.0, 21.5]
+
+
 def test_a_ticker_named_like_one_bar_field_stays_a_ticker(tmp_path):
     # one or two names of another language's fields (a ticker SLOT, LUK) are not bars
     text = "date,SLOT,LUK,AAPL\n2024-01-02,1,2,3\n2024-01-03,1.5,2.5,3.5\n"

@@ -867,6 +867,9 @@ def _from_long(raw, dates, line, label, ticker, price_col, decimal, positive=Tru
         if price_col
         else _find(raw.columns, PRICE_NAMES)
     )
+    if price is None:  # a long file in another language: its (adjusted) close
+        fields = _bar_columns(raw)
+        price = fields.get("adj_close", fields.get("close"))
     if price is None:
         raise DataError(
             f"{label}: long layout (ticker column {ticker!r}) but no price column "
