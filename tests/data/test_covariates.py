@@ -126,3 +126,17 @@ def test_period_dating_is_read_only_from_proof(tmp_path):
     frame.to_csv(path)
     table = read_covariates(path, lag=23)
     assert pd.Timestamp("2018-12-01") + pd.offsets.BDay(23) in table["monthly"].dropna().index
+
+
+def test_a_table_built_in_python_is_checked_for_period_dating_too():
+    """attach_covariates takes its table's dates as the days each value is known: a monthly
+    table dated on the 1st (FRED's dating) is refused there as well."""
+    prices = pd.DataFrame(
+        {"X": np.linspace(100, 110, 400)}, index=pd.bdate_range("2019-01-01", periods=400)
+    )
+    months = pd.date_range("2018-01-01", "2020-06-01", freq="MS")
+    table = pd.DataFrame({"cpi": np.arange(len(months), dtype=float)}, index=months)
+    with pytest.raises(DataError, match=r"'cpi' is dated on the first day of each month"):
+        attach_covariates(prices, table)
+    shifted = table.set_axis(months + pd.offsets.BDay(23))  # as read_covariates(lag=23) dates it
+    assert covariates_of(attach_covariates(prices, shifted)) is not None

@@ -45,6 +45,8 @@ def attach_covariates(prices: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame
             f"covariate {late[0]!r} has no value dated on or before {prices.index[-1]:%Y-%m-%d}, "
             "the last price date; check its dates (and --covariate-lag)"
         )
+    for column in table.columns:  # a table built in Python, dated as FRED dates its months
+        refuse_period_start(table[column].dropna().index, 0, "covariates", str(column))
     for column, last, days in _stale(table, prices.index[-1]):
         warnings.warn(
             f"covariate {column!r}: its last value is dated {last:%Y-%m-%d}, {days} business "
@@ -84,3 +86,51 @@ def covariates_of(prices: pd.DataFrame) -> pd.DataFrame | None:
     dates = prices.index
     merged = table.reindex(table.index.union(dates)).ffill()
     return merged.reindex(dates)
+
+
+MAX_LAG = 520  # business days: two years, room for an annual series dated on January 1
+PERIODIC = 28  # days: a series whose values are this far apart (median) is monthly or rarer
+
+
+def median_gap(dates: pd.DatetimeIndex) -> float:
+    return (
+        float(np.median(np.diff(dates.to_numpy("datetime64[D]")).astype(int)))
+        if len(dates) > 1
+        else 0.0
+    )
+
+
+def refuse_period_start(dates: pd.DatetimeIndex, lag: int, label: str, column: str) -> None:
+    """Refuse a monthly (or rarer) series dated on the first day of the periods it measures,
+    read with a lag that makes a value known before its period ends.
+
+    FRED and statistics offices date January's CPI 2020-01-01 and publish it in February.
+    Such dating shows in the dates: every value on the 1st, weekends included (a release or
+    a market's close never falls on a Saturday). A value dated d measures [d, next date), so
+    it cannot be known before the next date: ``lag`` business days must reach it."""
+    if len(dates) < 3 or median_gap(dates) < PERIODIC or not (dates.day == 1).all():
+        return
+    weekend = dates[dates.day_of_week >= 5]
+    if not len(weekend):
+        return
+    starts, ends = dates[:-1], dates[1:]
+    # business days in [start, end); from a weekend start the first one is a step away
+    needed = np.busday_count(starts.to_numpy("datetime64[D]"), ends.to_numpy("datetime64[D]")) + (
+        starts.day_of_week >= 5
+    )
+    if lag >= int(needed.max()):
+        return
+    k = int(np.argmax(needed))
+    gap = median_gap(dates)
+    period = "month" if gap < 45 else "quarter" if gap < 120 else "year"
+    known = starts[k] + pd.offsets.BDay(lag)
+    raise DataError(
+        f"{label}: covariate {column!r} is dated on the first day of each {period}, weekends "
+        f"included ({weekend[0]:%Y-%m-%d} is a {weekend[0]:%A}), as FRED and statistics offices "
+        f"date a value by the {period} it measures: the value dated {starts[k]:%Y-%m-%d} "
+        f"covers the days to {ends[k]:%Y-%m-%d} and is published after them, but with "
+        f"--covariate-lag {lag} (read_covariates' lag) it would be read from "
+        f"{known:%Y-%m-%d}. Pass --covariate-lag D with D at least {int(needed.max())} (the "
+        f"business days of its longest {period}) plus its publication delay, or date each "
+        "value by the day it was released"
+    )

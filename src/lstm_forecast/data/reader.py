@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .covariates import MAX_LAG, PERIODIC, median_gap, refuse_period_start
 from .datasets import DATASETS, load_raw
 from .dates import shown as quoted
 from .dates import trades_on_weekends
@@ -143,60 +144,13 @@ def read_covariates(
     if frame.empty or empty:
         raise DataError(f"{label}: covariate {(empty or ['?'])[0]!r} has no values at all")
     for column in frame.columns:
-        _refuse_period_start(frame[column].dropna().index, lag, label, str(column))
+        refuse_period_start(frame[column].dropna().index, lag, label, str(column))
     if lag:  # business days, or calendar days for a daily series dated on weekends (crypto)
-        daily = [c for c in frame.columns if _median_gap(frame[c].dropna().index) < PERIODIC]
+        daily = [c for c in frame.columns if median_gap(frame[c].dropna().index) < PERIODIC]
         dated = frame.index[frame[daily].notna().any(axis=1)] if daily else frame.index[:0]
         day = pd.offsets.Day if trades_on_weekends(dated) else pd.offsets.BDay
         frame.index = frame.index + day(lag)
     return frame
-
-
-MAX_LAG = 520  # business days: two years, room for an annual series dated on January 1
-PERIODIC = 28  # days: a series whose values are this far apart (median) is monthly or rarer
-
-
-def _median_gap(dates: pd.DatetimeIndex) -> float:
-    return (
-        float(np.median(np.diff(dates.to_numpy("datetime64[D]")).astype(int)))
-        if len(dates) > 1
-        else 0.0
-    )
-
-
-def _refuse_period_start(dates: pd.DatetimeIndex, lag: int, label: str, column: str) -> None:
-    """Refuse a monthly (or rarer) series dated on the first day of the periods it measures,
-    read with a lag that makes a value known before its period ends.
-
-    FRED and statistics offices date January's CPI 2020-01-01 and publish it in February.
-    Such dating shows in the dates: every value on the 1st, weekends included (a release or
-    a market's close never falls on a Saturday). A value dated d measures [d, next date), so
-    it cannot be known before the next date: ``lag`` business days must reach it."""
-    if len(dates) < 3 or _median_gap(dates) < PERIODIC or not (dates.day == 1).all():
-        return
-    weekend = dates[dates.day_of_week >= 5]
-    if not len(weekend):
-        return
-    starts, ends = dates[:-1], dates[1:]
-    # business days in [start, end); from a weekend start the first one is a step away
-    needed = np.busday_count(starts.to_numpy("datetime64[D]"), ends.to_numpy("datetime64[D]")) + (
-        starts.day_of_week >= 5
-    )
-    if lag >= int(needed.max()):
-        return
-    k = int(np.argmax(needed))
-    gap = _median_gap(dates)
-    period = "month" if gap < 45 else "quarter" if gap < 120 else "year"
-    known = starts[k] + pd.offsets.BDay(lag)
-    raise DataError(
-        f"{label}: covariate {column!r} is dated on the first day of each {period}, weekends "
-        f"included ({weekend[0]:%Y-%m-%d} is a {weekend[0]:%A}), as FRED and statistics offices "
-        f"date a value by the {period} it measures: the value dated {starts[k]:%Y-%m-%d} "
-        f"covers the days to {ends[k]:%Y-%m-%d} and is published after them, but with "
-        f"--covariate-lag {lag} it would be read from {known:%Y-%m-%d}. Pass --covariate-lag "
-        f"D with D at least {int(needed.max())} (the business days of its longest {period}) "
-        "plus its publication delay, or date each value by the day it was released"
-    )
 
 
 def read_prices(
