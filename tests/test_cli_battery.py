@@ -651,6 +651,22 @@ def test_a_model_trained_on_bars_asks_for_bars_not_to_drop_them(tmp_path):
     assert not (tmp_path / "ex").exists()
 
 
+def test_predict_from_inside_the_training_data_says_it_is_no_forecast(csv, tmp_path):
+    model = tmp_path / "m"
+    fast = ["--epochs", "1", "--lookback", "10", "--hidden-size", "4"]
+    assert invoke(["train", "--data", csv, "--out", model, *fast]).exit_code == 0
+    frame = pd.read_csv(csv)
+    early = tmp_path / "early" / csv.name
+    early.parent.mkdir()
+    frame.iloc[:300].to_csv(early, index=False)
+    result = invoke(["predict", "--model", model, "--data", early])
+    assert result.exit_code == 0, result.output
+    said = text(result)
+    assert f"warning: --data ends on {frame['Date'].iloc[299]}, before the end of the" in said
+    assert "in-sample fits, not forecasts" in said
+    assert "in-sample" not in text(invoke(["predict", "--model", model, "--data", csv]))
+
+
 def test_data_show_names_the_holidays_the_dates_show(tmp_path):
     said = text(invoke(["data", "show", "sp500"]))
     assert "the market keeps (predict skips them): New Year's Day" in said

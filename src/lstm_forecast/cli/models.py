@@ -219,6 +219,13 @@ def predict(
     check_covariates(options, "covariates" in fitted.features, str(model))
     prices = read_or_exit(data, tickers, options)
     _check_bars(fitted, prices, model, data)
+    if prices.index[-1] < fitted.train_end_:
+        console.print(
+            f"[yellow]warning:[/yellow] --data ends on {prices.index[-1]:%Y-%m-%d}, before the "
+            f"end of the model's training data ({fitted.train_end_:%Y-%m-%d}): the model has "
+            "seen what followed, so these are in-sample fits, not forecasts",
+            markup=True,
+        )
     if fitted.distributional:
         if horizon is not None and horizon != fitted.horizon:
             fail(
