@@ -667,6 +667,28 @@ def test_predict_from_inside_the_training_data_says_it_is_no_forecast(csv, tmp_p
     assert "in-sample" not in text(invoke(["predict", "--model", model, "--data", csv]))
 
 
+def test_data_show_shows_covariates_as_the_models_read_them(tmp_path):
+    days = pd.bdate_range("2016-01-01", "2018-12-31")
+    path = tmp_path / "macro.csv"
+    values = np.arange(len(days), dtype=float) - 100  # any sign
+    pd.DataFrame({"date": days.strftime("%Y-%m-%d"), "rate": values}).to_csv(path, index=False)
+    result = invoke(["data", "show", "sp500", "--covariates", path, "--covariate-lag", "1"])
+    assert result.exit_code == 0, result.output
+    said = text(result)
+    assert "1 covariate(s), each value known 1 business day(s) after its date" in said
+    sp500 = pd.bdate_range("1999-01-04", "2018-12-31")  # about: the share is of its dates
+    row = next(line for line in result.output.splitlines() if line.startswith("│ rate"))
+    cells = [c.strip() for c in row.split("│") if c.strip()][1:]
+    assert cells[:5] == [str(len(days)), "2016-01-04", "2019-01-01", "daily", f"{values[-1]:,.6g}"]
+    share = float(cells[5].rstrip("%")) / 100
+    assert abs(share - np.mean(sp500 >= "2016-01-04")) < 0.01
+    months = pd.date_range("2015-01-01", "2018-12-01", freq="MS")
+    pd.DataFrame({"date": months, "cpi": 1.0}).to_csv(path, index=False)
+    result = invoke(["data", "show", "sp500", "--covariates", path])
+    refused(result, "'cpi' is dated on the first day of each month", "at least 23")
+    refused(invoke(["data", "show", "sp500", "--covariate-sheet", "x"]), "pass --covariates")
+
+
 def test_data_show_names_the_holidays_the_dates_show(tmp_path):
     said = text(invoke(["data", "show", "sp500"]))
     assert "the market keeps (predict skips them): New Year's Day" in said

@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from .common import console, data_app, demo_app, fail, read_or_exit, set_threads
-from .options import READ_OPTIONS, ThreadsOpt, TickersOpt, with_options
+from .options import COVARIATE_OPTIONS, READ_OPTIONS, ThreadsOpt, TickersOpt, with_options
 
 
 def _memory_table(title: str, days) -> Table:
@@ -187,7 +187,7 @@ def data_list() -> None:
 
 
 @data_app.command("show")
-@with_options(READ_OPTIONS)
+@with_options(READ_OPTIONS, COVARIATE_OPTIONS)
 def data_show(
     name: Annotated[str, typer.Argument(help="Dataset name, or a CSV/Parquet/XLSX path.")],
     out: Annotated[Path | None, typer.Option(help="Directory for a PNG plot.")] = None,
@@ -238,11 +238,43 @@ def data_show(
         console.print(
             f"Holidays its dates show the market keeps (predict skips them): {', '.join(kept)}"
         )
+    _show_covariates(prices, options)
     if out is not None:
         from ..reports.rundir import safe_name
 
         path = out / f"{safe_name(Path(name).name.split('.')[0])}.png"
         _write_plot(path, lambda target: plot_prices(prices, target, name))
+
+
+def _show_covariates(prices, options: dict) -> None:
+    """The covariates as the models will read them (after --covariate-lag), one row each."""
+    from ..data.summary import summarize_covariates
+
+    if options.get("covariate_sheet") and not options.get("covariates"):
+        fail("--covariate-sheet names a sheet of the --covariates workbook; pass --covariates")
+    summary = summarize_covariates(prices)
+    if summary is None:
+        return
+    lag = options.get("covariate_lag", 0)
+    table = Table(
+        title=f"{options['covariates']}: {len(summary)} covariate(s), each value known "
+        f"{lag} business day(s) after its date (--covariate-lag)",
+        title_justify="left",
+    )
+    table.add_column("series")
+    for column in summary.columns:
+        table.add_column(column, justify="left" if column == "spacing" else "right")
+    for name, row in summary.iterrows():
+        table.add_row(
+            str(name),
+            str(row["values"]),
+            str(row["first known"]),
+            str(row["last known"]),
+            row["spacing"],
+            f"{row['last value']:,.6g}",
+            f"{row['price dates covered']:.1%}",
+        )
+    console.print(table)
 
 
 def _share(value: float, fmt: str) -> str:
