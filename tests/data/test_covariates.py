@@ -140,3 +140,24 @@ def test_a_table_built_in_python_is_checked_for_period_dating_too():
         attach_covariates(prices, table)
     shifted = table.set_axis(months + pd.offsets.BDay(23))  # as read_covariates(lag=23) dates it
     assert covariates_of(attach_covariates(prices, shifted)) is not None
+
+
+def test_a_weekly_series_dated_on_saturdays_is_warned_about_without_a_lag(tmp_path):
+    """FRED dates initial claims by the Saturday ending the week; they come out on the
+    Thursday after. Without a lag each is read on the Monday: a warning, since how early
+    cannot be told from the dates; with a lag, or dated on a weekday, none."""
+    import warnings
+
+    from lstm_forecast.data import DataWarning
+
+    saturdays = pd.date_range("2019-01-05", periods=100, freq="W-SAT")
+    path = tmp_path / "icsa.csv"
+    pd.DataFrame({"observation_date": saturdays, "ICSA": 2e5}).to_csv(path, index=False)
+    with pytest.warns(DataWarning, match=r"'ICSA' is weekly, dated on Saturdays.*lag 0"):
+        read_covariates(path)
+    thursdays = pd.date_range("2019-01-03", periods=100, freq="W-THU")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        read_covariates(path, lag=4)
+        pd.DataFrame({"date": thursdays, "ICSA": 2e5}).to_csv(path, index=False)
+        read_covariates(path)

@@ -134,3 +134,25 @@ def refuse_period_start(dates: pd.DatetimeIndex, lag: int, label: str, column: s
         f"business days of its longest {period}) plus its publication delay, or date each "
         "value by the day it was released"
     )
+
+
+def warn_weekly_on_weekends(dates: pd.DatetimeIndex, lag: int, label: str, column: str) -> None:
+    """Warn about a weekly series dated on a Saturday or a Sunday, read without a lag.
+
+    No release falls on a weekend: such a date labels the week a value measures, as FRED
+    dates initial jobless claims by the Saturday ending the week, published the Thursday
+    after. Read as dated, each value is known on the Monday: days early. How many cannot be
+    told from the dates, so this warns rather than refuses."""
+    if lag or len(dates) < 3 or not 6 <= median_gap(dates) <= 8:
+        return
+    weekday = dates.day_of_week
+    if (weekday == weekday[0]).all() and weekday[0] >= 5:
+        warnings.warn(
+            f"{label}: covariate {column!r} is weekly, dated on {dates[0]:%A}s: the week a "
+            "value measures, not the day it was published (FRED dates jobless claims by the "
+            "Saturday ending the week; they come out the Thursday after). With "
+            "--covariate-lag 0 each value is read on the Monday after its date; pass "
+            "--covariate-lag D for its publication delay",
+            DataWarning,
+            stacklevel=3,
+        )

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .covariates import MAX_LAG, PERIODIC, median_gap, refuse_period_start
+from .covariates import MAX_LAG, PERIODIC, median_gap, refuse_period_start, warn_weekly_on_weekends
 from .datasets import DATASETS, load_raw
 from .dates import shown as quoted
 from .dates import trades_on_weekends
@@ -145,6 +145,7 @@ def read_covariates(
         raise DataError(f"{label}: covariate {(empty or ['?'])[0]!r} has no values at all")
     for column in frame.columns:
         refuse_period_start(frame[column].dropna().index, lag, label, str(column))
+        warn_weekly_on_weekends(frame[column].dropna().index, lag, label, str(column))
     if lag:  # business days, or calendar days for a daily series dated on weekends (crypto)
         daily = [c for c in frame.columns if median_gap(frame[c].dropna().index) < PERIODIC]
         dated = frame.index[frame[daily].notna().any(axis=1)] if daily else frame.index[:0]
