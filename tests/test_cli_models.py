@@ -1,5 +1,7 @@
 """train -> predict -> explain from the command line, and their errors."""
 
+import json
+
 import pytest
 from typer.testing import CliRunner
 
@@ -182,8 +184,12 @@ def test_backtest_command_writes_everything(tmp_path):
     assert "ranked by RMSE" in text(result) and "Finished in" in text(result)
     for name in ("predictions.csv", "metrics.csv", "metrics.json", "report.html"):
         assert (out / name).exists()
-    again = invoke(args)  # our own outputs may be replaced
+    again = invoke([*args, "--prior-tries", "9"])  # our own outputs may be replaced
     assert again.exit_code == 0, again.output
+    assert "9 before this run counted (--prior-tries)" in text(again)
+    document = json.loads((out / "metrics.json").read_text())
+    assert document["settings"]["prior_tries"] == 9
+    assert {row["sharpe_trials"] for row in document["metrics"]} == {(2 + 9) * 2}
     (out / "mine.txt").write_text("keep")
     refused = invoke(args)
     assert refused.exit_code == 2

@@ -171,3 +171,31 @@ def test_a_market_open_every_day_is_annualised_with_365_days():
     trials = table["sharpe_trials"].iloc[0]
     luck = expected_max_sharpe(trials, 1 / (len(tested) - 1)) * np.sqrt(365)
     assert table["luck_sharpe"].iloc[0] == pytest.approx(luck)
+
+
+def test_tries_before_the_run_are_counted_in_the_deflated_sharpe_ratio():
+    """--prior-tries N: the configurations a user tried on this data before this run count
+    like its own models, N x 2 rules x groups more tries; the forecasts, the Sharpe ratios
+    and the comparisons with the random walk do not change."""
+    from lstm_forecast.data.simulate import simulate
+    from lstm_forecast.evaluation.overfitting import deflated_sharpe, sharpe_moments
+    from lstm_forecast.evaluation.strategy import strategy_returns
+
+    prices = simulate("ar1", 700, seed=4)[0]
+    base = dict(models=("drift", "ols"), test_days=200, refit_every=100)
+    alone = run_backtest(prices, BacktestSettings(**base))
+    after = run_backtest(prices, BacktestSettings(**base, prior_tries=20))
+    pd.testing.assert_frame_equal(after.predictions, alone.predictions)
+    first, second = metrics_table(alone), metrics_table(after)
+    assert set(first["sharpe_trials"]) == {2 * 2} and set(second["sharpe_trials"]) == {22 * 2}
+    for column in ("lf_sharpe", "dm_p", "spa_p", "stepm"):
+        pd.testing.assert_series_equal(first[column], second[column])
+    # the DSR of the tried rules, recomputed with N = 44 from the daily returns
+    row = second[second["model"] == "ols"].iloc[0]
+    rows = after.predictions[after.predictions["model"] == "ols"].sort_values("origin")
+    daily, _ = strategy_returns(rows["forecast"], rows["actual"], "long_flat", 5.0)
+    sr, n, skew, kurt = sharpe_moments(daily)
+    assert row["lf_dsr"] == pytest.approx(deflated_sharpe(sr, n, 44, skew, kurt))
+    assert row["lf_dsr"] <= first[first["model"] == "ols"].iloc[0]["lf_dsr"]
+    with pytest.raises(ValueError, match="--prior-tries must be a whole number >= 0"):
+        run_backtest(prices, BacktestSettings(**base, prior_tries=-1))

@@ -88,6 +88,15 @@ def backtest(
         ),
     ] = False,
     cost_bps: Annotated[float, typer.Option(help="Trading cost per unit turnover, bp.")] = 5.0,
+    prior_tries: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="Configurations you tried on this data before this run (other backtests, "
+            "settings, features): counted, like this run's models, in the Deflated Sharpe "
+            "Ratio's number of tries.",
+        ),
+    ] = 0,
     target: Annotated[
         str,
         typer.Option(
@@ -191,6 +200,7 @@ def backtest(
                 jobs,
                 model_settings,
                 target,
+                prior_tries,
             )
             # the folds' own check first: it names the training days a test window leaves
             walk_forward_splits(prices.index, test_days, refit_every, horizon, window, train_days)
@@ -382,7 +392,13 @@ def _print_ranking(table, result, source: str, luck) -> None:
         "directions called right. p(DM): one-sided Diebold-Mariano test of beating the RW, "
         "unadjusted. vs RW: 'beats it' only if Romano-Wolf StepM keeps the model at 5% over "
         "every model and ticker tested. Sharpe: long/flat on the forecast sign, net of costs; "
-        "DSR: its Deflated Sharpe Ratio (above 0.95: more than the luck of that many tries)."
+        "DSR: its Deflated Sharpe Ratio (above 0.95: more than the luck of that many tries"
+        + (
+            f", {result.settings.prior_tries} before this run counted (--prior-tries)"
+            if result.settings.prior_tries
+            else ""
+        )
+        + ")."
     )
     from ..evaluation.luck import plain_words
 

@@ -50,6 +50,10 @@ class BacktestSettings:
     # "relative": return minus the cross-sectional median; "volatility": the variance of the
     # h-day return, forecast by the volatility models and the LSTM's variance head
     target: str = "return"
+    # configurations tried before this run on the same data (other backtests, settings,
+    # feature sets), each counted like one of this run's models in the Deflated Sharpe
+    # Ratio's number of tries; it changes no forecast
+    prior_tries: int = 0
 
 
 @dataclass
@@ -198,6 +202,9 @@ def run_backtest(
     validate_prices(prices, "prices")
     if settings.target not in TARGETS:
         raise ValueError(f"--target must be one of {', '.join(TARGETS)}, got {settings.target!r}")
+    tries = settings.prior_tries
+    if not isinstance(tries, int) or isinstance(tries, bool) or tries < 0:
+        raise ValueError(f"--prior-tries must be a whole number >= 0, got {tries!r}")
     if settings.target == "relative":
         reading = [
             name
@@ -228,7 +235,8 @@ def run_backtest(
     tasks = plan_backtest(settings, folds, list(prices.columns))
     store = None
     if work_dir is not None:
-        store = TaskStore(work_dir, fingerprint(prices, asdict(settings), folds), resume)
+        decides = {k: v for k, v in asdict(settings).items() if k != "prior_tries"}
+        store = TaskStore(work_dir, fingerprint(prices, decides, folds), resume)
     results: list = [None] * len(tasks)
     left = Counter(task.model for task in tasks)
 

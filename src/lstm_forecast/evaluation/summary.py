@@ -234,14 +234,15 @@ def _family_columns(
 
 
 def _configurations(result: BacktestResult) -> int:
-    """How many model configurations the run tried: one per model other than the random
-    walk, and for a tuned LSTM one per tuning trial (all refits)."""
+    """How many model configurations were tried: one per model of the run other than the
+    random walk, for a tuned LSTM one per tuning trial (all refits), and the configurations
+    the user tried before this run (``prior_tries``, ``--prior-tries``)."""
     models = [m for m in result.settings.models if m != "naive"]
     trials = 0
     refits = result.refits
     if "trials" in refits and refits["trials"].notna().any():
         trials = int(refits.loc[refits["model"] == "lstm", "trials"].fillna(1).sum())
-    return len(models) + (trials - 1 if trials else 0)
+    return len(models) + (trials - 1 if trials else 0) + result.settings.prior_tries
 
 
 def _deflate(table: pd.DataFrame, configurations: int, periods: int = TRADING_DAYS) -> pd.DataFrame:
