@@ -109,6 +109,9 @@ def test_a_work_directory_is_never_thrown_away_or_mixed(tmp_path):
         run_backtest(prices, BacktestSettings(**other), work_dir=work, resume=True)
     with pytest.raises(DataError, match="other data or settings"):
         run_backtest(prices * 1.01, BacktestSettings(**settings), work_dir=work, resume=True)
+    # --prior-tries changes the summary, not a task: the run resumes across it
+    summary_only = dict(settings, prior_tries=5)
+    run_backtest(prices, BacktestSettings(**summary_only), work_dir=work, resume=True)
     assert sorted(p.name for p in work.iterdir()) == finished  # untouched
     mine = tmp_path / "mine"
     mine.mkdir()

@@ -235,8 +235,7 @@ def run_backtest(
     tasks = plan_backtest(settings, folds, list(prices.columns))
     store = None
     if work_dir is not None:
-        decides = {k: v for k, v in asdict(settings).items() if k != "prior_tries"}
-        store = TaskStore(work_dir, fingerprint(prices, decides, folds), resume)
+        store = TaskStore(work_dir, fingerprint(prices, asdict(settings), folds), resume)
     results: list = [None] * len(tasks)
     left = Counter(task.model for task in tasks)
 

@@ -80,11 +80,16 @@ def plan_tasks(
     return tasks
 
 
+# settings that change no task's result, only the summary: a run resumes across them
+SUMMARY_ONLY = ("prior_tries",)
+
+
 def fingerprint(prices: pd.DataFrame, settings: dict, folds: list[Fold]) -> str:
-    """SHA-256 of what a backtest's result depends on: prices (with the bars and covariates
-    they carry), settings and folds."""
+    """SHA-256 of what a backtest's tasks depend on: prices (with the bars and covariates
+    they carry), settings (less :data:`SUMMARY_ONLY`) and folds."""
     digest = hashlib.sha256()
-    digest.update(json.dumps(settings, sort_keys=True, default=str).encode())
+    decides = {k: v for k, v in settings.items() if k not in SUMMARY_ONLY}
+    digest.update(json.dumps(decides, sort_keys=True, default=str).encode())
     digest.update(json.dumps([asdict(f) for f in folds], default=str).encode())
     frames = [prices, *(getattr(v, "table", None) for v in prices.attrs.values())]
     for frame in frames:
