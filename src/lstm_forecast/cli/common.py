@@ -90,8 +90,7 @@ def check_covariates(options: dict, reads: bool, reader: str | None = None) -> N
     directory (predict, explain), whose config.json decided, or None (the command's
     ``--features``)."""
     given = options.get("covariates")
-    if options.get("covariate_sheet") and not given:
-        fail("--covariate-sheet names a sheet of the --covariates workbook; pass --covariates")
+    check_covariate_sheet(options)
     if given and not reads:
         if reader is not None:
             fail(
@@ -112,6 +111,12 @@ def check_covariates(options: dict, reads: bool, reader: str | None = None) -> N
             "--features names covariates: pass --covariates FILE (a date column and one "
             "column per series), or leave covariates out of --features"
         )
+
+
+def check_covariate_sheet(options: dict) -> None:
+    """Refuse ``--covariate-sheet`` without the ``--covariates`` workbook it names a sheet of."""
+    if options.get("covariate_sheet") and not options.get("covariates"):
+        fail("--covariate-sheet names a sheet of the --covariates workbook; pass --covariates")
 
 
 def fail(exc: Exception | str) -> NoReturn:

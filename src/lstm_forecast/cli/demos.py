@@ -9,7 +9,15 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from .common import console, data_app, demo_app, fail, read_or_exit, set_threads
+from .common import (
+    check_covariate_sheet,
+    console,
+    data_app,
+    demo_app,
+    fail,
+    read_or_exit,
+    set_threads,
+)
 from .options import COVARIATE_OPTIONS, READ_OPTIONS, ThreadsOpt, TickersOpt, with_options
 
 
@@ -199,14 +207,12 @@ def data_show(
 
     prices = read_or_exit(name, tickers, options, flag="the name argument")
     summary = summarize(prices)
-    table = Table(
-        title=f"{name}: {len(prices)} dates, {len(summary)} ticker(s), "
+    table = _summary_table(
+        f"{name}: {len(prices)} dates, {len(summary)} ticker(s), "
         f"{prices.index[0]:%Y-%m-%d} to {prices.index[-1]:%Y-%m-%d}",
-        title_justify="left",
+        "ticker",
+        summary,
     )
-    table.add_column("ticker")
-    for column in summary.columns:
-        table.add_column(column, justify="right")
     for ticker, row in summary.iterrows():
         table.add_row(
             str(ticker),
@@ -250,20 +256,18 @@ def _show_covariates(prices, options: dict) -> None:
     """The covariates as the models will read them (after --covariate-lag), one row each."""
     from ..data.summary import summarize_covariates
 
-    if options.get("covariate_sheet") and not options.get("covariates"):
-        fail("--covariate-sheet names a sheet of the --covariates workbook; pass --covariates")
+    check_covariate_sheet(options)
     summary = summarize_covariates(prices)
     if summary is None:
         return
     lag = options.get("covariate_lag", 0)
-    table = Table(
-        title=f"{options['covariates']}: {len(summary)} covariate(s), each value known "
+    table = _summary_table(
+        f"{options['covariates']}: {len(summary)} covariate(s), each value known "
         f"{lag} business day(s) after its date (--covariate-lag)",
-        title_justify="left",
+        "series",
+        summary,
+        left=("spacing",),
     )
-    table.add_column("series")
-    for column in summary.columns:
-        table.add_column(column, justify="left" if column == "spacing" else "right")
     for name, row in summary.iterrows():
         table.add_row(
             str(name),
@@ -275,6 +279,16 @@ def _show_covariates(prices, options: dict) -> None:
             f"{row['price dates covered']:.1%}",
         )
     console.print(table)
+
+
+def _summary_table(title: str, first: str, summary, left: tuple[str, ...] = ()) -> Table:
+    """An empty table with a column ``first`` for the index and one per summary column,
+    numbers right-aligned (words, ``left``, left-aligned)."""
+    table = Table(title=title, title_justify="left")
+    table.add_column(first)
+    for column in summary.columns:
+        table.add_column(column, justify="left" if column in left else "right")
+    return table
 
 
 def _share(value: float, fmt: str) -> str:
