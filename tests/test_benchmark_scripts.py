@@ -28,3 +28,18 @@ def test_the_ensemble_distribution_benchmark_runs_and_prints_its_table(capsys):
     bench.print_table(table)
     printed = capsys.readouterr().out
     assert printed.count("| garch_t-0 | t |") == 2 and "| 0.500 |" in printed
+
+
+def test_the_ensemble_mixture_benchmark_runs_and_prints_its_table(capsys):
+    bench = _module("ensemble_mixture")
+    quick = {"lookback": 10, "hidden_size": 4, "steps": 40, "eval_every": 20}
+    rows = [
+        bench.one_fit("garch_t-0", head, 2, days=700, quick=quick) for head in ("t", "variance")
+    ]
+    for row in rows:
+        assert row["days"] == 500 and np.isfinite([row["matched"], row["mixture"]]).all()
+        # the log of a mean of densities is at least the mean of their logs (Jensen)
+        assert row["mixture"] <= row["members"] + 1e-12
+    bench.print_table(rows)
+    printed = capsys.readouterr().out
+    assert printed.count("| garch_t-0 |") == 2

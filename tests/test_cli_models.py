@@ -83,6 +83,17 @@ def test_predict_horizon_beyond_the_model(model_dir):
 def test_predict_with_data_lacking_a_ticker(model_dir):
     result = invoke(["predict", "--model", str(model_dir), "--data", "sp500"])
     assert result.exit_code == 2 and "absent" in text(result)
+    # one of its tickers is enough for a model that reads each ticker's own data
+    base = ["predict", "--model", str(model_dir), "--data", "sp500-stocks"]
+    one, both = invoke([*base, "--tickers", "KO"]), invoke(base)
+    assert one.exit_code == 0, one.output
+
+    def rows(result):
+        lines = [line for line in result.output.splitlines() if line.startswith("│")]
+        return {tuple(cell.strip() for cell in line.split("│")[1:-1]) for line in lines}
+
+    assert rows(one) and {row[0] for row in rows(one)} == {"KO"}
+    assert rows(one) <= rows(both)  # the same forecasts as beside JNJ
 
 
 def test_explain_writes_pngs(model_dir, tmp_path):

@@ -40,6 +40,36 @@ def test_files_round_trip_and_refuse_a_missing_feature(prices, tmp_path):
         LSTMForecaster.load(tmp_path / "m")
 
 
+@pytest.mark.parametrize("features", ["returns", "returns,calendar"])
+def test_a_model_on_its_own_tickers_data_forecasts_any_of_them_alone(prices, features):
+    """Without the market features a ticker's forecast reads its own data only: one ticker
+    of the panel alone gets the forecasts it gets beside the others; with them, every
+    ticker is needed, and a model without any of its tickers is refused."""
+    from lstm_forecast.data import DataError
+    from lstm_forecast.models.lstm_inspect import forecast_path
+
+    model = LSTMForecaster(**FAST, features=features).fit(prices.iloc[:400])
+    assert not model.reads_other_tickers
+    full = model.predict(prices, prices.index[-50:])
+    alone = model.predict(prices[["KO"]], prices.index[-50:])
+    assert list(alone.columns) == ["KO"]
+    np.testing.assert_array_equal(alone["KO"].to_numpy(), full["KO"].to_numpy())
+    path = forecast_path(model, prices[["PG"]])
+    assert list(path["ticker"]) == ["PG"]
+    assert path["log_return"].iloc[0] == pytest.approx(
+        forecast_path(model, prices).set_index("ticker").loc["PG", "log_return"]
+    )
+    other = prices[["KO"]].rename(columns={"KO": "XOM"})
+    with pytest.raises(DataError, match="were in training but are absent"):
+        model.predict(other)
+    market = LSTMForecaster(**FAST, features="returns,market").fit(prices.iloc[:400])
+    assert market.reads_other_tickers
+    with pytest.raises(DataError, match=r"the model reads every ticker's day \(--features"):
+        forecast_path(market, prices[["KO"]])
+    with pytest.raises(DataError, match="were in training but are absent"):
+        market.predict(prices[["KO", "PG"]])
+
+
 def test_old_files_read_as_returns_only(prices, tmp_path):
     model = LSTMForecaster(**FAST).fit(prices.iloc[:400])
     assert model.settings()["features"] == ["returns"] and model.feature_scaler_ is None

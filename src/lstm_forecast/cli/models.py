@@ -367,7 +367,7 @@ def explain(
     check_covariates(options, "covariates" in fitted.features, str(model))
     prices = read_or_exit(data, None, options)
     _check_bars(fitted, prices, model, data)
-    name = fitted.tickers_[0]
+    name = next((t for t in fitted.tickers_ if t in prices.columns), fitted.tickers_[0])
     if tickers:
         from ..data import DataError
         from ..data.reader import match_tickers
@@ -412,7 +412,7 @@ def _print_worth(fitted, prices) -> None:
     from ..evaluation.importance import importance_table, permuted_losses
     from ..features import horizon_target
 
-    data = prices[fitted.tickers_]
+    data = prices[[t for t in fitted.tickers_ if t in prices.columns]]
     known = data.index[: len(data) - fitted.horizon]
     after = known[known > fitted.train_end_]
     origins = after if len(after) >= 30 else known[-WORTH_DAYS:]

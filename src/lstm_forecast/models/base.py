@@ -119,6 +119,10 @@ class BaseForecaster:
     #: split into groups of tickers and the groups' forecasts put side by side (the backtest
     #: does this to spread a universe over workers); False for a global model
     per_ticker = False
+    #: True for a model whose forecast of one ticker reads the other tickers' data (an LSTM
+    #: with the market features): it forecasts only with every ticker it was trained on. A
+    #: model that reads each ticker's own data forecasts any of them alone.
+    reads_other_tickers = True
 
     def predict_distribution(
         self, prices: pd.DataFrame, origins: pd.DatetimeIndex | None = None
@@ -170,7 +174,8 @@ class BaseForecaster:
             raise NotFittedError(f"{self.name} is not fitted yet; call fit(training_prices)")
         validate_prices(prices, f"{self.name}: prices")
         missing = [t for t in self.tickers_ if t not in prices.columns]
-        if missing:
+        kept = [t for t in self.tickers_ if t in prices.columns]
+        if missing and (self.reads_other_tickers or not kept):
             raise DataError(f"{self.name}: tickers {missing} were in training but are absent")
         origins = prices.index if origins is None else pd.DatetimeIndex(origins)
         absent = origins.difference(prices.index)
@@ -179,7 +184,7 @@ class BaseForecaster:
                 f"{self.name}: {len(absent)} origin(s) not among the price dates, "
                 f"first {absent[0]:%Y-%m-%d}"
             )
-        history = prices.loc[: origins.max(), self.tickers_] if len(origins) else prices
+        history = prices.loc[: origins.max(), kept] if len(origins) else prices
         return history, origins
 
     def _fit(self, prices: pd.DataFrame) -> None:

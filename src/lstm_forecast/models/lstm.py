@@ -332,6 +332,12 @@ class LSTMForecaster(BaseForecaster):
         return head_kind(self.distribution, self.target)
 
     @property
+    def reads_other_tickers(self) -> bool:  # type: ignore[override]
+        """True with the market features (each day's cross-section of every ticker); else a
+        ticker's forecast reads its own data (and the shared covariates) only."""
+        return "market" in self.features
+
+    @property
     def distributional(self) -> bool:  # type: ignore[override]
         """True when the model forecasts a distribution (``predict_distribution``)."""
         return self.head != "point"

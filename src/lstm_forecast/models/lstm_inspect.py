@@ -16,8 +16,9 @@ from .lstm import LSTMForecaster
 
 def _last_window(model: LSTMForecaster, prices: pd.DataFrame, ticker: str) -> tuple:
     """The latest standardised input window (L, F) of ``ticker`` and its dates."""
-    x = model._inputs(prices[model.tickers_])
-    window = x[-model.lookback :, model.tickers_.index(ticker), :]
+    present = [t for t in model.tickers_ if t in prices.columns]
+    x = model._inputs(prices[present])
+    window = x[-model.lookback :, present.index(ticker), :]
     if len(window) < model.lookback or not np.isfinite(window).all():
         raise DataError(
             f"{ticker!r} has fewer than {model.lookback} returns before "
@@ -26,16 +27,23 @@ def _last_window(model: LSTMForecaster, prices: pd.DataFrame, ticker: str) -> tu
     return window, prices.index[-model.lookback :]
 
 
-def _check_tickers(model: LSTMForecaster, prices: pd.DataFrame) -> None:
-    """Every ticker the model was trained on must be in ``prices``; else say which are
+def _check_tickers(model: LSTMForecaster, prices: pd.DataFrame) -> list[str]:
+    """The tickers of the model that ``prices`` holds, to forecast: any of them, or every one
+    for a model that reads the others' data (the market features); else say which are
     missing, which the data has, and how a single-series file is given the model's name."""
+    present = [t for t in model.tickers_ if t in prices.columns]
     missing = [t for t in model.tickers_ if t not in prices.columns]
-    if not missing:
-        return
+    if not missing or (present and not model.reads_other_tickers):
+        return present
     has = ", ".join(map(str, prices.columns[:8])) + (" ..." if prices.shape[1] > 8 else "")
     message = f"tickers {missing} were in training but are absent from the data (it has {has})"
     if prices.shape[1] == 1 and len(model.tickers_) == 1:
         message += f"; if that series is {missing[0]}, pass --ticker {missing[0]}"
+    elif present:
+        message += (
+            "; the model reads every ticker's day (--features market), so pass data that "
+            "holds them all (--data, --tickers)"
+        )
     else:
         message += "; pass data that holds them (--data, --tickers)"
     raise DataError(message)
@@ -57,11 +65,11 @@ def forecast_path(
             f"--horizon must be between 1 and the model's horizon "
             f"({model.horizon}); retrain with a larger horizon for more steps"
         )
-    _check_tickers(model, prices)
+    tickers = _check_tickers(model, prices)
     rows = []
     origin = prices.index[-1]
     days = next_open_days(prices.index, steps)  # the market's next open days
-    for ticker in model.tickers_:
+    for ticker in tickers:
         window, _ = _last_window(model, prices, ticker)
         z_hat = model.predict_standardized(window[None])[0].astype(np.float64)
         returns = model.scaler_.mean_[ticker] + model.scaler_.std_[ticker] * z_hat
@@ -91,11 +99,11 @@ def forecast_distribution(model: LSTMForecaster, prices: pd.DataFrame) -> pd.Dat
     from .distribution import quantile
 
     validate_prices(prices, "prices")
-    _check_tickers(model, prices)
+    tickers = _check_tickers(model, prices)
     origin = prices.index[-1]
     dist = model.predict_distribution(prices, prices.index[-1:])
     rows = []
-    for ticker in model.tickers_:
+    for ticker in tickers:
         loc, sd, df = (float(dist[k][ticker].iloc[0]) for k in ("mean", "sd", "df"))
         if not np.isfinite(loc):
             raise DataError(
@@ -139,7 +147,7 @@ def look_inside(model: LSTMForecaster, prices: pd.DataFrame, ticker: str, days: 
     validate_prices(prices, "prices")
     if ticker not in model.tickers_:
         raise DataError(f"ticker {ticker!r} was not in training; the model knows {model.tickers_}")
-    _check_tickers(model, prices)  # its forecasts read every ticker it was trained on
+    _check_tickers(model, prices)  # with the market features, every ticker it was trained on
     if model.ensemble > 1:
         raise ValueError(
             f"explain opens one LSTM, and this model averages {model.ensemble} (--ensemble "
