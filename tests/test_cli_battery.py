@@ -665,6 +665,17 @@ def test_predict_from_inside_the_training_data_says_it_is_no_forecast(csv, tmp_p
     assert f"warning: --data ends on {frame['Date'].iloc[299]}, before the end of the" in said
     assert "in-sample fits, not forecasts" in said
     assert "in-sample" not in text(invoke(["predict", "--model", model, "--data", csv]))
+    late = invoke(["train", "--data", csv, "--out", tmp_path / "late", *fast,
+                   "--train-end", "2030-01-01"])  # fmt: skip
+    assert late.exit_code == 0, late.output
+    assert (
+        f"--train-end 2030-01-01 is after the last date of --data ({frame['Date'].iloc[-1]})"
+        in (text(late))
+    )
+    assert "after the last date" not in text(
+        invoke(["train", "--data", csv, "--out", tmp_path / "early_end", *fast, "--train-end",
+                frame["Date"].iloc[300]])
+    )  # fmt: skip
 
 
 def test_data_show_shows_covariates_as_the_models_read_them(tmp_path):

@@ -127,6 +127,13 @@ def train(
                 f"--train-end {train_end} is before the first date of --data "
                 f"({prices.index[0]:%Y-%m-%d}); choose a later date"
             )
+        if end > prices.index[-1]:
+            console.print(
+                f"[yellow]warning:[/yellow] --train-end {train_end} is after the last date "
+                f"of --data ({prices.index[-1]:%Y-%m-%d}): the model trains on all of it, and "
+                "no day after training is left to judge it on",
+                markup=True,
+            )
         prices = prices.loc[:end]
     console.print(
         f"Training on {len(prices)} days of {', '.join(prices.columns)} "
