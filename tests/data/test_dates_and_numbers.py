@@ -399,3 +399,36 @@ def test_a_title_above_an_excel_header_is_named(tmp_path):
     sheet.delete_rows(1, 2)
     book.save(path)
     assert len(read_prices(path)) == 30
+
+
+def test_a_crsp_daily_file_reads_split_adjusted_closes_by_permno(tmp_path):
+    """CRSP's daily stock file: PERMNO (the identifier; tickers get reused), PRC (minus the
+    bid/ask average on a day without a trade, 0 without either) and CFACPR (4 before a 4:1
+    split, 1 after): read as |PRC| / CFACPR, a holiday-free panel named by PERMNO."""
+    import warnings
+
+    days = pd.bdate_range("2020-01-02", periods=60)
+    split = pd.Timestamp("2020-03-02")
+    rows = []
+    for permno, ticker, base in ((14593, "AAPL", 300.0), (10107, "MSFT", 160.0)):
+        for k, day in enumerate(days):
+            adjusted = base * (1 + 0.001 * k)
+            factor = 4.0 if permno == 14593 and day < split else 1.0
+            prc = adjusted * factor
+            if k == 10:
+                prc = -prc  # no trade: minus the bid/ask average
+            rows.append({"PERMNO": permno, "date": day.strftime("%Y%m%d"), "TICKER": ticker,
+                         "PRC": prc, "VOL": 1000, "RET": 0.001, "CFACPR": factor})  # fmt: skip
+    rows[20]["PRC"] = 0.0  # neither price nor bid/ask: missing, filled from the day before
+    path = tmp_path / "crsp.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        frame = read_prices(path)
+    said = " ".join(str(w.message) for w in caught)
+    assert "split's size" not in said and "forward-filled 1" in said
+    assert list(frame.columns) == ["10107", "14593"]
+    expected = 300.0 * (1 + 0.001 * np.arange(60))
+    expected[20] = expected[19]  # the 0 filled
+    np.testing.assert_allclose(frame["14593"], expected, rtol=1e-12)
+    np.testing.assert_allclose(frame["10107"], 160.0 * (1 + 0.001 * np.arange(60)), rtol=1e-12)

@@ -760,12 +760,15 @@ def _to_wide(raw, label, default_ticker, date_col, price_col, ticker_col, parse)
         raw, line = raw[~blank], line[~blank]
     dates = to_dates(raw[date], label, str(date), line, parse["date_format"])
     decimal = parse["decimal"]
+    crsp = parse.get("positive", True) and price_col is None and _is_crsp(columns)
     ticker = (
         _require(columns, ticker_col, "ticker", label)
         if ticker_col
-        else _find(columns, TICKER_NAMES)
+        else _find(columns, ("permno",) if crsp else TICKER_NAMES)
     )
     positive = parse.get("positive", True)
+    if crsp and ticker is not None:
+        raw = raw.assign(**{CRSP_CLOSE: _crsp_prices(raw, label, line, decimal)})
     if ticker is not None:
         return _from_long(raw, dates, line, label, ticker, price_col, decimal, positive)
     lower = {str(c).strip().lower() for c in columns}
@@ -816,11 +819,38 @@ def _from_single(raw, dates, line, label, ticker, decimal, close_name=None) -> p
     return frame
 
 
+# CRSP's daily stock file (WRDS): PERMNO, date, PRC (the close, or minus the bid/ask average
+# on a day without a trade, 0 without either), CFACPR (the cumulative factor that adjusts a
+# price for splits). Read as |PRC| / CFACPR: split-adjusted, not for dividends (RET, the
+# total return, is not read).
+CRSP_CLOSE = "close (|prc| / cfacpr)"
+
+
+def _is_crsp(columns: Sequence) -> bool:
+    """A CRSP layout: a PRC column and a PERMNO column, and no close of another name."""
+    lower = {str(c).strip().lower() for c in columns}
+    return {"prc", "permno"} <= lower and not lower & set(PRICE_NAMES)
+
+
+def _crsp_prices(raw: pd.DataFrame, label: str, line: pd.Series, decimal: str) -> pd.Series:
+    """|PRC| / CFACPR as text for the price column (NaN where PRC is 0 or missing, or the
+    factor is not positive); see :data:`CRSP_CLOSE`."""
+    named = {str(c).strip().lower(): c for c in raw.columns}
+    prc = to_prices(raw[named["prc"]], label, str(named["prc"]), line, decimal=decimal,
+                    positive=False)  # fmt: skip
+    price = prc.abs().where(prc != 0)
+    if "cfacpr" in named:
+        factor = to_prices(raw[named["cfacpr"]], label, str(named["cfacpr"]), line,
+                           decimal=decimal, positive=False)  # fmt: skip
+        price = price / factor.where(factor > 0)
+    return price.map(repr)
+
+
 def _from_long(raw, dates, line, label, ticker, price_col, decimal, positive=True) -> pd.DataFrame:
     price = (
         _require(raw.columns, price_col, "price", label)
         if price_col
-        else _find(raw.columns, PRICE_NAMES)
+        else _find(raw.columns, (CRSP_CLOSE, *PRICE_NAMES))
     )
     if price is None:  # a long file in another language: its (adjusted) close
         fields = _bar_columns(raw)
