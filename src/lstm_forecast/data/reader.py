@@ -642,24 +642,31 @@ def _encoding(path: Path) -> str:
     Latin-1 for the five bytes Windows-1252 leaves undefined. Numbers and dates are ASCII in
     all of them; only names (columns, tickers) depend on it."""
     import bz2
+    import codecs
     import gzip
     import lzma
 
     opener = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}.get(path.suffix.lower(), open)
+    fits = {"utf-8-sig": True, "cp1252": True}
     try:
         with opener(path, "rb") as handle:
-            data = handle.read()
+            chunk = handle.read(1 << 20)
+            if chunk.startswith((b"\xff\xfe", b"\xfe\xff")):
+                return "utf-16"
+            decoders = {name: codecs.getincrementaldecoder(name)() for name in fits}
+            while True:  # a megabyte at a time: a large file is never held whole
+                for name, decoder in decoders.items():
+                    if fits[name]:
+                        try:
+                            decoder.decode(chunk, final=not chunk)
+                        except UnicodeDecodeError:
+                            fits[name] = False
+                if not chunk or not any(fits.values()):
+                    break
+                chunk = handle.read(1 << 20)
     except (OSError, EOFError, lzma.LZMAError):
         return "utf-8"  # pandas then says what is wrong with the file
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return "utf-16"
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            data.decode(encoding)
-            return encoding
-        except UnicodeDecodeError:
-            continue
-    return "latin-1"
+    return next((name for name, ok in fits.items() if ok), "latin-1")
 
 
 def _refuse_repeated_names(names: list, label: str) -> None:
