@@ -233,7 +233,8 @@ def test_no_warning_for_clean_data():
         (
             "date,A,B\n"
             + "".join(f"2020-01-{d:02d},1,{'' if d >= 5 else 1}\n" for d in range(1, 16)),
-            r"'B' has no prices after 2020-01-04, the last 11 rows \(delisted.*--tickers A\)",
+            r"'B' has no prices after 2020-01-04, the last 11 rows \(delisted.*--tickers A\)"
+            r".*\(survivorship bias\)",
         ),
     ],
 )

@@ -1043,7 +1043,9 @@ def _fill_gaps(frame: pd.DataFrame, label: str, max_gap: int) -> pd.DataFrame:
                 f"{label}: column {ticker!r} has no prices after "
                 f"{values[valid].index[-1]:%Y-%m-%d}, the last {trailing} rows (delisted, or "
                 f"not updated?); leave it out{keep} or end the data at that date. "
-                "Forward-filling would invent flat prices"
+                "Forward-filling would invent flat prices. Series that end are not read: if "
+                "it was delisted, results on the tickers that survived flatter them "
+                "(survivorship bias)"
             )
         if longest > max_gap:
             start = missing[run_id == runs.idxmax()].idxmax()
