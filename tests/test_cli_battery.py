@@ -585,6 +585,35 @@ def test_covariates_from_a_file_reach_the_models(tmp_path):
     assert result.exit_code == 2 and "'sentiment', line 2: 'high': not a number" in text(result)
 
 
+def test_run_toml_repeats_the_run(tmp_path, monkeypatch):
+    """Each backtest writes run.toml, its options as --config reads them: run again with it,
+    from where the first ran, it gives the same forecasts; where and how it was written (out,
+    config, resume) is not in it."""
+    import tomllib
+
+    monkeypatch.chdir(tmp_path)
+    days = pd.bdate_range("1998-12-01", "2019-01-31")
+    series = np.random.default_rng(0).normal(0, 1, len(days))
+    pd.DataFrame({"date": days.strftime("%Y-%m-%d"), "s": series}).to_csv("macro.csv", index=False)
+    first = ["backtest", "--data", "sp500", "--covariates", "macro.csv", "--covariate-lag", "2",
+             "--features", "returns,covariates", "--models", "ols,drift,lstm", "--epochs", "1",
+             "--lookback", "10", "--hidden-size", "4", "--test-days", "60", "--refit-every",
+             "30", "--prior-tries", "3", "--out", "one"]  # fmt: skip
+    result = invoke(first)
+    assert result.exit_code == 0, result.output
+    assert "run.toml" in text(result).split("Wrote ")[1]
+    options = tomllib.loads((tmp_path / "one" / "run.toml").read_text())
+    assert options["covariate-lag"] == 2 and options["hidden-size"] == 4
+    assert options["prior-tries"] == 3 and options["features"] == "returns,covariates"
+    assert not {"out", "config", "resume"} & set(options)
+    again = invoke(["backtest", "--config", "one/run.toml", "--out", "two"])
+    assert again.exit_code == 0, again.output
+    one = (tmp_path / "one" / "predictions.csv").read_text()
+    assert one == (tmp_path / "two" / "predictions.csv").read_text()
+    document = json.loads((tmp_path / "two" / "metrics.json").read_text())
+    assert document["command"]["covariate_lag"] == 2
+
+
 def test_relative_target_reports_the_cross_section(tmp_path):
     args = ["backtest", "--data", "sp500-stocks", "--tickers", "KO,PG,XOM,AAPL", "--models"]
     result = invoke(

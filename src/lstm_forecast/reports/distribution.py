@@ -16,7 +16,7 @@ from ..evaluation.backtest import BacktestResult
 from ..evaluation.calibration import NAIVE_VARIANCE, backtest_calibration, distribution_rows, pit
 from ..features.volatility import GARMAN_KLASS, variance_proxy
 from . import plots
-from .parts import STYLE, embedded, html_table, records, settings_rows, worth_section
+from .parts import STYLE, embedded, html_table, records, run_config, settings_rows, worth_section
 from .rundir import RunDirectory
 
 VOLATILITY_COLUMNS = [
@@ -186,6 +186,8 @@ def write_volatility_outputs(
         "importance": records(worth),
     }
     run.write("metrics.json", json.dumps(document, indent=2, default=str))
+    if command is not None:
+        run.write("run.toml", run_config(command))
     images = distribution_figures(result)
     for name, data in images.items():
         run.write(name, data)

@@ -18,7 +18,7 @@ from ..evaluation.importance import backtest_importance
 from ..evaluation.luck import luck_table, plain_words
 from ..evaluation.summary import buy_and_hold
 from .distribution import write_distribution_files
-from .parts import records
+from .parts import records, run_config
 from .rundir import RunDirectory
 
 
@@ -76,6 +76,8 @@ def write_outputs(
     if len(distribution[0]):
         document["distributions"] = write_distribution_files(result, run, distribution)
     run.write("metrics.json", json.dumps(document, indent=2, default=str))
+    if command is not None:
+        run.write("run.toml", run_config(command))
     if len(worth):
         run.write("importance.csv", worth.to_csv(index=False))
     return write_report(result, table, run, source, luck, worth, cross, distribution)

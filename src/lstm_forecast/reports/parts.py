@@ -101,3 +101,30 @@ in {loss} is what the input was worth; an interval that straddles 0 says the
 model does not rely on it (95%, stationary bootstrap over test dates). Also in
 importance.csv.</p>
 {html_table(worth, worth_columns(metric), "importance")}"""
+
+
+# a run's options that do not say what it computes: where it writes, and how it was started
+NOT_REPEATED = ("out", "config", "resume")
+
+
+def run_config(command: dict[str, Any]) -> str:
+    """The options of a run as TOML that ``--config`` reads (``run.toml``): ``lstm-forecast
+    backtest --config run.toml --out NEW`` repeats it. Unset options are left out, paths are
+    as they were given (relative to where the run started)."""
+    import json
+
+    lines = [
+        "# The options of this backtest. To repeat it, from the directory it ran in:",
+        "#   lstm-forecast backtest --config PATH/TO/run.toml --out NEW_DIRECTORY",
+    ]
+    for key, value in command.items():
+        if key in NOT_REPEATED or value is None:
+            continue
+        if isinstance(value, bool):
+            text = "true" if value else "false"
+        elif isinstance(value, (int, float)):
+            text = repr(float(value)) if isinstance(value, float) else str(value)
+        else:
+            text = json.dumps(str(value), ensure_ascii=False)  # a TOML basic string
+        lines.append(f"{key.replace('_', '-')} = {text}")
+    return "\n".join(lines) + "\n"
