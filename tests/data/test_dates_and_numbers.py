@@ -432,3 +432,21 @@ def test_a_crsp_daily_file_reads_split_adjusted_closes_by_permno(tmp_path):
     expected[20] = expected[19]  # the 0 filled
     np.testing.assert_allclose(frame["14593"], expected, rtol=1e-12)
     np.testing.assert_allclose(frame["10107"], 160.0 * (1 + 0.001 * np.arange(60)), rtol=1e-12)
+
+
+def test_a_metatrader_export_reads_its_daily_bars_and_names_intraday_ones(tmp_path):
+    """MetaTrader 5's 'Export bars': tab-separated, names in angle brackets, the time of day
+    in a column of its own; daily bars read as one series, hourly ones refused as intraday."""
+    header = "<DATE>\t<TIME>\t<OPEN>\t<HIGH>\t<LOW>\t<CLOSE>\t<TICKVOL>\t<VOL>\t<SPREAD>\n"
+    daily = "".join(
+        f"{day:%Y.%m.%d}\t00:00:00\t1.1\t1.2\t1.0\t{1.1 + k / 1000:.5f}\t8000\t{k}\t0\n"
+        for k, day in enumerate(pd.bdate_range("2019-01-01", periods=30))
+    )
+    frame = read_prices(write(tmp_path, header + daily, "EURUSD_D1.csv"))
+    assert list(frame.columns) == ["EURUSD_D1"] and frame.iloc[3, 0] == pytest.approx(1.103)
+    assert list(ohlcv_of(frame)["volume"].iloc[:3]) == [0.0, 1.0, 2.0]  # <VOL>, not <TICKVOL>
+    hourly = (
+        "2019.01.02\t00:00:00\t1\t1\t1\t1\t5\t0\t0\n2019.01.02\t01:00:00\t1\t1\t1\t1\t5\t0\t0\n"
+    )
+    with pytest.raises(DataError, match=r"at the times in column 'TIME'.*00:00:00 and 01:00:00"):
+        read_prices(write(tmp_path, header + hourly, "EURUSD_H1.csv"))

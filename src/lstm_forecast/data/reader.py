@@ -75,6 +75,7 @@ OHLCV_NAMES = {
     "adjusted_close": "adj_close",
     "volume": "volume",
     "vol.": "volume",  # investing.com's download, with K/M/B suffixes
+    "vol": "volume",  # MetaTrader's <VOL> (its <TICKVOL> counts price changes, not volume)
 }
 # the names of a close column, adjusted or not: a file with one is a single ticker's bars
 CLOSE_NAMES = frozenset(k for k, v in OHLCV_NAMES.items() if v in ("close", "adj_close"))
@@ -602,6 +603,9 @@ def _read_csv(path: Path) -> pd.DataFrame:
             f"{path}: the data rows have more fields than the header"
             + _extra_fields_hint(path, encoding)
         )
+    names = [str(c).strip() for c in raw.columns]
+    if all(n.startswith("<") and n.endswith(">") for n in names):
+        raw.columns = [n[1:-1] for n in names]  # MetaTrader's export: <DATE>, <OPEN> ...
     return _unnamed_columns(raw, list(header.iloc[0]), str(path))
 
 
@@ -801,7 +805,7 @@ def _to_wide(raw, label, default_ticker, date_col, price_col, ticker_col, parse)
     )
     if not value_cols:
         raise DataError(f"{label}: only a date column; add one price column per ticker")
-    _check_unique(dates, line, label)
+    _check_unique(dates, line, label, raw)
     frame = pd.DataFrame(
         {
             str(c).strip(): to_prices(
@@ -816,7 +820,7 @@ def _to_wide(raw, label, default_ticker, date_col, price_col, ticker_col, parse)
 def _from_single(raw, dates, line, label, ticker, decimal, close_name=None) -> pd.DataFrame:
     """One ticker's closes and bars; ``close_name``: the (lower-case) name of a close column
     called otherwise."""
-    _check_unique(dates, line, label)
+    _check_unique(dates, line, label, raw)
     named = _bar_columns(raw, {close_name: "close"} if close_name else None)
     close = named.get("adj_close", named.get("close"))
     frame = pd.DataFrame({ticker: to_prices(raw[close], label, str(close), line, decimal=decimal)})
@@ -946,13 +950,22 @@ def _attach_long_bars(frame, raw, dates, line, label, names, decimal) -> None:
     attach_bars(frame, tables)
 
 
-def _check_unique(dates: pd.Series, line: pd.Series, label: str) -> None:
+def _check_unique(dates: pd.Series, line: pd.Series, label: str, raw=None) -> None:
     dup = dates.duplicated(keep=False)
     if dup.any():
         shown = [
             f"{d:%Y-%m-%d} (line {n})"
             for d, n in zip(dates[dup].head(6), line[dup].head(6), strict=True)
         ]
+        clock = next((c for c in getattr(raw, "columns", ()) if str(c).lower() == "time"), None)
+        if clock is not None:  # the time of day in a column of its own (MetaTrader's <TIME>)
+            times = raw.loc[dup[dup].index[:2], clock].astype(str).str.strip().tolist()
+            raise DataError(
+                f"{label}: {int(dup.sum())} rows share a date, at the times in column "
+                f"{str(clock)!r} ({', '.join(shown[:2])}: {' and '.join(times)}): intraday "
+                "bars; the models forecast daily closes, so keep each day's last row (or "
+                "export daily bars)"
+            )
         raise DataError(
             f"{label}: {int(dup.sum())} rows share a date: {', '.join(shown)}; "
             "remove the duplicates (or is this a long file without a ticker column?)"
