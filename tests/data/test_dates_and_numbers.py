@@ -450,3 +450,30 @@ def test_a_metatrader_export_reads_its_daily_bars_and_names_intraday_ones(tmp_pa
     )
     with pytest.raises(DataError, match=r"at the times in column 'TIME'.*00:00:00 and 01:00:00"):
         read_prices(write(tmp_path, header + hourly, "EURUSD_H1.csv"))
+
+
+@pytest.mark.parametrize(
+    ("header", "row"),
+    [  # Quandl's WIKI prices: raw bars, the adjusted ones beside them
+        (
+            "Date,Open,High,Low,Close,Volume,Ex-Dividend,Split Ratio,Adj. Open,Adj. High,"
+            "Adj. Low,Adj. Close,Adj. Volume",
+            "{d},20,30,19,{c2},100,0,1,10,15,9.5,{c},200",
+        ),
+        ("Date,PX_OPEN,PX_HIGH,PX_LOW,PX_LAST,PX_VOLUME", "{d},10,15,9.5,{c},200"),  # Bloomberg
+    ],
+)
+def test_quandl_and_bloomberg_field_names(tmp_path, header, row):
+    days = pd.bdate_range("2018-01-02", periods=25)
+    text = (
+        header
+        + "\n"
+        + "".join(
+            row.format(d=f"{day:%Y-%m-%d}", c=10 + k / 10, c2=2 * (10 + k / 10)) + "\n"
+            for k, day in enumerate(days)
+        )
+    )
+    frame = read_prices(write(tmp_path, text, "x.csv"))
+    assert list(frame["x"].iloc[:2]) == [10.0, 10.1]  # the adjusted close, or PX_LAST
+    bars = ohlcv_of(frame)
+    assert {"open", "high", "low", "volume"} <= set(bars)

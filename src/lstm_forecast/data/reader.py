@@ -53,12 +53,14 @@ DATE_NAMES = (
 TICKER_NAMES = ("ticker", "symbol", "asset", "instrument", "name")
 PRICE_NAMES = (
     "adj close",
+    "adj. close",
     "adj_close",
     "adjclose",
     "adjusted close",
     "adjusted_close",
     "close",
     "close/last",
+    "px_last",
     "price",
     "value",
 )
@@ -69,6 +71,7 @@ OHLCV_NAMES = {
     "close": "close",
     "close/last": "close",  # nasdaq.com's historical data
     "adj close": "adj_close",
+    "adj. close": "adj_close",  # Quandl's (Nasdaq Data Link) WIKI prices
     "adj_close": "adj_close",
     "adjclose": "adj_close",
     "adjusted close": "adj_close",
@@ -76,6 +79,12 @@ OHLCV_NAMES = {
     "volume": "volume",
     "vol.": "volume",  # investing.com's download, with K/M/B suffixes
     "vol": "volume",  # MetaTrader's <VOL> (its <TICKVOL> counts price changes, not volume)
+    # Bloomberg's field names (BDH in Excel: PX_LAST is the close)
+    "px_open": "open",
+    "px_high": "high",
+    "px_low": "low",
+    "px_last": "close",
+    "px_volume": "volume",
 }
 # the names of a close column, adjusted or not: a file with one is a single ticker's bars
 CLOSE_NAMES = frozenset(k for k, v in OHLCV_NAMES.items() if v in ("close", "adj_close"))
