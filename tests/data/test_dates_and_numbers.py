@@ -279,11 +279,18 @@ def test_csv_files_in_the_encodings_excel_writes(tmp_path, encoding, sep):
     assert list(frame["Nestlé"]) == [20.5, 21.5]
 
 
-def test_a_compressed_csv_in_windows_1252(tmp_path):
+@pytest.mark.parametrize("encoding", ["cp1252", "utf-8"])
+def test_compressed_csv_files_in_either_encoding(tmp_path, encoding):
     import gzip
+    import zipfile
 
+    text = "date,Nestlé\n2024-01-02,1\n2024-01-03,2\n".encode(encoding)
     path = tmp_path / "prices.csv.gz"
-    path.write_bytes(gzip.compress("date,Nestlé\n2024-01-02,1\n2024-01-03,2\n".encode("cp1252")))
+    path.write_bytes(gzip.compress(text))
+    assert list(read_prices(path).columns) == ["Nestlé"]
+    path = tmp_path / "prices.zip"  # a zip archive of one CSV: its member is decoded
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("prices.csv", text)
     assert list(read_prices(path).columns) == ["Nestlé"]
 
 

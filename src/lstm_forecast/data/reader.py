@@ -658,8 +658,14 @@ def _encoding(path: Path) -> str:
     import codecs
     import gzip
     import lzma
+    import zipfile
 
-    opener = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}.get(path.suffix.lower(), open)
+    def unzip(path: Path, mode: str):  # a .zip holding one CSV, as pandas reads it
+        archive = zipfile.ZipFile(path)
+        return archive.open(archive.namelist()[0])
+
+    openers = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open, ".zip": unzip}
+    opener = openers.get(path.suffix.lower(), open)
     fits = {"utf-8-sig": True, "cp1252": True}
     try:
         with opener(path, "rb") as handle:
@@ -677,7 +683,7 @@ def _encoding(path: Path) -> str:
                 if not chunk or not any(fits.values()):
                     break
                 chunk = handle.read(1 << 20)
-    except (OSError, EOFError, lzma.LZMAError):
+    except (OSError, EOFError, lzma.LZMAError, zipfile.BadZipFile, IndexError):
         return "utf-8"  # pandas then says what is wrong with the file
     return next((name for name, ok in fits.items() if ok), "latin-1")
 
