@@ -199,3 +199,8 @@ def test_tries_before_the_run_are_counted_in_the_deflated_sharpe_ratio():
     assert row["lf_dsr"] <= first[first["model"] == "ols"].iloc[0]["lf_dsr"]
     with pytest.raises(ValueError, match="--prior-tries must be a whole number >= 0"):
         run_backtest(prices, BacktestSettings(**base, prior_tries=-1))
+
+
+def test_models_named_in_one_string_are_split_as_the_cli_splits_them():
+    assert BacktestSettings(models="lstm, ols").models == ("lstm", "ols")
+    assert BacktestSettings(models=("drift",)).models == ("drift",)

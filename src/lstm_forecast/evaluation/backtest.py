@@ -55,6 +55,10 @@ class BacktestSettings:
     # Ratio's number of tries; it changes no forecast
     prior_tries: int = 0
 
+    def __post_init__(self) -> None:
+        if isinstance(self.models, str):  # "lstm,ols", as --models writes it, not "l", "s" ...
+            self.models = tuple(m.strip() for m in self.models.split(",") if m.strip())
+
 
 @dataclass
 class BacktestResult:
