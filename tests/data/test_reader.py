@@ -523,3 +523,8 @@ def test_a_date_column_named_in_german_or_spanish(tmp_path):
         frame = read_prices(write(tmp_path, text), decimal=",")
         assert list(frame["Kurs"]) == [1200.5, 1201.5]
         assert frame.index[0] == pd.Timestamp("2020-01-15")
+
+
+def test_tickers_named_in_one_string_are_split_as_the_cli_splits_them():
+    assert list(read_prices("sp500-stocks", tickers="AAPL, ko").columns) == ["AAPL", "KO"]
+    assert list(read_prices("sp500-stocks", tickers="KO").columns) == ["KO"]

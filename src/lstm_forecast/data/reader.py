@@ -206,6 +206,8 @@ def read_prices(
     name = ticker.strip() if ticker else default_ticker
     frame = _to_wide(raw, label, name, date_col, price_col, ticker_col, parse)
     _check_daily(frame.index, label)
+    if isinstance(tickers, str):  # "AAPL,KO", as --tickers writes it, not "A", "A", "P" ...
+        tickers = [t.strip() for t in tickers.split(",") if t.strip()]
     if tickers is not None:
         frame = _select(frame, list(tickers), label)
     frame = _fill_gaps(_drop_no_trading_days(frame, label), label, max_gap)
