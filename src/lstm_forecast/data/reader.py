@@ -167,7 +167,7 @@ def read_covariates(
 def read_prices(
     source: str | Path,
     *,
-    tickers: Sequence[str] | None = None,
+    tickers: Sequence[str] | str | None = None,
     date_col: str | None = None,
     price_col: str | None = None,
     ticker_col: str | None = None,
@@ -182,7 +182,8 @@ def read_prices(
     Args:
         source: a ``.csv``/``.csv.gz``/``.parquet`` path, or an embedded dataset name
             (``lstm-forecast data list``).
-        tickers: keep only these tickers (an absent one is an error listing those present).
+        tickers: keep only these tickers (a list, or one comma-separated string; an absent one
+            is an error listing those present).
         date_col, price_col, ticker_col: column names overriding detection.
         max_gap: interior runs of missing prices up to this many rows are forward-filled
             (with a :class:`DataWarning`); longer runs are an error. Dates on which no
