@@ -528,3 +528,34 @@ def test_a_date_column_named_in_german_or_spanish(tmp_path):
 def test_tickers_named_in_one_string_are_split_as_the_cli_splits_them():
     assert list(read_prices("sp500-stocks", tickers="AAPL, ko").columns) == ["AAPL", "KO"]
     assert list(read_prices("sp500-stocks", tickers="KO").columns) == ["KO"]
+
+
+def test_a_jump_in_the_dates_and_a_date_after_today_are_warned_about(tmp_path):
+    """Six months of rows missing: the return across them would be read as one day's; a last
+    date in 2081 (a typo for 2018) would date the forecasts. Holidays, a four-day closure
+    (2001-09-11 to 09-17) and weekends of a market open every day are not jumps."""
+    days = pd.bdate_range("2016-01-01", "2016-12-30")
+    kept = days[(days < "2016-03-01") | (days > "2016-08-31")]
+    prices = 100 + np.arange(len(kept)) * 0.1
+    frame = pd.DataFrame({"date": kept.strftime("%Y-%m-%d"), "A": prices})
+    frame.to_csv(tmp_path / "hole.csv", index=False)
+    with pytest.warns(DataWarning, match=r"jump 2016-02-29 to 2016-09-01 \(133 business days\)"):
+        read_prices(tmp_path / "hole.csv")
+    typo = frame.copy()
+    typo.loc[len(typo) - 1, "date"] = "2081-12-30"
+    typo.to_csv(tmp_path / "typo.csv", index=False)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        read_prices(tmp_path / "typo.csv")
+    assert any("its last date, 2081-12-30, is after today" in str(w.message) for w in caught)
+    closed = pd.bdate_range("2001-08-01", "2001-10-31")
+    closed = closed[(closed < "2001-09-11") | (closed > "2001-09-14")]  # 9/11: four days shut
+    crypto = pd.date_range("2021-01-01", periods=90, freq="D")
+    for name, dates in (("closed", closed), ("crypto", crypto)):
+        values = 100 + np.arange(len(dates)) * 0.1
+        pd.DataFrame({"date": dates.strftime("%Y-%m-%d"), "A": values}).to_csv(
+            tmp_path / f"{name}.csv", index=False
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            read_prices(tmp_path / f"{name}.csv")

@@ -217,8 +217,41 @@ def read_prices(
     if not _embedded(source):
         _warn_splits(frame, label)
         _warn_stale(frame, label)
+        _warn_jumps(frame.index, label)
     _warn_bad_bars(frame, label)
     return frame
+
+
+JUMP_DAYS = 10  # business days between two dates: no market's holidays, rows missing
+
+
+def _warn_jumps(dates: pd.DatetimeIndex, label: str) -> None:
+    """Warn about dates that jump more than :data:`JUMP_DAYS` business days (calendar days for
+    a market open every day), and about dates after today: the return across a jump is read
+    as one day's, and a forecast dated after a future date is dated wrong."""
+    days = dates.to_numpy("datetime64[D]")
+    weekends = trades_on_weekends(dates)
+    steps = np.diff(days).astype(int) if weekends else np.busday_count(days[:-1], days[1:])
+    found = [
+        f"{dates[t]:%Y-%m-%d} to {dates[t + 1]:%Y-%m-%d} ({steps[t]} "
+        f"{'days' if weekends else 'business days'})"
+        for t in np.flatnonzero(steps > JUMP_DAYS)
+    ]
+    if found:
+        warnings.warn(
+            f"{label}: the dates jump {_first_three(found)}: rows missing, or a market closed "
+            "that long? The return across a jump is read as one day's",
+            DataWarning,
+            stacklevel=3,
+        )
+    today = pd.Timestamp.now().normalize()
+    if dates[-1] > today + pd.Timedelta(days=2):  # a day ahead of here, in a later time zone
+        warnings.warn(
+            f"{label}: its last date, {dates[-1]:%Y-%m-%d}, is after today ({today:%Y-%m-%d}): "
+            "a mistyped date? Forecasts are dated from it",
+            DataWarning,
+            stacklevel=3,
+        )
 
 
 def _warn_bad_bars(frame: pd.DataFrame, label: str) -> None:
