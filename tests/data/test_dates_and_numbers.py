@@ -167,6 +167,25 @@ def test_decimal_comma_gets_a_hint_then_reads_with_the_flag(tmp_path, cells, num
     assert list(read_prices(path, decimal=",")["A"]) == numbers
 
 
+@pytest.mark.parametrize(
+    ("cells", "decimal"),
+    [
+        (("1'234.5", "1\u2019240.75"), "."),  # Swiss: an apostrophe between the thousands
+        (("1 234.5", "1\u00a0240.75"), "."),  # a space, a no-break space
+        (("1 234,5", "1\u202f240,75"), ","),  # French: a narrow no-break space, decimal comma
+    ],
+)
+def test_thousands_split_by_apostrophes_or_spaces(tmp_path, cells, decimal):
+    sep = ";" if decimal == "," else ","
+    path = write(tmp_path, "date{0}A\n2020-01-02{0}{1}\n2020-01-03{0}{2}\n".format(sep, *cells))
+    assert list(read_prices(path, decimal=decimal)["A"]) == [1234.5, 1240.75]
+    if decimal == ",":
+        with pytest.raises(DataError, match="look like decimal commas: pass --decimal ,"):
+            read_prices(path)
+    with pytest.raises(DataError, match="not a number"):  # groups of three or nothing
+        read_prices(write(tmp_path, "date,A\n2020-01-02,12 34.5\n", "bad.csv"))
+
+
 def test_nasdaq_download_reads_its_close_last_and_dollar_prices(tmp_path):
     """nasdaq.com's historical data: newest first, 'Close/Last', '$' before every price."""
     text = (

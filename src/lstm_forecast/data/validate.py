@@ -14,6 +14,12 @@ THOUSANDS = {  # 1,234,567.89 with the decimal point; 1.234.567,89 with the deci
     ".": r"^[+-]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]*)?$",
     ",": r"^[+-]?[0-9]{1,3}(\.[0-9]{3})+(,[0-9]*)?$",
 }
+# Groups of three split by an apostrophe (Swiss: 1'234.50), or by a space, a no-break or a
+# narrow no-break space (French: 1 234,50), with either decimal mark
+SPACED = "'\u2019 \u00a0\u202f"
+SPACED_THOUSANDS = {
+    mark: rf"^[+-]?[0-9]{{1,3}}([{SPACED}][0-9]{{3}})+(\{mark}[0-9]*)?$" for mark in (".", ",")
+}
 NUMBER = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$"  # ASCII digits only
 DECIMAL_COMMA = r"^[+-]?[0-9]+,[0-9]+$"
 CURRENCY = r"^([+-]?)[$€£¥]\s?(?=[0-9.])"  # one leading currency sign before the digits
@@ -32,7 +38,8 @@ def to_prices(
     """Parse a price column exactly; missing cells become NaN, bad ones are errors.
 
     Numbers are plain ASCII (``1234.5``, ``1,234.5``, ``1.2e3``; with ``decimal=","``
-    ``1234,5`` and ``1.234,5``), after one leading currency sign (``$1,234.50``, ``€12``);
+    ``1234,5`` and ``1.234,5``), thousands also split by an apostrophe or a space of any
+    width (``1'234.5``, ``1 234,5``), after one leading currency sign (``$1,234.50``, ``€12``);
     ``1_000``, non-ASCII digits and words are refused.
     ``positive=False`` reads any finite value (a covariate: a rate, a spread, a sentiment
     score), not a price. ``counts=True`` (a volume) also reads a K, M or B suffix
@@ -88,6 +95,8 @@ def _parse(
     grouped = text.str.match(THOUSANDS[decimal])
     other = "," if decimal == "." else "."
     text = text.where(~grouped, text.str.replace(other, "", regex=False))
+    spaced = text.str.match(SPACED_THOUSANDS[decimal])
+    text = text.where(~spaced, text.str.replace(f"[{SPACED}]", "", regex=True))
     if decimal == ",":
         text = text.str.replace(",", ".", regex=False)
     missing = text.str.lower().isin(MISSING)
@@ -95,7 +104,11 @@ def _parse(
     if bad.any():
         hint = "fix or blank these cells"
         cells = values.astype(str).str.strip()[bad]
-        comma = cells.str.match(DECIMAL_COMMA) | cells.str.match(THOUSANDS[","])
+        comma = (
+            cells.str.match(DECIMAL_COMMA)
+            | cells.str.match(THOUSANDS[","])
+            | cells.str.match(SPACED_THOUSANDS[","])
+        )
         if decimal == "." and comma.any():
             hint = "these look like decimal commas: pass --decimal ,"
         elif cells.str.startswith("#").all():
