@@ -612,6 +612,7 @@ def test_run_toml_repeats_the_run(tmp_path, monkeypatch):
     assert one == (tmp_path / "two" / "predictions.csv").read_text()
     document = json.loads((tmp_path / "two" / "metrics.json").read_text())
     assert document["command"]["covariate_lag"] == 2
+    assert document["read_as"].startswith("one ticker's series: the close from column 'Adj")
 
 
 def test_relative_target_reports_the_cross_section(tmp_path):
@@ -653,6 +654,8 @@ def test_data_show_says_which_bars_it_found(tmp_path):
     path.write_text("Date,Open,High,Low,Close,Volume\n" + bars)
     said = text(invoke(["data", "show", path]))
     assert "Daily bars beside the closes: open, high, low, volume (--features ohlc reads" in said
+    assert "Read as one ticker's series: the close from column 'Close', bars: open from" in said
+    assert "dates from column 'Date', read as ISO 8601 (year first); comma-separated" in said
     path.write_text("Date,Close\n" + "".join(f"{d},10\n" for d in days))
     assert "Daily bars" not in text(invoke(["data", "show", path]))
 

@@ -259,6 +259,10 @@ def test_downloads_in_other_languages_read_as_one_tickers_bars(tmp_path, downloa
     path = write(tmp_path, header + "\n" + "\n".join(lines) + "\n", "stock.csv")
     frame = read_prices(path, decimal=",", date_format="%d.%m.%Y")
     assert list(frame.columns) == ["stock"] and list(frame["stock"]) == [10.5, 10.8]
+    said = frame.attrs["read_as"]  # what data show prints: the reading, to be checked
+    assert said.startswith(f"one ticker's series: the close from column {fields[close]!r}")
+    assert f"dates from column {fields[0]!r}, read as %d.%m.%Y" in said
+    assert said.endswith({";": "semicolon", ",": "comma"}[sep] + "-separated, UTF-8")
     bars = ohlcv_of(frame)
     assert list(bars["open"]) == [10.0, 10.5] and list(bars["high"]) == [11.0, 11.2]
     assert list(bars["low"]) == [9.5, 10.1] and list(bars["volume"]) == [1200.0, 1500.0]
@@ -455,6 +459,10 @@ def test_a_crsp_daily_file_reads_split_adjusted_closes_by_permno(tmp_path):
     said = " ".join(str(w.message) for w in caught)
     assert "split's size" not in said and "forward-filled 1" in said
     assert list(frame.columns) == ["10107", "14593"]
+    assert frame.attrs["read_as"].startswith(
+        "a long file: tickers from column 'PERMNO', prices from 'close (|prc| / cfacpr)'; "
+        "dates from column 'date', read as %Y%m%d"
+    )
     expected = 300.0 * (1 + 0.001 * np.arange(60))
     expected[20] = expected[19]  # the 0 filled
     np.testing.assert_allclose(frame["14593"], expected, rtol=1e-12)

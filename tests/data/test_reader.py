@@ -97,7 +97,12 @@ def test_a_frame_saved_by_pandas_reads_back(tmp_path, kind):
     prices = pd.DataFrame({"AAPL": [1.0, 2.0, 3.0], "MSFT": [4.0, 5.0, 6.0]}, index=index)
     path = tmp_path / f"p.{kind}"
     getattr(prices, f"to_{'excel' if kind == 'xlsx' else kind}")(path)
-    pd.testing.assert_frame_equal(read_prices(path), prices, check_names=False, check_freq=False)
+    back = read_prices(path)
+    pd.testing.assert_frame_equal(back, prices, check_names=False, check_freq=False)
+    assert (
+        "a wide file, a column per ticker; dates from the unnamed first column"
+        in (back.attrs["read_as"])
+    )
     if kind == "csv":
         prices.rename_axis("date").reset_index().to_csv(path)  # ,date,AAPL,MSFT / 0,...
         assert list(read_prices(path).columns) == ["AAPL", "MSFT"]

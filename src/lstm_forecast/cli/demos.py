@@ -225,6 +225,10 @@ def data_show(
             _share(row["ann. volatility"], "{:.1%}"),  # '-' from fewer than two returns
         )
     console.print(table)
+    from ..data.reader import READ_AS
+
+    if READ_AS in prices.attrs:  # what was inferred, to check: layout, columns, dates, text
+        console.print(f"Read as {prices.attrs[READ_AS]}", markup=False, highlight=False)
     from ..data.ohlcv import bars_of
 
     fields = ("open", "high", "low", "volume")

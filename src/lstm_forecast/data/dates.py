@@ -242,7 +242,7 @@ def to_dates(
     if fmt in (EPOCH_SECONDS, EPOCH_MILLISECONDS):  # the UTC date of each instant
         unit = "s" if fmt == EPOCH_SECONDS else "ms"
         parsed = pd.to_datetime(text.astype("int64"), unit=unit).astype("datetime64[us]")
-        return _in_range(parsed, label, column, line, text)
+        return _read_as(_in_range(parsed, label, column, line, text), fmt)
     if fmt is None:
         text = _local_times(text, label, column, line)
     elif fmt.rstrip().endswith("%z"):  # a given format with offsets: the same local dates
@@ -274,7 +274,16 @@ def to_dates(
         raise DataError(located(label, column, line, text, bad) + f": not a date in {expected}")
     if getattr(parsed.dt, "tz", None) is not None:
         parsed = parsed.dt.tz_localize(None)
-    return _in_range(parsed, label, column, line, text)
+    return _read_as(_in_range(parsed, label, column, line, text), fmt)
+
+
+FORMAT = "format"  # dates.attrs key: the format the column was read in
+
+
+def _read_as(dates: pd.Series, fmt: str | None) -> pd.Series:
+    """``dates`` with the format they were read in, in ``attrs`` (``data show`` names it)."""
+    dates.attrs[FORMAT] = "ISO 8601 (year first)" if fmt is None else fmt
+    return dates
 
 
 def _in_range(parsed, label, column, line, text) -> pd.Series:

@@ -206,6 +206,8 @@ def read_prices(
     parse = {"date_format": date_format, "decimal": decimal}
     name = ticker.strip() if ticker else default_ticker
     frame = _to_wide(raw, label, name, date_col, price_col, ticker_col, parse)
+    if TEXT in raw.attrs and READ_AS in frame.attrs:
+        frame.attrs[READ_AS] += f"; {raw.attrs[TEXT]}"
     _check_daily(frame.index, label)
     if isinstance(tickers, str):  # "AAPL,KO", as --tickers writes it, not "A", "A", "P" ...
         tickers = [t.strip() for t in tickers.split(",") if t.strip()]
@@ -651,7 +653,18 @@ def _read_csv(path: Path) -> pd.DataFrame:
     names = [str(c).strip() for c in raw.columns]
     if all(n.startswith("<") and n.endswith(">") for n in names):
         raw.columns = [n[1:-1] for n in names]  # MetaTrader's export: <DATE>, <OPEN> ...
-    return _unnamed_columns(raw, list(header.iloc[0]), str(path))
+    raw = _unnamed_columns(raw, list(header.iloc[0]), str(path))
+    raw.attrs[TEXT] = (
+        {",": "comma", ";": "semicolon", "\t": "tab"}[sep]
+        + "-separated, "
+        + {"utf-8-sig": "UTF-8", "utf-16": "UTF-16", "cp1252": "Windows-1252"}.get(
+            encoding, encoding
+        )
+    )
+    return raw
+
+
+TEXT = "text"  # raw.attrs key: a CSV file's separator and encoding, in words
 
 
 INDEX_COLUMN = "index_column"  # raw.attrs key: a first column without a name (an index)
@@ -821,6 +834,7 @@ def _to_wide(raw, label, default_ticker, date_col, price_col, ticker_col, parse)
         blank[undated] = (rest == "").all(axis=1)
         raw, line = raw[~blank], line[~blank]
     dates = to_dates(raw[date], label, str(date), line, parse["date_format"])
+    dates.attrs["column"] = "the unnamed first column" if date == unnamed else f"column {date!r}"
     decimal = parse["decimal"]
     crsp = parse.get("positive", True) and price_col is None and _is_crsp(columns)
     ticker = (
@@ -865,7 +879,22 @@ def _to_wide(raw, label, default_ticker, date_col, price_col, ticker_col, parse)
             for c in value_cols
         }
     )
-    return _index(frame, dates)
+    return _said(_index(frame, dates), "a wide file, a column per ticker", dates)
+
+
+READ_AS = "read_as"  # prices.attrs key: how the file was read, in words (data show says it)
+
+
+def _said(frame: pd.DataFrame, layout: str, dates: pd.Series) -> pd.DataFrame:
+    """``frame`` with how it was read in ``attrs``: the layout, and the dates' column and
+    format (``data show`` prints it, so that a user sees what was inferred)."""
+    from .dates import FORMAT
+
+    frame.attrs[READ_AS] = (
+        f"{layout}; dates from {dates.attrs.get('column', '?')}, read as "
+        f"{dates.attrs.get(FORMAT, '?')}"
+    )
+    return frame
 
 
 def _from_single(raw, dates, line, label, ticker, decimal, close_name=None) -> pd.DataFrame:
@@ -878,7 +907,11 @@ def _from_single(raw, dates, line, label, ticker, decimal, close_name=None) -> p
     frame = _index(frame, dates)
     ohlcv = pd.DataFrame(_parse_bars(raw, named, label, line, decimal))
     attach(frame, _index(ohlcv, dates))
-    return frame
+    bars = [f"{key} from {str(col)!r}" for key, col in named.items() if col != close]
+    layout = f"one ticker's series: the close from column {str(close)!r}" + (
+        f", bars: {', '.join(bars)}" if bars else ""
+    )
+    return _said(frame, layout, dates)
 
 
 # CRSP's daily stock file (WRDS): PERMNO, date, PRC (the close, or minus the bid/ask average
@@ -961,7 +994,8 @@ def _from_long(raw, dates, line, label, ticker, price_col, decimal, positive=Tru
     frame = _index(wide, pd.Series(wide.index))
     if positive:
         _attach_long_bars(frame, raw, dates, line, label, names, decimal)
-    return frame
+    layout = f"a long file: tickers from column {str(ticker)!r}, prices from {str(price)!r}"
+    return _said(frame, layout, dates)
 
 
 def _bar_columns(raw: pd.DataFrame, extra: dict[str, str] | None = None) -> dict[str, str]:

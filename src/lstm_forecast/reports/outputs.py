@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from .. import __version__
+from ..data.reader import READ_AS
 from ..evaluation.backtest import BacktestResult
 from ..evaluation.calibration import backtest_calibration
 from ..evaluation.crosssection import backtest_cross_section
@@ -58,6 +59,7 @@ def write_outputs(
     document = {
         "version": __version__,
         "source": source,
+        "read_as": result.prices.attrs.get(READ_AS),
         "tickers": list(result.prices.columns),
         "data_start": f"{result.prices.index[0]:%Y-%m-%d}",
         "data_end": f"{result.prices.index[-1]:%Y-%m-%d}",
