@@ -429,7 +429,8 @@ def test_a_title_above_an_excel_header_is_named(tmp_path):
         read_prices(path)
     sheet.delete_rows(1, 2)
     book.save(path)
-    assert len(read_prices(path)) == 30
+    frame = read_prices(path)
+    assert len(frame) == 30 and frame.attrs["read_as"].endswith("; sheet 'Sheet'")
 
 
 def test_a_crsp_daily_file_reads_split_adjusted_closes_by_permno(tmp_path):

@@ -606,7 +606,9 @@ def _read_excel(path: Path, sheet: str | None, flag: str | None) -> pd.DataFrame
     _refuse_repeated_names(rows[0] if rows else [], f"{path}, sheet {chosen!r}")
     raw = pd.read_excel(path, sheet_name=chosen, dtype=str, engine="openpyxl")  # names as usual
     raw = raw.where(raw.notna(), "")
-    return _unnamed_columns(raw, rows[0] if rows else [], f"{path}, sheet {chosen!r}")
+    raw = _unnamed_columns(raw, rows[0] if rows else [], f"{path}, sheet {chosen!r}")
+    raw.attrs[TEXT] = f"sheet {chosen!r}"
+    return raw
 
 
 def _refuse_titles(rows: list[list], label: str) -> None:
@@ -664,7 +666,7 @@ def _read_csv(path: Path) -> pd.DataFrame:
     return raw
 
 
-TEXT = "text"  # raw.attrs key: a CSV file's separator and encoding, in words
+TEXT = "text"  # raw.attrs key: a CSV file's separator and encoding, a workbook's sheet
 
 
 INDEX_COLUMN = "index_column"  # raw.attrs key: a first column without a name (an index)
