@@ -613,6 +613,8 @@ def test_run_toml_repeats_the_run(tmp_path, monkeypatch):
     document = json.loads((tmp_path / "two" / "metrics.json").read_text())
     assert document["command"]["covariate_lag"] == 2
     assert document["read_as"].startswith("one ticker's series: the close from column 'Adj")
+    report = (tmp_path / "two" / "report.html").read_text()
+    assert "Read as one ticker&#x27;s series: the close from column &#x27;Adj Close" in report
 
 
 def test_relative_target_reports_the_cross_section(tmp_path):

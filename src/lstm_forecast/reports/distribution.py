@@ -16,7 +16,16 @@ from ..evaluation.backtest import BacktestResult
 from ..evaluation.calibration import NAIVE_VARIANCE, backtest_calibration, distribution_rows, pit
 from ..features.volatility import GARMAN_KLASS, variance_proxy
 from . import plots
-from .parts import STYLE, embedded, html_table, records, run_config, settings_rows, worth_section
+from .parts import (
+    STYLE,
+    embedded,
+    html_table,
+    read_as_note,
+    records,
+    run_config,
+    settings_rows,
+    worth_section,
+)
 from .rundir import RunDirectory
 
 VOLATILITY_COLUMNS = [
@@ -200,7 +209,8 @@ def write_volatility_outputs(
 <p class="note">Data: {html.escape(", ".join(prices.columns))}, {prices.index[0]:%Y-%m-%d} to
 {prices.index[-1]:%Y-%m-%d}; {len(result.folds)} refits, every {s.refit_every} days,
 {s.window} window; every forecast made from data up to its origin only. The LSTM forecasts
-the log variance, trained on QLIKE against the proxy. Run time {result.seconds:.1f} s.</p>
+the log variance, trained on QLIKE against the proxy. Run time {result.seconds:.1f} s.
+{read_as_note(prices)}</p>
 {distribution_section(result, embed, tables)}
 {worth_section(worth)}
 <h2>Settings</h2><table id="settings">{settings_rows(result.settings_dict())}</table>

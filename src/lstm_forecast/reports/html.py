@@ -19,7 +19,7 @@ from ..evaluation.summary import (
 )
 from . import plots
 from .distribution import distribution_figures, distribution_section
-from .parts import STYLE, cell, embedded, html_table, settings_rows, worth_section
+from .parts import STYLE, cell, embedded, html_table, read_as_note, settings_rows, worth_section
 from .rundir import RunDirectory
 
 COLUMNS = [
@@ -186,7 +186,7 @@ def write_report(
 {prices.index[-1]:%Y-%m-%d}. Test origins {first:%Y-%m-%d} to {last:%Y-%m-%d}
 ({len(result.folds)} refits, every {s.refit_every} days, {s.window} window); forecasts of the
 {h}-day log return, each made from data up to its origin only. Run time
-{result.seconds:.1f} s.{_inputs_note(s)}</p>
+{result.seconds:.1f} s.{_inputs_note(s)}{read_as_note(prices)}</p>
 <h2>Does any model beat the random walk? ({h}-day forecasts)</h2>
 <p class="note">The random walk forecasts no change. "R² vs RW" is the out-of-sample R² against
 it (above 0 means smaller squared errors); the Diebold-Mariano test asks whether the

@@ -128,3 +128,11 @@ def run_config(command: dict[str, Any]) -> str:
             text = json.dumps(str(value), ensure_ascii=False)  # a TOML basic string
         lines.append(f"{key.replace('_', '-')} = {text}")
     return "\n".join(lines) + "\n"
+
+
+def read_as_note(prices: pd.DataFrame) -> str:
+    """How the data file was read (``data show``'s "Read as"), for the report's data note."""
+    from ..data.reader import READ_AS
+
+    said = prices.attrs.get(READ_AS)
+    return f" Read as {html.escape(said)}." if said else ""
