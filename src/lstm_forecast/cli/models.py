@@ -266,15 +266,9 @@ def _check_bars(fitted, prices, model: Path, data: str) -> None:
     words that fit a saved model (its features cannot be left out, the data must change)."""
     if "ohlc" not in fitted.features:
         return
-    from ..data.ohlcv import bars_of
+    from ..features.inputs import without_bars
 
-    needed = {"open", "high", "low", "volume"}
-    present = {str(c) for c in prices.columns}
-    lacking = [
-        t
-        for t in map(str, fitted.tickers_)
-        if t in present and not needed <= set(getattr(bars_of(prices, t), "columns", ()))
-    ]
+    lacking = without_bars(prices, fitted.tickers_in(prices))
     if lacking:
         fail(
             f"the model in {model} reads daily bars (--features ohlc, its config.json), and "
@@ -374,7 +368,7 @@ def explain(
     check_covariates(options, "covariates" in fitted.features, str(model))
     prices = read_or_exit(data, None, options)
     _check_bars(fitted, prices, model, data)
-    name = next((t for t in fitted.tickers_ if t in prices.columns), fitted.tickers_[0])
+    name = (fitted.tickers_in(prices) or fitted.tickers_)[0]
     if tickers:
         from ..data import DataError
         from ..data.reader import match_tickers
@@ -419,7 +413,7 @@ def _print_worth(fitted, prices) -> None:
     from ..evaluation.importance import importance_table, permuted_losses
     from ..features import horizon_target
 
-    data = prices[[t for t in fitted.tickers_ if t in prices.columns]]
+    data = prices[fitted.tickers_in(prices)]
     known = data.index[: len(data) - fitted.horizon]
     after = known[known > fitted.train_end_]
     origins = after if len(after) >= 30 else known[-WORTH_DAYS:]

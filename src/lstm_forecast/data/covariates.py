@@ -76,13 +76,19 @@ def _stale(table: pd.DataFrame, end: pd.Timestamp) -> list[tuple[str, pd.Timesta
     return found
 
 
+def covariate_table(prices: pd.DataFrame) -> pd.DataFrame | None:
+    """The covariates ``prices`` carries, on their own dates (each the day a value becomes
+    known); None when it carries none."""
+    holder = prices.attrs.get(KEY)
+    return holder.table if isinstance(holder, Covariates) else None
+
+
 def covariates_of(prices: pd.DataFrame) -> pd.DataFrame | None:
     """The covariates on ``prices``' dates: at each date the latest value dated at or before
     it; None when ``prices`` carries none."""
-    holder = prices.attrs.get(KEY)
-    if not isinstance(holder, Covariates):
+    table = covariate_table(prices)
+    if table is None:
         return None
-    table = holder.table
     dates = prices.index
     merged = table.reindex(table.index.union(dates)).ffill()
     return merged.reindex(dates)
@@ -90,6 +96,15 @@ def covariates_of(prices: pd.DataFrame) -> pd.DataFrame | None:
 
 MAX_LAG = 520  # business days: two years, room for an annual series dated on January 1
 PERIODIC = 28  # days: a series whose values are this far apart (median) is monthly or rarer
+# a series' spacing in words, by the median days between its values (below each limit)
+SPACINGS = ((1.5, "daily"), (5, "daily (business days)"), (10, "weekly"), (45, "monthly"),
+            (120, "quarterly"), (400, "annual"))  # fmt: skip
+PERIODS = {"monthly": "month", "quarterly": "quarter", "annual": "year"}
+
+
+def spacing(days: float) -> str:
+    """A series' median gap between values (:func:`median_gap`), in words."""
+    return next((word for limit, word in SPACINGS if days < limit), f"{days:.0f} days")
 
 
 def median_gap(dates: pd.DatetimeIndex) -> float:
@@ -108,7 +123,8 @@ def refuse_period_start(dates: pd.DatetimeIndex, lag: int, label: str, column: s
     Such dating shows in the dates: every value on the 1st, weekends included (a release or
     a market's close never falls on a Saturday). A value dated d measures [d, next date), so
     it cannot be known before the next date: ``lag`` business days must reach it."""
-    if len(dates) < 3 or median_gap(dates) < PERIODIC or not (dates.day == 1).all():
+    gap = median_gap(dates)
+    if len(dates) < 3 or gap < PERIODIC or not (dates.day == 1).all():
         return
     weekend = dates[dates.day_of_week >= 5]
     if not len(weekend):
@@ -121,8 +137,7 @@ def refuse_period_start(dates: pd.DatetimeIndex, lag: int, label: str, column: s
     if lag >= int(needed.max()):
         return
     k = int(np.argmax(needed))
-    gap = median_gap(dates)
-    period = "month" if gap < 45 else "quarter" if gap < 120 else "year"
+    period = PERIODS.get(spacing(gap), "year")
     known = starts[k] + pd.offsets.BDay(lag)
     raise DataError(
         f"{label}: covariate {column!r} is dated on the first day of each {period}, weekends "

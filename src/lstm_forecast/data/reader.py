@@ -28,8 +28,8 @@ import pandas as pd
 
 from .covariates import MAX_LAG, PERIODIC, median_gap, refuse_period_start, warn_weekly_on_weekends
 from .datasets import DATASETS, load_raw
+from .dates import FORMAT, trades_on_weekends
 from .dates import shown as quoted
-from .dates import trades_on_weekends
 from .errors import DataError, DataWarning
 from .ohlcv import KEY as OHLCV_KEY
 from .ohlcv import OHLCV, attach, attach_bars, ohlcv_of
@@ -717,26 +717,25 @@ def _encoding(path: Path) -> str:
 
     openers = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open, ".zip": unzip}
     opener = openers.get(path.suffix.lower(), open)
-    fits = {"utf-8-sig": True, "cp1252": True}
+    # the encodings still possible, in order of preference
+    decoders = {name: codecs.getincrementaldecoder(name)() for name in ("utf-8-sig", "cp1252")}
     try:
         with opener(path, "rb") as handle:
             chunk = handle.read(1 << 20)
             if chunk.startswith((b"\xff\xfe", b"\xfe\xff")):
                 return "utf-16"
-            decoders = {name: codecs.getincrementaldecoder(name)() for name in fits}
-            while True:  # a megabyte at a time: a large file is never held whole
-                for name, decoder in decoders.items():
-                    if fits[name]:
-                        try:
-                            decoder.decode(chunk, final=not chunk)
-                        except UnicodeDecodeError:
-                            fits[name] = False
-                if not chunk or not any(fits.values()):
+            while decoders:  # a megabyte at a time: a large file is never held whole
+                for name in list(decoders):
+                    try:
+                        decoders[name].decode(chunk, final=not chunk)
+                    except UnicodeDecodeError:
+                        del decoders[name]
+                if not chunk:
                     break
                 chunk = handle.read(1 << 20)
     except (OSError, EOFError, lzma.LZMAError, zipfile.BadZipFile, IndexError):
         return "utf-8"  # pandas then says what is wrong with the file
-    return next((name for name, ok in fits.items() if ok), "latin-1")
+    return next(iter(decoders), "latin-1")
 
 
 def _refuse_repeated_names(names: list, label: str) -> None:
@@ -890,8 +889,6 @@ READ_AS = "read_as"  # prices.attrs key: how the file was read, in words (data s
 def _said(frame: pd.DataFrame, layout: str, dates: pd.Series) -> pd.DataFrame:
     """``frame`` with how it was read in ``attrs``: the layout, and the dates' column and
     format (``data show`` prints it, so that a user sees what was inferred)."""
-    from .dates import FORMAT
-
     frame.attrs[READ_AS] = (
         f"{layout}; dates from {dates.attrs.get('column', '?')}, read as "
         f"{dates.attrs.get(FORMAT, '?')}"
@@ -1037,14 +1034,14 @@ def _attach_long_bars(frame, raw, dates, line, label, names, decimal) -> None:
     attach_bars(frame, tables)
 
 
-def _check_unique(dates: pd.Series, line: pd.Series, label: str, raw=None) -> None:
+def _check_unique(dates: pd.Series, line: pd.Series, label: str, raw: pd.DataFrame) -> None:
     dup = dates.duplicated(keep=False)
     if dup.any():
         shown = [
             f"{d:%Y-%m-%d} (line {n})"
             for d, n in zip(dates[dup].head(6), line[dup].head(6), strict=True)
         ]
-        clock = next((c for c in getattr(raw, "columns", ()) if str(c).lower() == "time"), None)
+        clock = next((c for c in raw.columns if str(c).lower() == "time"), None)
         if clock is not None:  # the time of day in a column of its own (MetaTrader's <TIME>)
             times = raw.loc[dup[dup].index[:2], clock].astype(str).str.strip().tolist()
             raise DataError(

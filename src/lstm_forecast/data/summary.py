@@ -38,35 +38,27 @@ def summarize(prices: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("ticker")
 
 
-def _spacing(days: float) -> str:
-    """A series' median gap between values, in words."""
-    for limit, word in ((1.5, "daily"), (5, "business days"), (10, "weekly"), (45, "monthly")):
-        if days < limit:
-            return word if word != "business days" else "daily (business days)"
-    return "quarterly" if days < 120 else "annual" if days < 400 else f"{days:.0f} days"
-
-
 def summarize_covariates(prices: pd.DataFrame) -> pd.DataFrame | None:
     """One row per covariate that ``prices`` carries (None when it carries none): how many
     values, the first and last day one is known (its date plus the publication lag), how far
     apart they are, the last value, and the share of the price dates on which a value is
     known (what the models read; before a series' first value, nothing)."""
-    from .covariates import KEY, Covariates, covariates_of, median_gap
+    from .covariates import covariate_table, covariates_of, median_gap, spacing
 
-    holder = prices.attrs.get(KEY)
-    if not isinstance(holder, Covariates):
+    table = covariate_table(prices)
+    if table is None:
         return None
     aligned = covariates_of(prices)
     rows = []
-    for name in holder.table.columns:
-        values = holder.table[name].dropna()
+    for name in table.columns:
+        values = table[name].dropna()
         rows.append(
             {
                 "series": str(name),
                 "values": len(values),
                 "first known": values.index[0].date(),
                 "last known": values.index[-1].date(),
-                "spacing": _spacing(median_gap(values.index)),
+                "spacing": spacing(median_gap(values.index)),
                 "last value": values.iloc[-1],
                 "price dates covered": float(aligned[name].notna().mean()),
             }

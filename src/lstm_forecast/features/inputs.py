@@ -145,11 +145,28 @@ def _market(returns: np.ndarray, tickers: pd.Index) -> np.ndarray:
 VOLUME_DAYS, VOLUME_MIN_DAYS = 60, 20
 
 
+BAR_FIELDS = {"open", "high", "low", "volume"}  # what the ohlc group reads beside the close
+
+
+def without_bars(prices: pd.DataFrame, tickers: list[str] | None = None) -> list[str]:
+    """The tickers (default: every column of ``prices``) whose bars lack a field the ohlc
+    group reads."""
+    return _lacking(_bar_tables(prices, tickers))
+
+
+def _bar_tables(prices: pd.DataFrame, tickers=None) -> dict[str, pd.DataFrame | None]:
+    names = prices.columns if tickers is None else tickers
+    return {str(t): bars_of(prices, str(t)) for t in names}
+
+
+def _lacking(tables: dict[str, pd.DataFrame | None]) -> list[str]:
+    return [t for t, bars in tables.items() if bars is None or not set(bars) >= BAR_FIELDS]
+
+
 def _ohlc(prices: pd.DataFrame) -> np.ndarray:
     """(T, N, 4): each ticker's gap, intraday move, range and volume z-score."""
-    needed = {"open", "high", "low", "volume"}
-    tables = {str(t): bars_of(prices, str(t)) for t in prices.columns}
-    lacking = [t for t, bars in tables.items() if bars is None or not needed <= set(bars)]
+    tables = _bar_tables(prices)
+    lacking = _lacking(tables)
     if lacking:
         which = "the ticker"
         if prices.shape[1] > 1:

@@ -174,7 +174,7 @@ class BaseForecaster:
             raise NotFittedError(f"{self.name} is not fitted yet; call fit(training_prices)")
         validate_prices(prices, f"{self.name}: prices")
         missing = [t for t in self.tickers_ if t not in prices.columns]
-        kept = [t for t in self.tickers_ if t in prices.columns]
+        kept = self.tickers_in(prices)
         if missing and (self.reads_other_tickers or not kept):
             raise DataError(f"{self.name}: tickers {missing} were in training but are absent")
         origins = prices.index if origins is None else pd.DatetimeIndex(origins)
@@ -186,6 +186,10 @@ class BaseForecaster:
             )
         history = prices.loc[: origins.max(), kept] if len(origins) else prices
         return history, origins
+
+    def tickers_in(self, prices: pd.DataFrame) -> list[str]:
+        """The tickers the model was trained on that ``prices`` holds, in training order."""
+        return [t for t in self.tickers_ if t in prices.columns]
 
     def _fit(self, prices: pd.DataFrame) -> None:
         raise NotImplementedError(f"{type(self).__name__} must implement _fit(prices)")

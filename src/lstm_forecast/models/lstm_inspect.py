@@ -14,24 +14,28 @@ from .base import validate_prices
 from .lstm import LSTMForecaster
 
 
-def _last_window(model: LSTMForecaster, prices: pd.DataFrame, ticker: str) -> tuple:
-    """The latest standardised input window (L, F) of ``ticker`` and its dates."""
-    present = [t for t in model.tickers_ if t in prices.columns]
+def _last_windows(model: LSTMForecaster, prices: pd.DataFrame, tickers: list[str]) -> dict:
+    """The latest standardised input window (L, F) of each of ``tickers``, from one input
+    panel of the model's tickers in ``prices`` (not one per ticker)."""
+    present = model.tickers_in(prices)
     x = model._inputs(prices[present])
-    window = x[-model.lookback :, present.index(ticker), :]
-    if len(window) < model.lookback or not np.isfinite(window).all():
-        raise DataError(
-            f"{ticker!r} has fewer than {model.lookback} returns before "
-            f"{prices.index[-1]:%Y-%m-%d}; the model needs its full lookback"
-        )
-    return window, prices.index[-model.lookback :]
+    windows = {}
+    for ticker in tickers:
+        window = x[-model.lookback :, present.index(ticker), :]
+        if len(window) < model.lookback or not np.isfinite(window).all():
+            raise DataError(
+                f"{ticker!r} has fewer than {model.lookback} returns before "
+                f"{prices.index[-1]:%Y-%m-%d}; the model needs its full lookback"
+            )
+        windows[ticker] = window
+    return windows
 
 
 def _check_tickers(model: LSTMForecaster, prices: pd.DataFrame) -> list[str]:
     """The tickers of the model that ``prices`` holds, to forecast: any of them, or every one
     for a model that reads the others' data (the market features); else say which are
     missing, which the data has, and how a single-series file is given the model's name."""
-    present = [t for t in model.tickers_ if t in prices.columns]
+    present = model.tickers_in(prices)
     missing = [t for t in model.tickers_ if t not in prices.columns]
     if not missing or (present and not model.reads_other_tickers):
         return present
@@ -69,8 +73,7 @@ def forecast_path(
     rows = []
     origin = prices.index[-1]
     days = next_open_days(prices.index, steps)  # the market's next open days
-    for ticker in tickers:
-        window, _ = _last_window(model, prices, ticker)
+    for ticker, window in _last_windows(model, prices, tickers).items():
         z_hat = model.predict_standardized(window[None])[0].astype(np.float64)
         returns = model.scaler_.mean_[ticker] + model.scaler_.std_[ticker] * z_hat
         cumulative = np.cumsum(returns)
@@ -155,7 +158,8 @@ def look_inside(model: LSTMForecaster, prices: pd.DataFrame, ticker: str, days: 
             "them"
         )
     days = min(days, model.lookback)
-    window, dates = _last_window(model, prices, ticker)
+    window = _last_windows(model, prices, [ticker])[ticker]
+    dates = prices.index[-model.lookback :]
     x = torch.as_tensor(np.array(window, dtype=np.float32)[None], device=model.net_.rnn.device)
     with torch.no_grad():
         _, states = model.net_(x, return_states=True)

@@ -123,7 +123,7 @@ def run_config(command: dict[str, Any]) -> str:
         if isinstance(value, bool):
             text = "true" if value else "false"
         elif isinstance(value, (int, float)):
-            text = repr(float(value)) if isinstance(value, float) else str(value)
+            text = repr(value)
         else:
             text = json.dumps(str(value), ensure_ascii=False)  # a TOML basic string
         lines.append(f"{key.replace('_', '-')} = {text}")
