@@ -68,6 +68,8 @@ def test_day_first_is_never_read_month_first_where_it_fits(tmp_path):
         (["31/12/2020", "12/30/2020"], "mixes day-first.*month-first"),
         (["2020-12-30", "31/12/2020"], "mixes date formats"),
         (["30/12/20", "31/12/20"], "two-digit years"),
+        (["01/23/18", "01/24/18"], r"two-digit years .* --date-format %m/%d/%y \(years"),
+        (["04/01/18", "05/01/18"], r"--date-format %d/%m/%y or %m/%d/%y"),
         (["0001-01-01", "2020-01-02"], "outside 1800-01-01"),
         (["2020-01-02", "9999-12-31"], "outside"),
         (["-2020-09-01", "2020-09-02"], r"'-2020-09-01': not a date"),

@@ -93,13 +93,21 @@ def _day_month_format(text: pd.Series, label: str, column: str, line: pd.Series)
     parts = text.str.extract(_DMY.pattern)
     first, sep, second, year = (parts[k] for k in range(4))
     s = sep.iloc[0]  # the file's own separator, in the formats the messages suggest
-    if year.str.len().eq(2).any():
-        raise DataError(
-            f"{label}: column {column!r} has two-digit years (e.g. {shown(text.iloc[0])}); "
-            f"pass --date-format (e.g. %d{s}%m{s}%y) to say which century and order"
-        )
     first, second = first.astype(int), second.astype(int)
     day_first, month_first = (first > 12).any(), (second > 12).any()
+    if year.str.len().eq(2).any():
+        order = (
+            f"%d{s}%m{s}%y"
+            if day_first and not month_first
+            else f"%m{s}%d{s}%y"
+            if month_first and not day_first
+            else f"%d{s}%m{s}%y or %m{s}%d{s}%y"
+        )
+        raise DataError(
+            f"{label}: column {column!r} has two-digit years (e.g. {shown(text.iloc[0])}), "
+            f"which do not say their century; pass --date-format {order} (years 00-68 read as "
+            "20xx, 69-99 as 19xx), or write four-digit years"
+        )
     if day_first and month_first:
         a, b = (first > 12).idxmax(), (second > 12).idxmax()
         raise DataError(
