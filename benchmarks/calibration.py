@@ -27,12 +27,14 @@ Diebold-Mariano on QLIKE says the model beats the naive variance at 1%.
                                     [--csv seeds.csv]   # every seed's table
     python benchmarks/calibration.py --tables-from seeds.csv   # the tables of runs saved
     python benchmarks/calibration.py --anchor-gain 1   # the LSTM's EWMA anchor learning slower
+    python benchmarks/calibration.py --lstm '{"min_gain_se": 0}'   # any LSTM settings
 """
 
 from __future__ import annotations
 
 import argparse
 import functools
+import json
 import multiprocessing
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -49,8 +51,9 @@ KINDS = {
 }
 
 
-def one_run(kind: str, seed: int, anchor_gain: float | None = None) -> tuple[pd.DataFrame, float]:
-    """One series of ``kind``: every model's table; ``anchor_gain`` None: the LSTM's default."""
+def one_run(kind: str, seed: int, lstm: dict | None = None) -> tuple[pd.DataFrame, float]:
+    """One series of ``kind``: every model's table; ``lstm``: settings over the LSTM's
+    defaults."""
     import torch
 
     from lstm_forecast.data.simulate import simulate_volatility
@@ -61,7 +64,7 @@ def one_run(kind: str, seed: int, anchor_gain: float | None = None) -> tuple[pd.
     start = time.perf_counter()
     sim, noise = KINDS[kind]
     prices, variance, nu = simulate_volatility(sim, seed=seed, nu=noise)
-    base = {} if anchor_gain is None else {"anchor_gain": anchor_gain}
+    base = dict(lstm or {})
     with_t = {**base, "distribution": "t"}
     vol = run_backtest(
         prices,
@@ -108,6 +111,7 @@ def main() -> None:
         default=None,
         help="the LSTM's EWMA anchor enters as this times its weight (default: the model's)",
     )
+    parser.add_argument("--lstm", default="{}", help="JSON settings over the LSTM's defaults")
     parser.add_argument(
         "--tables-from", default="", help="print the tables of the runs in this --csv file"
     )
@@ -123,7 +127,10 @@ def main() -> None:
     context = multiprocessing.get_context("spawn")
     results = []
     with ProcessPoolExecutor(args.jobs, mp_context=context) as pool:
-        job = functools.partial(one_run, anchor_gain=args.anchor_gain)
+        lstm = json.loads(args.lstm)
+        if args.anchor_gain is not None:
+            lstm["anchor_gain"] = args.anchor_gain
+        job = functools.partial(one_run, lstm=lstm)
         for table, seconds in pool.map(job, *zip(*runs, strict=True)):
             results.append(table.assign(seconds=seconds))
             if args.csv:

@@ -213,3 +213,19 @@ def test_backtest_bad_model_and_short_data():
     assert result.exit_code == 2 and "--models: unknown arima" in text(result)
     result = invoke(["backtest", "--test-days", "5000"])
     assert result.exit_code == 2 and "training days" in text(result)
+
+
+def test_train_says_when_the_rule_keeps_the_starting_weights(tmp_path):
+    """--min-gain-se 100: the best round cannot pass; train says which round was best, by how
+    many standard errors, and that the starting weights were kept."""
+    quick = ["--data", "sp500", "--steps", "200", "--lookback", "10", "--hidden-size", "4"]
+    result = invoke(["train", *quick, "--min-gain-se", "100", "--out", str(tmp_path / "a")])
+    assert result.exit_code == 0, result.output
+    said = text(result)
+    assert "kept: the starting weights (round 0): round " in said, said
+    assert "standard errors, fewer than the 100 a trained round needs (--min-gain-se)" in said
+    config = json.loads((tmp_path / "a" / "config.json").read_text())
+    assert config["settings"]["min_gain_se"] == 100 and config["best_epoch"] == 0
+    result = invoke(["train", *quick, "--min-gain-se", "-1", "--out", str(tmp_path / "b")])
+    assert result.exit_code == 2 and "--min-gain-se" in text(result)
+    assert not (tmp_path / "b").exists()

@@ -69,9 +69,11 @@ def test_batched_forward_equals_each_member(fused, head_lags, activation):
 @PATHS
 @HEADS
 @pytest.mark.parametrize("clip", [1.0, 0.05])
-def test_each_member_trains_as_it_would_alone(clip, fused, head_lags, activation):
+@pytest.mark.parametrize("min_gain_se", [0.0, 8.0])
+def test_each_member_trains_as_it_would_alone(clip, fused, head_lags, activation, min_gain_se):
     """Same initial weights, same batches: the same final weights, member by member (float64),
-    through per-member clipping (0.05 clips every step), early stopping and the schedule."""
+    through per-member clipping (0.05 clips every step), early stopping, the schedule and the
+    rule that a best round must beat the start by ``min_gain_se`` standard errors."""
     members = nets(3, head_lags=head_lags, activation=activation)
     alone = [copy.deepcopy(net) for net in members]
     config = TrainConfig(
@@ -84,16 +86,25 @@ def test_each_member_trains_as_it_would_alone(clip, fused, head_lags, activation
         schedule="cosine",
         weight_decay=1e-3,
         learning_rate=1e-2,
+        min_gain_se=min_gain_se,
     )
     ensemble = EnsembleNet(members, fused).double()
     results = train_ensemble(ensemble, *data(), config)
+    declined = []
     for k, net in enumerate(alone):
         result = train(net, *data(), config)
         assert results[k].best_epoch == result.best_epoch
         assert results[k].best_val_loss == pytest.approx(result.best_val_loss, rel=1e-10)
+        assert results[k].declined == result.declined
+        assert results[k].gain_se == pytest.approx(result.gain_se, rel=1e-8)
+        declined.append(result.declined)
         x = data()[2]
         torch.testing.assert_close(ensemble(x)[k], net(x), atol=1e-8, rtol=0)
     assert len({r.best_epoch for r in results}) >= 1
+    if min_gain_se:
+        assert any(declined)
+    else:
+        assert not any(declined)
 
 
 def test_the_two_paths_agree_in_gradients_and_states():
@@ -118,7 +129,9 @@ def test_ensemble_forecaster_averages_its_members_and_is_causal(batched):
     """The forecast is the average of the members' forecasts, each member run as a single
     forecaster (float32: the fused and the batched kernels round apart by ~1e-7)."""
     prices = simulate("ar1", 700, seed=1)[0]
-    quick = dict(lookback=10, hidden_size=4, steps=100, eval_every=50, learning_rate=1e-2)
+    quick = dict(
+        lookback=10, hidden_size=4, steps=100, eval_every=50, learning_rate=1e-2, min_gain_se=0
+    )
     model = LSTMForecaster(ensemble=3, ensemble_batched=batched, **quick).fit(prices)
     assert len(model.members_) == 3
     assert all(m.best_epoch > 0 for m in model.members_)  # each learned, none kept its start
@@ -196,7 +209,9 @@ def test_an_ensemble_of_distributions_is_its_members_mixture_moments(settings, m
 
     monkeypatch.setattr(parallel, "task_map", recording)
     prices = simulate_volatility("garch_t", days=700, seed=1)[0]
-    quick = dict(lookback=10, hidden_size=4, steps=100, eval_every=10, learning_rate=1e-2)
+    quick = dict(
+        lookback=10, hidden_size=4, steps=100, eval_every=10, learning_rate=1e-2, min_gain_se=0
+    )
     quick.update(settings)
     model = LSTMForecaster(ensemble=3, **quick).fit(prices)
     assert len(trained) == 3

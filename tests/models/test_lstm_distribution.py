@@ -175,7 +175,7 @@ def test_which_models_have_an_anchor(prices, tmp_path):
         with pytest.raises(ValueError, match="anchor_gain"):
             LSTMForecaster(anchor_gain=gain)
 
-    model = LSTMForecaster(**FAST, target="variance").fit(prices.iloc[:500])
+    model = LSTMForecaster(**FAST, target="variance", min_gain_se=0).fit(prices.iloc[:500])
     assert model.net_.anchor.item() != 0  # learned
     loaded = LSTMForecaster.load(model.save(tmp_path / "m"))
     assert loaded.ewma_anchor and loaded.net_.anchor.item() == model.net_.anchor.item()
@@ -221,6 +221,14 @@ def test_a_file_written_before_head_activation_loads_with_relu_units(prices, tmp
     model = LSTMForecaster(**FAST).fit(prices.iloc[:500])
     loaded = _as_written_before(model, "head_activation", prices, tmp_path)
     assert loaded.head_activation == "relu" and loaded.net_.head_activation == "relu"
+
+
+def test_a_file_written_before_min_gain_se_loads_with_the_rule_off(prices, tmp_path):
+    """Files written before the rule kept the best round by any margin: they load with 0,
+    so that refitting one trains as it did."""
+    model = LSTMForecaster(**FAST, min_gain_se=0).fit(prices.iloc[:500])
+    loaded = _as_written_before(model, "min_gain_se", prices, tmp_path)
+    assert loaded.min_gain_se == 0 and LSTMForecaster().min_gain_se == 1
 
 
 def test_a_gelu_head_is_saved_and_read_back(prices, tmp_path):

@@ -245,3 +245,86 @@ def test_step_budget_resume_is_exact(tmp_path):
     train(resumed, *data(), config, checkpoint=path, resume=True)
     for (name, a), b in zip(state(full).items(), state(resumed).values(), strict=True):
         assert torch.equal(a, b), name
+
+
+def test_gain_in_se_is_a_one_sample_t_statistic():
+    from scipy import stats
+
+    from lstm_forecast.training.loop import gain_in_se
+
+    gain = torch.tensor([0.3, -0.1, 0.25, 0.05, 0.4, -0.2, 0.1], dtype=torch.float64)
+    assert gain_in_se(gain) == pytest.approx(stats.ttest_1samp(gain.numpy(), 0).statistic)
+    assert gain_in_se(torch.tensor([0.5])) != gain_in_se(torch.tensor([0.5]))  # nan: one sample
+    assert gain_in_se(torch.tensor([0.5, 0.5])) == math.inf
+    assert gain_in_se(torch.tensor([0.0, 0.0])) == 0.0
+
+
+def test_the_best_round_must_beat_the_start_by_min_gain_se_standard_errors():
+    """The same training with the rule off, at 1 and at 100 standard errors: the best round
+    is the same; its gain (a t statistic on the validation samples, checked by hand) decides
+    whether it replaces the starting weights."""
+    x, y, vx, vy = data()
+    runs = {}
+    for m in (0.0, 1.0, 100.0):
+        net = Net(dropout=0.0)
+        start = state(net)
+        config = TrainConfig(epochs=5, batch_size=32, learning_rate=1e-2, min_gain_se=m)
+        runs[m] = (net, start, train(net, x, y, vx, vy, config))
+    net, start, result = runs[0.0]
+    assert result.best_round == result.best_epoch > 0 and not result.declined
+    with torch.no_grad():
+        before = (Net(dropout=0.0)(vx) - vy).pow(2).squeeze(1)
+        after = (net(vx) - vy).pow(2).squeeze(1)
+    gain = (before - after).double()
+    t = gain.mean() / (gain.std() / math.sqrt(len(gain)))
+    assert result.gain_se == pytest.approx(float(t), rel=1e-5) and 1 < result.gain_se < 100
+    assert not runs[1.0][2].declined and runs[1.0][2].best_epoch == result.best_epoch
+    net, start, declined = runs[100.0]
+    assert declined.declined and declined.best_epoch == 0
+    assert declined.best_round == result.best_round and declined.gain_se == result.gain_se
+    assert declined.best_val_loss == declined.start_val_loss
+    for name, value in state(net).items():  # the starting weights, as they were
+        assert torch.equal(value, start[name]), name
+    with pytest.raises(ValueError, match="min_gain_se"):
+        TrainConfig(min_gain_se=-1)
+
+
+def test_on_noise_the_rule_keeps_the_start_where_the_lowest_loss_is_luck():
+    """Targets independent of the inputs and 40 validation samples: the lowest of the
+    rounds' validation losses beats the start by luck; the rule declines it."""
+
+    def at_the_mean():  # the head starts at zero: the targets' mean, as the LSTM's does
+        net = Net(dropout=0.0)
+        nn.init.zeros_(net.head.weight), nn.init.zeros_(net.head.bias)
+        return net
+
+    g = torch.Generator().manual_seed(0)
+    x, y = torch.randn(300, 5, 1, generator=g), torch.randn(300, 1, generator=g)
+    config = dict(epochs=20, batch_size=32, learning_rate=1e-2, patience=20)
+    kept = train(at_the_mean(), x[:260], y[:260], x[260:], y[260:], TrainConfig(**config))
+    assert kept.best_epoch > 0 and kept.gain_se < 1  # the lucky round, kept without the rule
+    ruled = train(
+        at_the_mean(), x[:260], y[:260], x[260:], y[260:], TrainConfig(**config, min_gain_se=1.0)
+    )
+    assert ruled.declined and ruled.best_epoch == 0 and ruled.best_round == kept.best_epoch
+
+
+def test_resume_with_the_rule_equals_uninterrupted(tmp_path):
+    """The starting weights are in the checkpoint: a resumed run declines as the whole run."""
+    config = TrainConfig(epochs=6, batch_size=32, learning_rate=1e-2, seed=1, min_gain_se=100)
+    full = Net()
+    expected = train(full, *data(), config)
+    assert expected.declined
+
+    def interrupt(epoch, row):
+        if epoch == 3:
+            raise KeyboardInterrupt
+
+    path = tmp_path / "run.safetensors"
+    with pytest.raises(KeyboardInterrupt):
+        train(Net(), *data(), config, checkpoint=path, on_epoch_end=interrupt)
+    resumed = Net(seed=99)
+    result = train(resumed, *data(), config, checkpoint=path, resume=True)
+    assert result.declined and result.best_round == expected.best_round
+    for (name, a), b in zip(state(full).items(), state(resumed).values(), strict=True):
+        assert torch.equal(a, b), name

@@ -178,6 +178,12 @@ def train(
         )
     if len(members) > 1:
         kept = "each member's weights from its best round on validation (the first table)"
+    elif history.declined:
+        kept = (
+            f"the starting weights (round 0): round {history.best_round} was the best on "
+            f"validation but beat them by only {history.gain_se:.2f} standard errors, fewer "
+            f"than the {model.min_gain_se:g} a trained round needs (--min-gain-se)"
+        )
     elif history.best_epoch == 0:
         kept = "the starting weights (round 0), which no round of training beat on validation"
     else:

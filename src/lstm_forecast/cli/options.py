@@ -97,6 +97,13 @@ HeadActivationOpt = Annotated[
         "of a product of two lags, ReLU more of a threshold rule (docs/power.md)."
     ),
 ]
+MinGainSeOpt = Annotated[
+    float,
+    typer.Option(
+        help="A trained round replaces the starting weights only if it beats them on "
+        "validation by this many standard errors (0: by any margin; docs/power.md)."
+    ),
+]
 BatchSizeOpt = Annotated[int, typer.Option(help="Training batch size.")]
 LearningRateOpt = Annotated[float, typer.Option(help="Adam's peak learning rate.")]
 PatienceOpt = Annotated[
@@ -225,6 +232,7 @@ LSTM_OPTIONS: dict[str, tuple[Any, Any]] = {
     "schedule": (ScheduleOpt, "cosine"),
     "warmup": (WarmupOpt, 0.05),
     "weight_decay": (WeightDecayOpt, 0.0),
+    "min_gain_se": (MinGainSeOpt, 1.0),
     "head_lags": (HeadLagsOpt, 10),
     "head_activation": (HeadActivationOpt, "relu"),
     "patience": (PatienceOpt, 10),

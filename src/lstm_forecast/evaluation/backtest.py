@@ -156,6 +156,8 @@ def _refit_record(name: str, fold: Fold, model) -> dict:
         "epochs": np.nan,
         "best_epoch": np.nan,
         "best_val_loss": np.nan,
+        "best_round": np.nan,
+        "gain_se": np.nan,
         "tuned": "",
         "trials": np.nan,
     }
@@ -176,6 +178,8 @@ def _refit_record(name: str, fold: Fold, model) -> dict:
             epochs=len(history.history),
             best_epoch=history.best_epoch,
             best_val_loss=history.best_val_loss,
+            best_round=history.best_round,
+            gain_se=history.gain_se,
         )
     return record
 

@@ -277,6 +277,7 @@ class LSTMForecaster(BaseForecaster):
         schedule: str = "cosine",
         warmup: float = 0.05,
         weight_decay: float = 0.0,
+        min_gain_se: float = 1.0,
         ensemble: int = 1,
         features: tuple[str, ...] | list[str] | str = DEFAULT_FEATURES,
         ensemble_batched: bool = False,
@@ -308,7 +309,7 @@ class LSTMForecaster(BaseForecaster):
         self.validation_fraction, self.path, self.warm_start = validation_fraction, path, warm_start
         self.progress, self.checkpoint, self.resume = progress, checkpoint, resume
         self.steps, self.eval_every, self.schedule = steps, eval_every, schedule
-        self.warmup, self.weight_decay = warmup, weight_decay
+        self.warmup, self.weight_decay, self.min_gain_se = warmup, weight_decay, min_gain_se
         self.tune, self.tune_seconds, self.ensemble = tune, tune_seconds, ensemble
         self.ensemble_batched = ensemble_batched
         self.distribution, self.target = distribution, target
@@ -482,6 +483,7 @@ class LSTMForecaster(BaseForecaster):
             schedule=self.schedule,
             warmup=self.warmup,
             weight_decay=self.weight_decay,
+            min_gain_se=self.min_gain_se,
             max_epoch_steps=self.max_epoch_steps,
         )
         reuse = (

@@ -40,6 +40,7 @@ SETTINGS = (
     "anchor_gain",
     "head_lags",
     "head_activation",
+    "min_gain_se",
 )
 # settings added after format version 1 was first written: a file without them gets these
 LATER_SETTINGS = {
@@ -57,6 +58,7 @@ LATER_SETTINGS = {
     "anchor_gain": 1.0,  # files written before the gain was a setting: the anchor entered as 1a
     "head_lags": 0,  # files written before the head read the last inputs: a linear head
     "head_activation": "relu",  # files written before the choice: ReLU units
+    "min_gain_se": 0.0,  # files written before the rule: the best round kept by any margin
 }
 
 VARIANTS = ("standard", "peephole", "coupled", "gru", "rnn")
@@ -85,6 +87,7 @@ SCHEMA: dict[str, tuple[str, type, float | None, float | None]] = {
     "max_epoch_steps": ("max_epoch_steps", int, 1, 10_000_000),
     "anchor_gain": ("anchor_gain", float, 0.01, 1000.0),
     "head_lags": ("--head-lags", int, 0, 1000),
+    "min_gain_se": ("--min-gain-se", float, 0.0, 100.0),
 }
 CHOICES = {
     "variant": ("--variant", VARIANTS),

@@ -64,6 +64,7 @@ REFIT_COLUMNS = [
     ("epochs", "rounds run", "{:.0f}"),
     ("best_epoch", "round kept (0: the start)", "{:.0f}"),
     ("best_val_loss", "best val. loss", "{:.4f}"),
+    ("gain_se", "best round's gain over the start (s.e.)", "{:.2f}"),
     ("rmse", "RMSE", "{:.5f}"),
     ("r2_vs_zero", "R² vs RW", "{:+.4f}"),
     ("trials", "tuning trials", "{:.0f}"),

@@ -40,7 +40,7 @@ def html_table(
     rows = "".join(
         f'<tr class="{row_class(record)}">'
         + "".join(
-            f'<td class="{"l" if key in LEFT else ""}">{cell(record[key], fmt)}</td>'
+            f'<td class="{"l" if key in LEFT else ""}">{cell(record.get(key, math.nan), fmt)}</td>'
             for key, _, fmt in columns
         )
         + "</tr>"

@@ -9,7 +9,9 @@ update is its own. What :func:`~.loop.train` does globally is done per member he
 * the starting weights validated as round 0, then validation loss, best weights and
   patience per member; a member whose patience has run out
   keeps the best weights it had then (it is no longer watched), as if it had stopped alone;
-  training ends when every member has stopped or the budget is spent.
+  training ends when every member has stopped or the budget is spent;
+* each member's best round replaces its starting weights only if it beats them by
+  ``min_gain_se`` standard errors of its own per-sample loss differences.
 
 Given the same initial weights, batches and settings, member ``k`` ends with the weights that
 :func:`~.loop.train` gives the ``k``-th model trained alone (tested, float64).
@@ -23,7 +25,15 @@ import time
 import torch
 from torch import nn
 
-from .loop import TrainConfig, TrainingError, TrainResult, _Batches, make_optimizer
+from .loop import (
+    TrainConfig,
+    TrainingError,
+    TrainResult,
+    _Batches,
+    _decide,
+    gain_in_se,
+    make_optimizer,
+)
 
 
 def _member_losses(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -41,6 +51,20 @@ def _evaluate(model, inputs, targets, batch_size) -> torch.Tensor:
             total = part if total is None else total + part
     model.train()
     return total / max(len(inputs), 1)
+
+
+def _row_losses(model, inputs, targets, batch_size) -> torch.Tensor:
+    """Each member's loss on each sample: (K, N)."""
+    model.eval()
+    with torch.no_grad():
+        parts = [
+            ((model(inputs[i : i + batch_size]) - targets[i : i + batch_size].unsqueeze(0)) ** 2)
+            .flatten(2)
+            .mean(2)
+            for i in range(0, len(inputs), batch_size)
+        ]
+    model.train()
+    return torch.cat(parts, dim=1)
 
 
 def _clip_per_member(params: list[nn.Parameter], limit: float) -> torch.Tensor:
@@ -68,6 +92,7 @@ def train_ensemble(
     optimizer = make_optimizer(params, config, len(inputs), len(val_inputs))
     torch.manual_seed(config.seed)
     best = [p.detach().clone() for p in params]
+    first = [p.detach().clone() for p in params]  # the starting weights (round 0)
     results = [TrainResult() for _ in range(members)]
     bad = [0] * members
     active = [True] * members
@@ -131,8 +156,26 @@ def train_ensemble(
                 bad[k] += 1
                 if bad[k] >= config.patience:
                     result.stopped_early, active[k] = True, False
-    with torch.no_grad():
-        for saved, p in zip(best, params, strict=True):
-            p.copy_(saved)
+    _keep_or_decline(model, params, first, best, results, val_inputs, val_targets, config)
     model.eval()
     return results
+
+
+def _keep_or_decline(model, params, first, best, results, val_inputs, val_targets, config):
+    """Load each member's best weights, or its starting weights where the rule of
+    ``min_gain_se`` declines its best round (as :func:`~.loop.train` does for one model)."""
+    with torch.no_grad():
+        for p, start in zip(params, first, strict=True):
+            p.copy_(start)
+        before = _row_losses(model, val_inputs, val_targets, config.batch_size)
+        for p, saved in zip(params, best, strict=True):
+            p.copy_(saved)
+        after = _row_losses(model, val_inputs, val_targets, config.batch_size)
+        for k, result in enumerate(results):
+            result.best_round = result.best_epoch
+            if result.best_epoch == 0 or not math.isfinite(result.start_val_loss):
+                continue
+            _decide(result, gain_in_se(before[k] - after[k]), config.min_gain_se)
+            if result.declined:
+                for p, start in zip(params, first, strict=True):
+                    p[k].copy_(start[k])

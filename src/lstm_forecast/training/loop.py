@@ -1,4 +1,4 @@
-"""A training loop that knows nothing about LSTMs.
+r"""A training loop that knows nothing about LSTMs.
 
 Adam (AdamW with ``weight_decay``) on mini-batches, validation on a held-out slice, early
 stopping that restores the best weights, gradient-norm clipping, and:
@@ -15,6 +15,13 @@ stopping that restores the best weights, gradient-norm clipping, and:
   head starts at zero starts at the training mean, so a model that learns nothing useful
   forecasts that mean rather than noise, and a warm start keeps the previous fit unless
   training on the new rows improves it;
+* a one-standard-error rule for that competition (``min_gain_se``): the best round replaces
+  the starting weights only if its validation loss is lower by at least ``min_gain_se``
+  standard errors of the per-sample loss differences, :math:`\bar d \ge m\,s_d/\sqrt{n}`
+  with :math:`d_i = \ell_i(\text{start}) - \ell_i(\text{best})`. On a short validation
+  slice the lowest of 20 noisy losses is often a round that fitted noise; this keeps the
+  simpler fit unless the gain is more than noise (the rule of Breiman et al. 1984, with the
+  starting weights as the simplest model);
 * a non-finite loss or gradient stops training with a :class:`TrainingError` that names the
   round and step; the model is left with its best (finite) weights;
 * determinism: pass ``p`` over the data shuffles with a generator seeded with ``(seed, p)``
@@ -59,6 +66,9 @@ class TrainConfig:
     warmup: float = 0.05
     min_lr_ratio: float = 0.1
     weight_decay: float = 0.0
+    # The best round replaces the starting weights only if it beats them on validation by at
+    # least this many standard errors of the per-sample loss differences (0: by any margin).
+    min_gain_se: float = 0.0
     # Without ``steps``: at most this many steps make an epoch (None: a whole pass), so a
     # panel of 500 tickers trains for as many steps as a panel of 5, on more varied batches;
     # the next epoch goes on through the same shuffled pass.
@@ -81,6 +91,8 @@ class TrainConfig:
             raise ValueError("warmup must be in [0, 1) and min_lr_ratio in [0, 1]")
         if self.weight_decay < 0:
             raise ValueError(f"weight_decay must be >= 0, got {self.weight_decay}")
+        if not self.min_gain_se >= 0:
+            raise ValueError(f"min_gain_se must be >= 0, got {self.min_gain_se}")
 
     def plan(self, n_samples: int) -> tuple[int, int]:
         """(total steps, steps per round) for ``n_samples`` training samples."""
@@ -113,6 +125,11 @@ class TrainResult:
     stopped_early: bool = False
     steps: int = 0
     start_val_loss: float = math.inf  # round 0: the validation loss of the starting weights
+    # The best round on validation and its gain over the starting weights in standard errors
+    # (:func:`gain_in_se`); declined: the rule of ``min_gain_se`` kept the starting weights.
+    best_round: int = 0
+    gain_se: float = math.nan
+    declined: bool = False
 
 
 def _optimizer_to_bundle(optimizer) -> tuple[dict[str, torch.Tensor], dict]:
@@ -134,9 +151,12 @@ def _optimizer_from_bundle(tensors, document) -> dict:
     return {"state": state, "param_groups": document["param_groups"]}
 
 
-def _save_checkpoint(path, model, optimizer, best_state, result, bad_epochs, fingerprint):
+def _save_checkpoint(
+    path, model, optimizer, best_state, start_state, result, bad_epochs, fingerprint
+):
     tensors = {f"model.{k}": v for k, v in model.state_dict().items()}
     tensors.update({f"best.{k}": v for k, v in best_state.items()})
+    tensors.update({f"start.{k}": v for k, v in start_state.items()})
     opt_tensors, opt_doc = _optimizer_to_bundle(optimizer)
     tensors.update(opt_tensors)
     tensors["rng.torch"] = torch.get_rng_state()
@@ -166,14 +186,17 @@ def _load_checkpoint(path, model, optimizer, fingerprint):
         optimizer.load_state_dict(_optimizer_from_bundle(tensors, doc["optimizer"]))
         torch.set_rng_state(tensors["rng.torch"])
         best = {k[5:]: v for k, v in tensors.items() if k.startswith("best.")}
+        start = {k[6:]: v for k, v in tensors.items() if k.startswith("start.")}
         if best.keys() != model.state_dict().keys():
             raise ValueError("the best weights do not match the model")
+        if start.keys() != model.state_dict().keys():
+            raise ValueError("the starting weights are missing (a checkpoint of an older version)")
         result, bad_epochs = TrainResult(**doc["result"]), int(doc["bad_epochs"])
     except (KeyError, TypeError, ValueError, RuntimeError, AttributeError) as exc:
         raise ModelFileError(
             f"{path}: damaged checkpoint ({type(exc).__name__}: {str(exc)[:100]}); delete it"
         ) from None
-    return best, result, bad_epochs
+    return best, start, result, bad_epochs
 
 
 def check_checkpoint_path(checkpoint: Path, resume: bool) -> None:
@@ -248,9 +271,12 @@ def train(
     optimizer = make_optimizer(list(model.parameters()), config, len(inputs), len(val_inputs))
     torch.manual_seed(config.seed)
     best_state = copy.deepcopy(model.state_dict())
+    start_state = best_state
     result, bad_epochs = TrainResult(), 0
     if resume and checkpoint is not None and Path(checkpoint).exists():
-        best_state, result, bad_epochs = _load_checkpoint(checkpoint, model, optimizer, fingerprint)
+        best_state, start_state, result, bad_epochs = _load_checkpoint(
+            checkpoint, model, optimizer, fingerprint
+        )
     total, per_round = config.plan(len(inputs))
     rounds = math.ceil(total / per_round)
     steps = _Steps(
@@ -289,14 +315,64 @@ def train(
             )
             if checkpoint is not None:
                 _save_checkpoint(
-                    checkpoint, model, optimizer, best_state, result, bad_epochs, fingerprint
+                    checkpoint,
+                    model,
+                    optimizer,
+                    best_state,
+                    start_state,
+                    result,
+                    bad_epochs,
+                    fingerprint,
                 )
             bar.update(row)
             if on_epoch_end is not None:
                 on_epoch_end(epoch, row)
+    result.best_round = result.best_epoch
+    if result.best_epoch > 0 and math.isfinite(result.start_val_loss):
+        model.load_state_dict(start_state)
+        before = _row_losses(model, val_inputs, val_targets, loss_fn, config.batch_size)
+        model.load_state_dict(best_state)
+        after = _row_losses(model, val_inputs, val_targets, loss_fn, config.batch_size)
+        _decide(result, gain_in_se(before - after), config.min_gain_se)
+        if result.declined:
+            best_state = start_state
     model.load_state_dict(best_state)
     model.eval()
     return result
+
+
+def gain_in_se(gain: torch.Tensor) -> float:
+    r"""The mean of the per-sample gains ``gain`` (N,) in standard errors,
+    :math:`\bar d / (s_d/\sqrt{N})` (a one-sample t statistic); inf for a gain without spread,
+    nan for fewer than two samples."""
+    gain = gain.double()
+    if len(gain) < 2:
+        return math.nan
+    mean, spread = float(gain.mean()), float(gain.std())
+    if spread == 0:
+        return math.copysign(math.inf, mean) if mean else 0.0
+    return mean / (spread / math.sqrt(len(gain)))
+
+
+def _decide(result: TrainResult, gain_se: float, min_gain_se: float) -> None:
+    """Keep the best round (``result.best_epoch``) or decline it for the starting weights."""
+    result.gain_se = gain_se
+    if min_gain_se > 0 and not gain_se >= min_gain_se:
+        result.declined, result.best_epoch = True, 0
+        result.best_val_loss = result.start_val_loss
+
+
+def _row_losses(model, inputs, targets, loss_fn, batch_size) -> torch.Tensor:
+    """The loss of each validation sample (N,): ``loss_fn`` is a mean over samples."""
+    model.eval()
+    each = torch.func.vmap(lambda out, target: loss_fn(out[None], target[None]))
+    with torch.no_grad():
+        parts = [
+            each(model(inputs[i : i + batch_size]), targets[i : i + batch_size])
+            for i in range(0, len(inputs), batch_size)
+        ]
+    model.train()
+    return torch.cat(parts)
 
 
 class _Batches:
