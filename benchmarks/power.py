@@ -321,10 +321,37 @@ def run_spec(kind: str, seed: int, models: list[str], settings: dict) -> dict:
         spec["event_rule"] = dict(EVENT_RULE)
     spec["models"] = list(models)
     if "lstm" in models:
-        spec["lstm"] = settings
+        spec["lstm"] = lstm_key(settings)
         if settings.get("tune"):
             spec["tuner"] = tuner_spec()
     return spec
+
+
+# The LSTM's defaults when the runs kept in benchmarks/runs/power began (2026-12-04). A run
+# is keyed by its settings that differ from these, so a default changed since (min_gain_se
+# from 0 to 1 on 2026-12-07) is part of the key of every run measured under it, and a run
+# measured under an old default is never read back as one under the new.
+KEPT_DEFAULTS = {
+    "lookback": 60, "hidden_size": 32, "num_layers": 1, "variant": "standard", "dropout": 0.0,
+    "horizon": 1, "epochs": None, "batch_size": 64, "learning_rate": 0.002, "patience": 10,
+    "clip_norm": 1.0, "seed": 0, "device": "cpu", "validation_fraction": 0.15,
+    "path": "eager", "steps": 2000, "eval_every": 100, "schedule": "cosine", "warmup": 0.05,
+    "weight_decay": 0.0, "ensemble": 1, "features": ["returns"], "distribution": "none",
+    "target": "return", "max_epoch_steps": 64, "ewma_anchor": True, "anchor_gain": 10.0,
+    "head_lags": 10, "head_activation": "relu", "min_gain_se": 0.0,
+}  # fmt: skip
+
+
+def lstm_key(settings: dict) -> dict:
+    """The LSTM's part of a run's key: the settings it runs with that differ from
+    :data:`KEPT_DEFAULTS` (a setting added later counts unless it is at its kept value), and
+    those given that are not model settings (``tune``)."""
+    from lstm_forecast.models import LSTMForecaster
+
+    effective = LSTMForecaster(**settings).settings()
+    key = {k: v for k, v in settings.items() if k not in effective}
+    key.update({k: v for k, v in effective.items() if KEPT_DEFAULTS.get(k, ...) != v})
+    return key
 
 
 def tuner_spec() -> dict:

@@ -188,3 +188,16 @@ def test_the_event_lags_are_in_the_spec(power, monkeypatch):
     monkeypatch.setitem(power.EVENT_RULE, "lags", (1, 21))
     after = power.run_spec("event", 0, ["lstm"], {})["event_rule"]["lags"]
     assert before == (20, 40) and after == (1, 21)
+
+
+def test_a_changed_default_is_part_of_the_key(power, monkeypatch):
+    """Runs kept before min_gain_se's default became 1 were measured with 0: asked for the
+    defaults now, the key says 1 and they are not read back; asked for 0, they are."""
+    from lstm_forecast.models import LSTMForecaster
+
+    assert LSTMForecaster().settings().keys() <= power.KEPT_DEFAULTS.keys()
+    assert power.run_spec("ar1", 0, ["lstm"], {})["lstm"] == {"min_gain_se": 1.0}
+    assert power.run_spec("ar1", 0, ["lstm"], {"min_gain_se": 0})["lstm"] == {}
+    assert power.run_spec("ar1", 0, ["lstm"], {"tune": 5, "min_gain_se": 0})["lstm"] == {"tune": 5}
+    monkeypatch.setitem(power.KEPT_DEFAULTS, "head_lags", 0)  # as if its default changed
+    assert power.run_spec("ar1", 0, ["lstm"], {"min_gain_se": 0})["lstm"] == {"head_lags": 10}
