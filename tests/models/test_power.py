@@ -111,7 +111,7 @@ def test_event_size_publishes_the_days_absolute_return():
 @pytest.mark.slow
 @pytest.mark.parametrize("seed", [0, 1])
 def test_on_a_short_random_walk_the_default_keeps_the_mean_not_a_lucky_round(seed):
-    """300 training days (the first refit of a backtest on 800): 45 validation windows, where
+    """300 training days (the first refit of a backtest on 800): 36 validation windows, where
     the lowest of the rounds' losses beats the training mean by luck. Kept, that round
     forecast 500 days of a random walk at R² -0.08 and -0.13; the default declines a round
     that gains less than a standard error, and stays near zero."""
