@@ -515,3 +515,50 @@ def test_quandl_and_bloomberg_field_names(tmp_path, header, row):
     assert list(frame["x"].iloc[:2]) == [10.0, 10.1]  # the adjusted close, or PX_LAST
     bars = ohlcv_of(frame)
     assert {"open", "high", "low", "volume"} <= set(bars)
+
+
+def test_binance_klines_without_a_header_read_by_their_documented_fields(tmp_path):
+    """data.binance.vision's kline files have no header: 12 fields, the open and close times
+    in Unix milliseconds (microseconds in spot files since 2025). Daily klines read as one
+    series named by the file's symbol, every calendar day; hourly ones are intraday."""
+    days = pd.date_range("2024-01-01", periods=20, freq="D")
+
+    def klines(opens, step_ms, scale=1):
+        return "".join(
+            f"{t * scale},{100 + k},{102 + k},{99 + k},{100.5 + k},{10 + k},"
+            f"{(t + step_ms - 1) * scale + scale - 1},1000.0,50,5.0,500.0,0\n"
+            for k, t in enumerate(opens)
+        )
+
+    opens = [int(day.timestamp() * 1000) for day in days]
+    for name, scale in (("BTCUSDT-1d-2024-01.csv", 1), ("ETHUSDT-1d-2025-01.csv", 1000)):
+        frame = read_prices(write(tmp_path, klines(opens, 86_400_000, scale), name))
+        assert list(frame.columns) == [name.split("-")[0]]
+        assert list(frame.index) == list(days)  # weekends included: a market open every day
+        assert frame.iloc[:3, 0].tolist() == [100.5, 101.5, 102.5]
+        bars = ohlcv_of(frame)
+        assert bars["high"].iloc[0] == 102 and bars["volume"].iloc[2] == 12
+    hours = [opens[0] + 3_600_000 * k for k in range(30)]
+    with pytest.raises(DataError, match="intraday bars"):
+        read_prices(write(tmp_path, klines(hours, 3_600_000), "BTCUSDT-1h-2024-01.csv"))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2020-01-02,100\n2020-01-03,101\n",  # a date and a price
+        "1577923200000,100\n1578009600000,101\n",  # Unix time and a price
+        "02/01/2020,100.5,7\n03/01/2020,101,8\n",
+    ],
+)
+def test_a_file_without_a_header_row_is_refused_in_one_line(tmp_path, text):
+    with pytest.raises(DataError, match=r"holds values, not column names: the file has no header"):
+        read_prices(write(tmp_path, text, "prices.csv"))
+
+
+def test_numbers_as_ticker_names_are_a_header(tmp_path):
+    """Tokyo's tickers are numbers: a header of them, with the date column named or not
+    (a frame saved by pandas), is a header."""
+    for header in ("Date,7203,6758\n", ",7203,6758\n"):
+        text = header + "2020-01-06,100,200\n2020-01-07,101,199\n"
+        assert list(read_prices(write(tmp_path, text, "tokyo.csv")).columns) == ["7203", "6758"]

@@ -19,6 +19,7 @@ per ticker. Every problem raises :class:`DataError` naming the file, row, column
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -36,7 +37,7 @@ from .ohlcv import OHLCV, attach, attach_bars, ohlcv_of
 from .validate import to_dates, to_prices
 
 # (observation_date: FRED; datum: German, Dutch and Nordic exports; fecha: Spanish; data:
-# Italian, Portuguese and Polish; tarih: Turkish)
+# Italian, Portuguese and Polish; tarih: Turkish; open_time: Binance's klines)
 DATE_NAMES = (
     "date",
     "datetime",
@@ -49,6 +50,7 @@ DATE_NAMES = (
     "data",
     "tarih",
     "дата",
+    "open_time",
 )
 TICKER_NAMES = ("ticker", "symbol", "asset", "instrument", "name")
 PRICE_NAMES = (
@@ -643,6 +645,8 @@ def _read_csv(path: Path) -> pd.DataFrame:
             if sep != ",":
                 raw = pd.read_csv(path, **options, sep=sep)
         header = pd.read_csv(path, **options, sep=sep, header=None, nrows=1)
+        if _numbers_only(list(header.iloc[0])):
+            return _headerless(path, pd.read_csv(path, **options, sep=sep, header=None))
         _refuse_repeated_names(list(header.iloc[0]), str(path))
     except pd.errors.ParserError as exc:
         first = str(exc).strip().splitlines()[0]
@@ -667,6 +671,48 @@ def _read_csv(path: Path) -> pd.DataFrame:
 
 
 TEXT = "text"  # raw.attrs key: a CSV file's separator and encoding, a workbook's sheet
+
+# Binance's kline files (data.binance.vision) have no header; these are its documented fields.
+BINANCE_KLINE = (
+    *("open_time", "open", "high", "low", "close", "volume", "close_time", "quote_volume"),
+    *("trades", "taker_buy_volume", "taker_buy_quote_volume", "ignore"),
+)
+
+
+_VALUE = re.compile(
+    r"[-+]?[0-9]*\.?[0-9]+([eE][-+]?[0-9]+)?"  # a number
+    r"|[0-9]{1,4}[-/.][0-9]{1,2}[-/.][0-9]{1,4}([ T][0-9:.]+)?"  # a date
+)
+
+
+def _numbers_only(cells: list) -> bool:
+    """Whether a header line holds only numbers and dates (the file has no header row). Its
+    first cell must hold one: a wide file saved from pandas has an empty first cell and may
+    have tickers that are numbers (Tokyo's 7203, CRSP's PERMNOs)."""
+    texts = [str(c).strip() for c in cells]
+    filled = [c for c in texts if c]
+    return bool(texts[0]) and all(_VALUE.fullmatch(c) for c in filled)
+
+
+def _headerless(path: Path, raw: pd.DataFrame) -> pd.DataFrame:
+    """A file without a header row: Binance's klines (12 numeric fields, open and close times
+    in Unix milliseconds, or microseconds as its spot files have since 2025) are read by
+    their documented fields, the ticker from the file name (``BTCUSDT-1d-2024-01.csv``);
+    anything else is refused, since which column is the date and which the price is a
+    guess."""
+    first = ",".join(str(c) for c in raw.iloc[0])
+    times = raw.iloc[:, [0, 6]] if raw.shape[1] == len(BINANCE_KLINE) else None
+    if times is None or not times.stack().str.fullmatch(r"[0-9]{13}|[0-9]{16}").all():
+        raise DataError(
+            f"{path}: the first line ({first[:60]}) holds values, not column names: the file "
+            "has no header row; add one that names the columns (e.g. Date,Close)"
+        )
+    raw.columns = list(BINANCE_KLINE)
+    raw["open_time"] = raw["open_time"].str[:13]  # microseconds to milliseconds
+    raw = raw[["open_time", "open", "high", "low", "close", "volume"]].copy()
+    raw.attrs["ticker"] = path.name.split(".")[0].split("-")[0] or "price"
+    raw.attrs[TEXT] = "Binance klines without a header, comma-separated"
+    return raw
 
 
 INDEX_COLUMN = "index_column"  # raw.attrs key: a first column without a name (an index)
