@@ -564,3 +564,33 @@ def test_a_jump_in_the_dates_and_a_date_after_today_are_warned_about(tmp_path):
         with warnings.catch_warnings():
             warnings.simplefilter("error")
             read_prices(tmp_path / f"{name}.csv")
+
+
+def test_a_file_that_is_not_what_its_name_says_is_named_for_what_it_is(tmp_path):
+    """By the first bytes: a workbook or Parquet file named .csv, a CSV named .xlsx or
+    .parquet, a legacy .xls, JSON, and a failed download's error page saved as the file.
+    Before, the workbook named .csv gave 'Error tokenizing data ... decimal commas?' and the
+    CSV named .xlsx a traceback."""
+    closes = 100 + np.arange(30) % 3
+    frame = pd.DataFrame({"Date": pd.bdate_range("2020-01-01", periods=30), "Close": closes})
+    csv_text = frame.to_csv(index=False)
+    frame.to_excel(tmp_path / "book.xlsx", index=False)
+    frame.to_parquet(tmp_path / "table.parquet")
+    cases = {
+        "book.csv": ((tmp_path / "book.xlsx").read_bytes(), "an Excel workbook under another"),
+        "table.csv": ((tmp_path / "table.parquet").read_bytes(), "a Parquet file under another"),
+        "text.xlsx": (csv_text.encode(), "is text, not an Excel workbook: a CSV under another"),
+        "text.parquet": (csv_text.encode(), "is text, not a Parquet file"),
+        "old.xls": (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600), r"Excel 97-2003 .*\.xls"),
+        "old.xlsx": (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600), "Excel 97-2003"),
+        "prices.json": (b'[{"date": "2020-01-02", "close": 1}]', "is JSON, which is not read"),
+        "AAPL.csv": (b"\xef\xbb\xbf<!DOCTYPE html><html>Too Many Requests", "a web page"),
+    }
+    for name, (content, message) in cases.items():
+        (tmp_path / name).write_bytes(content)
+        with pytest.raises(DataError, match=message):
+            read_prices(tmp_path / name)
+    assert len(read_prices(tmp_path / "book.xlsx")) == 30  # what is what it says still reads
+    assert len(read_prices(tmp_path / "table.parquet")) == 30
+    (tmp_path / "served.xls").write_text(csv_text)  # a CSV served as .xls reads as the CSV
+    assert len(read_prices(tmp_path / "served.xls")) == 30

@@ -424,7 +424,7 @@ def _load(
     """``(cells as text, label, default ticker)``; ``flag`` names the option that picks an
     Excel sheet (None: there is none, a workbook must have one sheet with data)."""
     path = Path(source)
-    if sheet is not None and path.suffix.lower() not in (".xlsx", ".xlsm"):
+    if sheet is not None and path.suffix.lower() not in EXCEL:
         raise DataError(f"{flag}: {source} is not an Excel workbook (.xlsx); drop {flag}")
     if _embedded(source):
         raw, label = load_raw(str(source))
@@ -438,9 +438,10 @@ def _load(
         raise DataError(f"{path}: is a directory; give a .csv, .parquet or .xlsx file")
     label = str(path)
     try:
-        if path.suffix.lower() in (".xlsx", ".xlsm"):
+        _refuse_other_formats(path)
+        if path.suffix.lower() in EXCEL:
             raw = _read_excel(path, sheet, flag)
-        elif path.suffix.lower() in (".parquet", ".pq"):
+        elif path.suffix.lower() in PARQUET:
             raw = pd.read_parquet(path)
             if isinstance(raw.columns, pd.MultiIndex):
                 raw = _from_column_levels(raw, label)
@@ -464,6 +465,62 @@ def _load(
         raise DataError(f"{label}: cannot be read as a price table: {first}") from None
     stem = path.name.split(".")[0] or "price"
     return raw, label, raw.attrs.get("ticker", stem)
+
+
+COMPRESSED = (".gz", ".bz2", ".xz", ".zip", ".zst", ".tar")
+EXCEL, PARQUET = (".xlsx", ".xlsm"), (".parquet", ".pq")
+
+
+def _content(path: Path) -> str:
+    """What a file holds, by its first bytes: xlsx, zip, xls (Excel 97-2003), parquet, html
+    (or XML), json or text."""
+    with open(path, "rb") as handle:
+        head = handle.read(512)
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if head.startswith(b"PK\x03\x04"):
+        import zipfile
+
+        try:
+            names = zipfile.ZipFile(path).namelist()
+        except (zipfile.BadZipFile, OSError):
+            names = []
+        return "xlsx" if "xl/workbook.xml" in names else "zip"
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        return "xls"
+    if head.startswith(b"PAR1"):
+        return "parquet"
+    if text.startswith((b"<!doctype html", b"<html", b"<?xml", b"<head", b"<body")):
+        return "html"
+    return "json" if text.startswith((b"{", b"[")) else "text"
+
+
+_HOLDS = {
+    "xlsx": "an Excel workbook under another name; rename it to .xlsx",
+    "zip": "a zip archive; name it .zip (one CSV inside is read) or unzip it",
+    "xls": "an Excel 97-2003 workbook (.xls), which is not read; open it in Excel and save it "
+    "as .xlsx or CSV",
+    "parquet": "a Parquet file under another name; rename it to .parquet",
+    "html": "a web page (HTML or XML), not a price table: a download that failed often saves "
+    "its error page; download it again",
+    "json": "JSON, which is not read; give a CSV, Parquet or Excel file (pandas: "
+    "pd.read_json(path).to_csv('prices.csv', index=False))",
+    "text": "text, not {kind}: a CSV under another name? rename it to .csv",
+}
+
+
+def _refuse_other_formats(path: Path) -> None:
+    """A file that is not what its name says, by its first bytes: a workbook, a Parquet file
+    or a zip named .csv, a CSV named .xlsx or .parquet, a legacy .xls, JSON, or a web page
+    saved in place of a download (a failed download's error page)."""
+    suffix = path.suffix.lower()
+    if suffix in COMPRESSED:
+        return
+    found = _content(path)
+    expected = "xlsx" if suffix in EXCEL else "parquet" if suffix in PARQUET else "text"
+    if found == expected or (expected == "text" and found == "text"):
+        return
+    kind = {"xlsx": "an Excel workbook", "parquet": "a Parquet file"}.get(expected, "")
+    raise DataError(f"{path}: is {_HOLDS[found].format(kind=kind)}")
 
 
 def _read_yfinance(path: Path) -> pd.DataFrame | None:
