@@ -226,6 +226,13 @@ def test_train_says_when_the_rule_keeps_the_starting_weights(tmp_path):
     assert "standard errors, fewer than the 100 a trained round needs (--min-gain-se)" in said
     config = json.loads((tmp_path / "a" / "config.json").read_text())
     assert config["settings"]["min_gain_se"] == 100 and config["best_epoch"] == 0
+    result = invoke(["explain", "--model", str(tmp_path / "a"), "--out", str(tmp_path / "x")])
+    assert result.exit_code == 0, result.output
+    assert "kept its starting weights" in text(result) and "is the training mean" in text(result)
+    trained = tmp_path / "trained"
+    assert invoke(["train", *quick, "--min-gain-se", "0", "--out", str(trained)]).exit_code == 0
+    result = invoke(["explain", "--model", str(trained), "--out", str(tmp_path / "y")])
+    assert result.exit_code == 0 and "starting weights" not in text(result)
     result = invoke(["train", *quick, "--min-gain-se", "-1", "--out", str(tmp_path / "b")])
     assert result.exit_code == 2 and "--min-gain-se" in text(result)
     assert not (tmp_path / "b").exists()

@@ -407,6 +407,18 @@ def explain(
             f"Member {member} of the ensemble in {model}: its own network; the ensemble "
             "forecasts the average of its members"
         )
+    history = getattr(fitted, "history_", None)
+    if fitted.ensemble == 1 and history is not None and history.history and not history.best_epoch:
+        reaches = (
+            "the training mean, whatever it reads"
+            if fitted.head == "point"
+            else "the distribution it started from"
+        )
+        console.print(
+            "This model kept its starting weights: no round of training beat them on "
+            "validation. Its head starts at zero, so the gates and cell states drawn are an "
+            f"untrained network's and do not reach its forecast, which is {reaches}."
+        )
     _print_worth(fitted, prices)
 
 
