@@ -136,3 +136,28 @@ def test_every_command_registered_and_help_fast_to_import():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     names, heavy = out.stdout.strip().splitlines()
     assert names == "['backtest', 'explain', 'predict', 'train']" and heavy == "[]"
+
+
+def test_backtest_says_when_a_model_kept_its_starting_weights_at_every_refit():
+    """The line appears only when every refit of a trained model kept its start."""
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from lstm_forecast.cli.backtest import _untrained_notes
+    from lstm_forecast.evaluation import BacktestSettings
+
+    refits = pd.DataFrame(
+        {
+            "model": ["lstm", "lstm", "ols", "ols", "other", "other"],
+            "epochs": [10, 11, float("nan"), float("nan"), 10, 12],
+            "best_epoch": [0, 0, float("nan"), float("nan"), 0, 3],
+        }
+    )
+    result = SimpleNamespace(refits=refits, settings=BacktestSettings())
+    (note,) = _untrained_notes(result)
+    assert note.startswith("lstm: at none of the 2 refits") and "the training mean" in note
+    tuned = BacktestSettings(model_settings={"lstm": {"distribution": "t"}})
+    (note,) = _untrained_notes(SimpleNamespace(refits=refits, settings=tuned))
+    assert "the distribution it starts from" in note
+    assert _untrained_notes(SimpleNamespace(refits=refits.iloc[2:], settings=tuned)) == []
