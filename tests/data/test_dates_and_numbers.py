@@ -203,7 +203,7 @@ def test_nasdaq_download_reads_its_close_last_and_dollar_prices(tmp_path):
     euros = "date,A\n2020-01-02,€12.5\n2020-01-03,-€1\n"  # a sign before the currency too
     with pytest.raises(DataError, match="zero or negative"):
         read_prices(write(tmp_path, euros))
-    assert list(read_prices(write(tmp_path, euros.replace("-€1", "£ 13")))["A"]) == [12.5, 13.0]
+    assert list(read_prices(write(tmp_path, euros.replace("-€1", "€ 13")))["A"]) == [12.5, 13.0]
     with pytest.raises(DataError, match="not a number"):
         read_prices(write(tmp_path, "date,A\n2020-01-02,12$\n2020-01-03,$$1\n"))
 
@@ -562,3 +562,40 @@ def test_numbers_as_ticker_names_are_a_header(tmp_path):
     for header in ("Date,7203,6758\n", ",7203,6758\n"):
         text = header + "2020-01-06,100,200\n2020-01-07,101,199\n"
         assert list(read_prices(write(tmp_path, text, "tokyo.csv")).columns) == ["7203", "6758"]
+
+
+def test_currency_signs_and_codes_after_the_number_and_one_currency_only(tmp_path):
+    """European bank exports write '102,06 €' or '102.06 USD'; a column mixing currencies
+    is two units, not one series."""
+    days = [f"2020-01-{d:02d}" for d in (2, 3, 6)]
+    cases = [("102,06 €", "103,10 €", "101,00 €", ","), ("102.06 USD", "103.1 USD", "101 USD", ".")]
+    for *cells, decimal in cases:
+        text = "Date;Close\n" + "".join(f"{d};{c}\n" for d, c in zip(days, cells, strict=True))
+        frame = read_prices(write(tmp_path, text), decimal=decimal)
+        assert frame.iloc[:, 0].tolist() == [102.06, 103.1, 101.0]
+    mixed = "Date,Close\n2020-01-02,$100\n2020-01-03,€101\n2020-01-06,$102\n"
+    with pytest.raises(DataError, match=r"mixes currencies \(line 2: '\$100', line 3: '€101'\)"):
+        read_prices(write(tmp_path, mixed))
+    codes = "Date,Close\n2020-01-02,100 USD\n2020-01-03,101 EUR\n"
+    with pytest.raises(DataError, match="mixes currencies"):
+        read_prices(write(tmp_path, codes))
+
+
+def test_decimal_comma_flag_on_decimal_points_is_refused(tmp_path):
+    """With --decimal , '1.105' is 1105 (a thousands point) beside '1.1052' as 1.1052: a
+    column of decimal points and no comma is refused rather than read so."""
+    text = "Date,Close\n2020-01-02,1.1052\n2020-01-03,1.105\n2020-01-06,1.1049\n"
+    with pytest.raises(DataError, match=r"line 2: '1.1052'.*decimal points.*drop --decimal ,"):
+        read_prices(write(tmp_path, text), decimal=",")
+    assert read_prices(write(tmp_path, text)).iloc[1, 0] == 1.105
+    german = "Datum;Schluss\n30.12.2019;1.105\n31.12.2019;1.234,5\n"  # thousands points: read
+    assert read_prices(write(tmp_path, german), decimal=",").iloc[:, 0].tolist() == [1105, 1234.5]
+
+
+def test_a_localised_close_alone_beside_the_date_is_one_series(tmp_path):
+    """'Datum;Schlusskurs' was read as a wide file with a ticker named Schlusskurs."""
+    text = "Datum;Schlusskurs\n30.12.2019;102,06\n31.12.2019;103,10\n02.01.2020;101,00\n"
+    frame = read_prices(write(tmp_path, text, "siemens.csv"), decimal=",")
+    assert list(frame.columns) == ["siemens"] and frame.iloc[0, 0] == 102.06
+    wide = "Date,SLOT\n2020-01-02,10\n2020-01-03,11\n2020-01-06,12\n"  # a ticker stays one
+    assert list(read_prices(write(tmp_path, wide, "x.csv")).columns) == ["SLOT"]

@@ -111,12 +111,29 @@ LOCAL_NAMES = {name: field for field, names in _LOCAL.items() for name in names.
 LAST_NAMES = ("price", "zuletzt", "último", "ultimo", "dernier", "laatste", "senaste", "son")
 
 
+# A close named so in a file of a date and that one column: a single series (the names that
+# no ticker has; 'Slot' or 'Luk' could be one)
+LOCAL_CLOSE_ALONE = frozenset(
+    (
+        *("schlusskurs", "schlu\u00dfkurs", "cierre", "cl\u00f4ture", "cloture", "chiusura"),
+        *("fechamento", "slotkoers", "st\u00e4ngningskurs", "lukkekurs", "zamkni\u0119cie"),
+        *("kapan\u0131\u015f", "\u0437\u0430\u043a\u0440\u044b\u0442\u0438\u0435"),
+    )
+)
+
+
 def _field_names(columns: Sequence) -> dict[str, str]:
     """The column names read as bar fields in a file with these columns: the English ones,
-    and another language's where three of its fields or more appear together."""
+    and another language's where three of its fields or more appear together, or where its
+    close stands alone beside the date (``Datum;Schlusskurs``)."""
     lower = {str(c).strip().lower() for c in columns}
     local = {LOCAL_NAMES[n] for n in lower if n in LOCAL_NAMES}
-    return {**OHLCV_NAMES, **LOCAL_NAMES} if len(local) >= 3 else OHLCV_NAMES
+    if len(local) >= 3:
+        return {**OHLCV_NAMES, **LOCAL_NAMES}
+    rest = {n for n in lower if n and n not in DATE_NAMES}
+    if len(lower) == 2 and len(rest) == 1 and rest <= LOCAL_CLOSE_ALONE:
+        return {**OHLCV_NAMES, **{n: "close" for n in rest}}
+    return OHLCV_NAMES
 
 
 def read_covariates(
@@ -695,9 +712,13 @@ def _read_csv(path: Path) -> pd.DataFrame:
     options = {"dtype": str, "keep_default_na": False, "skipinitialspace": True}
     options["encoding"] = encoding
     try:
-        raw = pd.read_csv(path, **options)
-        sep = ","
-        if raw.shape[1] == 1:
+        # the separator from the header line: a ';' file's rows hold decimal commas, and a
+        # row without one (an integer price, as Excel writes 100) beside rows with one made
+        # the comma reading fail before the header could say which
+        first = pd.read_csv(path, **options, sep="\x01", header=None, nrows=1).iloc[0, 0]
+        sep = next((s for s in (";", "\t") if s in str(first) and "," not in str(first)), ",")
+        raw = pd.read_csv(path, **options, sep=sep)
+        if raw.shape[1] == 1 and sep == ",":
             sep = next((s for s in (";", "\t") if s in str(raw.columns[0])), ",")
             if sep != ",":
                 raw = pd.read_csv(path, **options, sep=sep)

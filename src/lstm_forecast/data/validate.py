@@ -22,7 +22,9 @@ SPACED_THOUSANDS = {
 }
 NUMBER = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$"  # ASCII digits only
 DECIMAL_COMMA = r"^[+-]?[0-9]+,[0-9]+$"
-CURRENCY = r"^([+-]?)[$€£¥]\s?(?=[0-9.])"  # one leading currency sign before the digits
+CURRENCY = r"^([+-]?)([$€£¥])\s?(?=[0-9.])"  # one leading currency sign before the digits
+# or one after them: a sign or an ISO code (102,06 €, 102.06 USD: European bank exports)
+TRAILING_CURRENCY = r"(?<=[0-9])\s?([$€£¥]|(?<=\s)[A-Z]{3})$"
 
 
 def to_prices(
@@ -91,7 +93,11 @@ def _parse(
         found = suffix[0].notna()
         scale[found] = suffix.loc[found, 1].str.upper().map({"K": 1e3, "M": 1e6, "B": 1e9})
         text = text.where(~found, suffix[0])
+    _one_currency(values, text, label, column, line)
     text = text.str.replace(CURRENCY, r"\1", regex=True)  # $1,234.50 (nasdaq.com) is 1234.5
+    text = text.str.replace(TRAILING_CURRENCY, "", regex=True)
+    if decimal == ",":
+        _refuse_decimal_points(values, text, label, column, line)
     grouped = text.str.match(THOUSANDS[decimal])
     other = "," if decimal == "." else "."
     text = text.where(~grouped, text.str.replace(other, "", regex=False))
@@ -120,6 +126,37 @@ def _parse(
     cleaned = text.where(~missing, "nan")
     numbers = pd.Series(np.asarray(cleaned.to_numpy(), dtype=np.float64), index=values.index)
     return numbers * scale
+
+
+def _one_currency(values, text, label, column, line) -> None:
+    """Currency signs and codes are dropped only when the column has one: ``$12`` beside
+    ``€12`` is two units, not one price series."""
+    signs = text.str.extract(CURRENCY)[1].fillna(text.str.extract(TRAILING_CURRENCY)[0])
+    found = signs.dropna().unique()
+    if len(found) > 1:
+        first = signs == found[0]
+        other = signs == found[1]
+        a, b = first.idxmax(), other.idxmax()
+        raise DataError(
+            f"{label}: column {column!r} mixes currencies (line {line[a]}: "
+            f"{values[a]!r}, line {line[b]}: {values[b]!r}); give one currency throughout"
+        )
+
+
+def _refuse_decimal_points(values, text, label, column, line) -> None:
+    """``--decimal ,`` on a column written with decimal points: ``1.105`` would read as 1105
+    (a thousands separator) beside ``1.1052`` read as 1.1052. A column with no comma at all
+    and a cell whose point cannot separate thousands (``102.06``) is refused."""
+    if text.str.contains(",", regex=False).any():
+        return
+    point = text.str.contains(".", regex=False) & text.str.match(NUMBER)
+    proof = point & ~text.str.match(THOUSANDS[","])
+    if proof.any():
+        raise DataError(
+            located(label, column, line, values, proof)
+            + ": decimal points, with no decimal comma in the column; drop --decimal , (with "
+            "it, 1.105 would read as 1105)"
+        )
 
 
 def check_history(prices: pd.DataFrame, lookback: int, test_days: int, label: str = "data") -> None:

@@ -10,6 +10,9 @@ standardised returns as well (:class:`ForecastNet`).
 
 Training samples whose targets reach the validation slice are dropped (a gap of ``horizon``
 origins), and the validation slice is the chronologically last part of the training window.
+The head starts at zero (the training mean), and training keeps a round's weights only if
+they beat those starting weights on validation by ``min_gain_se`` standard errors
+(:func:`~lstm_forecast.training.loop.train`).
 """
 
 from __future__ import annotations
