@@ -177,7 +177,11 @@ def train(
             f"folds inside the training rows, scored by {tuning.metric}: {chosen}"
         )
     if len(members) > 1:
-        kept = "each member's weights from its best round on validation (the first table)"
+        kept = (
+            "each member's weights from its best round on validation, or its starting weights "
+            "(round 0) where that round did not beat them by --min-gain-se standard errors "
+            "(the first table)"
+        )
     elif history.declined:
         kept = (
             f"the starting weights (round 0): round {history.best_round} was the best on "
@@ -197,13 +201,16 @@ def _print_members(members, best) -> None:
         title=f"Ensemble of {len(members)} members (forecasts are their average)",
         title_justify="left",
     )
-    for column in ("member", "kept round", "steps", "best val loss"):
+    for column in ("member", "kept round", "best round", "its gain (s.e.)", "steps"):
         table.add_column(column, justify="right")
+    table.add_column("kept val loss", justify="right")
     for k, member in enumerate(members, 1):
         steps = member.history[-1].get("step", "-") if member.history else 0
         table.add_row(
             f"{k}{' *' if member is best else ''}",
             str(member.best_epoch),
+            str(member.best_round),
+            "-" if math.isnan(member.gain_se) else f"{member.gain_se:.2f}",
             str(steps),
             f"{member.best_val_loss:.4f}",
         )
