@@ -229,6 +229,8 @@ def test_train_says_when_the_rule_keeps_the_starting_weights(tmp_path):
     result = invoke(["explain", "--model", str(tmp_path / "a"), "--out", str(tmp_path / "x")])
     assert result.exit_code == 0, result.output
     assert "kept its starting weights" in text(result) and "is the training mean" in text(result)
+    result = invoke(["predict", "--model", str(tmp_path / "a"), "--data", "sp500"])
+    assert result.exit_code == 0 and "forecast is the training mean" in text(result)
     trained = tmp_path / "trained"
     assert invoke(["train", *quick, "--min-gain-se", "0", "--out", str(trained)]).exit_code == 0
     result = invoke(["explain", "--model", str(trained), "--out", str(tmp_path / "y")])

@@ -254,6 +254,9 @@ def predict(
                 f"--horizon, or train a model with --horizon {horizon}"
             )
         _predict_distribution(fitted, prices, csv)
+        note = _kept_start(fitted)
+        if note:
+            console.print(f"This model kept its starting weights: {note}")
         return
     try:
         table_frame = forecast_path(fitted, prices, horizon)
@@ -271,7 +274,23 @@ def predict(
             row.ticker, str(row.step), str(row.date), f"{row.log_return:+.4%}", f"{row.price:,.2f}"
         )
     console.print(table)
+    note = _kept_start(fitted)
+    if note:
+        console.print(f"This model kept its starting weights: {note}")
     _write_csv(table_frame, csv)
+
+
+def _kept_start(fitted) -> str | None:
+    """Why a model's forecast reads nothing, where it kept its starting weights after
+    training (its head at zero); None where it kept a trained round."""
+    history = getattr(fitted, "history_", None)
+    if fitted.ensemble > 1 or history is None or not history.history or history.best_epoch:
+        return None
+    what = "the training mean" if fitted.head == "point" else "the distribution it started from"
+    return (
+        "no round of training beat them on validation, and its head starts at zero, so its "
+        f"forecast is {what} whatever the data (the LSTM found nothing to learn)"
+    )
 
 
 def _check_bars(fitted, prices, model: Path, data: str) -> None:
@@ -414,17 +433,11 @@ def explain(
             f"Member {member} of the ensemble in {model}: its own network; the ensemble "
             "forecasts the average of its members"
         )
-    history = getattr(fitted, "history_", None)
-    if fitted.ensemble == 1 and history is not None and history.history and not history.best_epoch:
-        reaches = (
-            "the training mean, whatever it reads"
-            if fitted.head == "point"
-            else "the distribution it started from"
-        )
+    note = _kept_start(fitted)
+    if note:
         console.print(
-            "This model kept its starting weights: no round of training beat them on "
-            "validation. Its head starts at zero, so the gates and cell states drawn are an "
-            f"untrained network's and do not reach its forecast, which is {reaches}."
+            f"This model kept its starting weights: {note}. The gates and cell states drawn "
+            "are an untrained network's and do not reach its forecast."
         )
     _print_worth(fitted, prices)
 
