@@ -286,10 +286,14 @@ def _kept_start(fitted) -> str | None:
     history = getattr(fitted, "history_", None)
     if fitted.ensemble > 1 or history is None or not history.history or history.best_epoch:
         return None
-    what = "the training mean" if fitted.head == "point" else "the distribution it started from"
+    what = (
+        "the training mean whatever the data"
+        if fitted.head == "point"
+        else "the distribution it started from"
+    )
     return (
         "no round of training beat them on validation, and its head starts at zero, so its "
-        f"forecast is {what} whatever the data (the LSTM found nothing to learn)"
+        f"forecast is {what} (the LSTM found nothing to learn)"
     )
 
 
