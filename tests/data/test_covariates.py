@@ -161,3 +161,16 @@ def test_a_weekly_series_dated_on_saturdays_is_warned_about_without_a_lag(tmp_pa
         read_covariates(path, lag=4)
         pd.DataFrame({"date": thursdays, "ICSA": 2e5}).to_csv(path, index=False)
         read_covariates(path)
+
+
+def test_a_covariate_written_as_percentages_reads_the_number_before_the_sign(tmp_path):
+    """Excel formats a rate as '5.25%': read as 5.25 when every value carries the sign (and
+    '1,5 %' with --decimal ,); '5%' beside '0.05' is two units and refused."""
+    path = tmp_path / "rates.csv"
+    path.write_text("date,rate\n2020-01-02,5.25%\n2020-01-03,\n2020-01-06,-0.5%\n")
+    assert read_covariates(path)["rate"].dropna().tolist() == [5.25, -0.5]
+    path.write_text("Datum;Zins\n30.12.2019;1,5 %\n31.12.2019;1,75 %\n")
+    assert read_covariates(path, decimal=",")["Zins"].tolist() == [1.5, 1.75]
+    path.write_text("date,rate\n2020-01-02,5%\n2020-01-03,0.05\n")
+    with pytest.raises(DataError, match=r"mixes percentages and plain numbers \(line 2: '5%'"):
+        read_covariates(path)

@@ -48,6 +48,8 @@ def to_prices(
     (``1.23M``: 1,230,000, as investing.com writes volumes).
     """
     text = values.astype(str).str.strip()
+    if not positive:
+        text = _percentages(values, text, label, column, line)
     if decimal == ".":
         # Fast path: a plain ASCII number needs none of the rewriting below (a million cells
         # of a long file took seconds per column through it); the other cells go through it.
@@ -126,6 +128,23 @@ def _parse(
     cleaned = text.where(~missing, "nan")
     numbers = pd.Series(np.asarray(cleaned.to_numpy(), dtype=np.float64), index=values.index)
     return numbers * scale
+
+
+def _percentages(values, text, label, column, line) -> pd.Series:
+    """A covariate written as percentages (``5.25%``, as Excel formats a rate) is read as
+    the number before the sign (5.25), when every value carries it; a column mixing ``5%``
+    and ``0.05`` is two units and refused."""
+    pct = text.str.match(r"^.*[0-9]\s?%$")
+    if not pct.any():
+        return text
+    plain = ~pct & ~text.str.lower().isin(MISSING)
+    if plain.any():
+        a, b = pct.idxmax(), plain.idxmax()
+        raise DataError(
+            f"{label}: column {column!r} mixes percentages and plain numbers (line {line[a]}: "
+            f"{values[a]!r}, line {line[b]}: {values[b]!r}); write one form throughout"
+        )
+    return text.str.replace(r"\s?%$", "", regex=True)
 
 
 def _one_currency(values, text, label, column, line) -> None:
