@@ -452,7 +452,7 @@ def test_a_crsp_daily_file_reads_split_adjusted_closes_by_permno(tmp_path):
             if k == 10:
                 prc = -prc  # no trade: minus the bid/ask average
             rows.append({"PERMNO": permno, "date": day.strftime("%Y%m%d"), "TICKER": ticker,
-                         "PRC": prc, "VOL": 1000, "RET": 0.001, "CFACPR": factor})  # fmt: skip
+                         "PRC": prc, "VOL": 1000, "CFACPR": factor})  # fmt: skip
     rows[20]["PRC"] = 0.0  # neither price nor bid/ask: missing, filled from the day before
     path = tmp_path / "crsp.csv"
     pd.DataFrame(rows).to_csv(path, index=False)
@@ -470,6 +470,30 @@ def test_a_crsp_daily_file_reads_split_adjusted_closes_by_permno(tmp_path):
     expected[20] = expected[19]  # the 0 filled
     np.testing.assert_allclose(frame["14593"], expected, rtol=1e-12)
     np.testing.assert_allclose(frame["10107"], 160.0 * (1 + 0.001 * np.arange(60)), rtol=1e-12)
+
+
+def test_crsp_ret_adjusts_the_closes_for_dividends(tmp_path):
+    """With RET (the total return), a PERMNO's closes are adjusted for dividends as Yahoo's
+    Adj Close is: each day's growth 1 + RET, the last close |PRC| / CFACPR. A $2 dividend
+    on day 5 drops PRC by 2 but not the adjusted series; RET's letter codes are missing."""
+    days = pd.bdate_range("2020-01-02", periods=8)
+    prc = [100.0, 101.0, 102.0, 101.0, 103.0, 101.5, 102.0, 103.0]  # day 5: ex-dividend ($2)
+    ret = ["C", 0.01, 102 / 101 - 1, 101 / 102 - 1, 103 / 101 - 1, (101.5 + 2) / 103 - 1, "B",
+           103 / 102 - 1]  # fmt: skip
+    rows = pd.DataFrame({"PERMNO": 10107, "date": days.strftime("%Y%m%d"), "PRC": prc,
+                         "RET": ret, "CFACPR": 1.0})  # fmt: skip
+    path = tmp_path / "crsp.csv"
+    rows.to_csv(path, index=False)
+    frame = read_prices(path)
+    assert "with the dividends of ret" in frame.attrs["read_as"]
+    closes = frame["10107"].to_numpy()
+    assert closes[-1] == 103.0  # anchored at the last price
+    growth = closes[1:] / closes[:-1]
+    np.testing.assert_allclose(growth[4], 103.5 / 103, rtol=1e-12)  # the dividend kept
+    np.testing.assert_allclose(growth[5], 102 / 101.5, rtol=1e-12)  # 'B': the price ratio
+    np.testing.assert_allclose(growth[:4], np.array(prc[1:5]) / prc[:4], rtol=1e-12)
+    rows.drop(columns="RET").to_csv(path, index=False)  # without RET: prices only
+    assert read_prices(path)["10107"].tolist() == prc
 
 
 def test_a_metatrader_export_reads_its_daily_bars_and_names_intraday_ones(tmp_path):

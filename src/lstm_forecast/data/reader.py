@@ -969,7 +969,13 @@ def _to_wide(raw, label, default_ticker, date_col, price_col, ticker_col, parse)
     )
     positive = parse.get("positive", True)
     if crsp and ticker is not None:
-        raw = raw.assign(**{CRSP_CLOSE: _crsp_prices(raw, label, line, decimal)})
+        close = _crsp_prices(raw, label, line, decimal)
+        if "ret" in lower_names(columns):
+            ret = _crsp_returns(raw, label, line, decimal)
+            close = _crsp_total(close, ret, raw[ticker], dates)
+            raw = raw.assign(**{CRSP_TOTAL: close.map(repr)})
+        else:
+            raw = raw.assign(**{CRSP_CLOSE: close.map(repr)})
     if ticker is not None:
         return _from_long(raw, dates, line, label, ticker, price_col, decimal, positive)
     lower = {str(c).strip().lower() for c in columns}
@@ -1039,9 +1045,10 @@ def _from_single(raw, dates, line, label, ticker, decimal, close_name=None) -> p
 
 # CRSP's daily stock file (WRDS): PERMNO, date, PRC (the close, or minus the bid/ask average
 # on a day without a trade, 0 without either), CFACPR (the cumulative factor that adjusts a
-# price for splits). Read as |PRC| / CFACPR: split-adjusted, not for dividends (RET, the
-# total return, is not read).
+# price for splits), RET (the total return, dividends included). Read as |PRC| / CFACPR:
+# split-adjusted; with RET, adjusted for dividends too (see :func:`_crsp_total`).
 CRSP_CLOSE = "close (|prc| / cfacpr)"
+CRSP_TOTAL = "close (|prc| / cfacpr, with the dividends of ret)"
 
 
 def _is_crsp(columns: Sequence) -> bool:
@@ -1051,8 +1058,8 @@ def _is_crsp(columns: Sequence) -> bool:
 
 
 def _crsp_prices(raw: pd.DataFrame, label: str, line: pd.Series, decimal: str) -> pd.Series:
-    """|PRC| / CFACPR as text for the price column (NaN where PRC is 0 or missing, or the
-    factor is not positive); see :data:`CRSP_CLOSE`."""
+    """|PRC| / CFACPR (NaN where PRC is 0 or missing, or the factor is not positive); see
+    :data:`CRSP_CLOSE`."""
     named = {str(c).strip().lower(): c for c in raw.columns}
     prc = to_prices(raw[named["prc"]], label, str(named["prc"]), line, decimal=decimal,
                     positive=False)  # fmt: skip
@@ -1061,14 +1068,46 @@ def _crsp_prices(raw: pd.DataFrame, label: str, line: pd.Series, decimal: str) -
         factor = to_prices(raw[named["cfacpr"]], label, str(named["cfacpr"]), line,
                            decimal=decimal, positive=False)  # fmt: skip
         price = price / factor.where(factor > 0)
-    return price.map(repr)
+    return price
+
+
+def lower_names(columns: Sequence) -> dict[str, str]:
+    """Each column's name stripped and lower-cased -> the column."""
+    return {str(c).strip().lower(): c for c in columns}
+
+
+def _crsp_returns(raw: pd.DataFrame, label: str, line: pd.Series, decimal: str) -> pd.Series:
+    """RET as numbers: its letter codes (B: no valid previous price, C: no valid price) and
+    the numeric missing codes of SAS exports (-66, -77, -88, -99) are missing."""
+    column = lower_names(raw.columns)["ret"]
+    text = raw[column].astype(str).str.strip()
+    text = text.where(~text.str.upper().isin(["A", "B", "C", "D", "E"]), "")
+    ret = to_prices(text, label, str(column), line, decimal=decimal, positive=False)
+    return ret.where(ret > -1)
+
+
+def _crsp_total(price: pd.Series, ret: pd.Series, permno: pd.Series, dates: pd.Series):
+    """Prices adjusted for dividends as Yahoo's Adj Close is: each PERMNO's growth from one
+    day to the next is 1 + RET (the price ratio where RET is missing), anchored so that its
+    last price is its last |PRC| / CFACPR; a day without a price stays without one."""
+    out = pd.Series(np.nan, index=price.index)
+    frame = pd.DataFrame({"p": price, "r": ret, "k": permno.astype(str), "d": dates.to_numpy()})
+    for _, rows in frame.sort_values(["k", "d"], kind="stable").groupby("k", sort=False):
+        ratio = rows["p"] / rows["p"].ffill().shift()
+        growth = (1 + rows["r"]).fillna(ratio).fillna(1.0)
+        index = growth.cumprod()
+        valid = rows["p"].notna()
+        if valid.any():
+            last = valid[::-1].idxmax()
+            out[rows.index] = (index * rows.at[last, "p"] / index[last]).where(valid)
+    return out
 
 
 def _from_long(raw, dates, line, label, ticker, price_col, decimal, positive=True) -> pd.DataFrame:
     price = (
         _require(raw.columns, price_col, "price", label)
         if price_col
-        else _find(raw.columns, (CRSP_CLOSE, *PRICE_NAMES))
+        else _find(raw.columns, (CRSP_TOTAL, CRSP_CLOSE, *PRICE_NAMES))
     )
     if price is None:  # a long file in another language: its (adjusted) close
         fields = _bar_columns(raw)
