@@ -144,8 +144,8 @@ def test_backtest_says_when_a_model_kept_its_starting_weights_at_every_refit():
 
     import pandas as pd
 
-    from lstm_forecast.cli.backtest import _untrained_notes
     from lstm_forecast.evaluation import BacktestSettings
+    from lstm_forecast.evaluation.summary import untrained_notes as _untrained_notes
 
     refits = pd.DataFrame(
         {

@@ -201,6 +201,10 @@ def test_backtest_command_writes_everything(tmp_path):
     document = json.loads((out / "metrics.json").read_text())
     assert document["settings"]["prior_tries"] == 9
     assert {row["sharpe_trials"] for row in document["metrics"]} == {(2 + 9) * 2}
+    kept = [r["best_epoch"] == 0 for r in document["refits"] if r["model"] == "lstm"]
+    noted = any(n.startswith("lstm: at none of") for n in document["kept_their_start"])
+    assert noted == all(kept)  # the line says so exactly when every refit kept its start
+    assert noted == ("lstm: at none of" in text(again))
     (out / "mine.txt").write_text("keep")
     refused = invoke(args)
     assert refused.exit_code == 2

@@ -403,28 +403,7 @@ def _print_ranking(table, result, source: str, luck) -> None:
     from ..evaluation.luck import plain_words
 
     console.print(plain_words(luck, table))
-    for note in _untrained_notes(result):
+    from ..evaluation.summary import untrained_notes
+
+    for note in untrained_notes(result):
         console.print(note)
-
-
-def _untrained_notes(result) -> list[str]:
-    """A line for each trained model that kept its starting weights at every refit: what it
-    forecast is then no fit of the data (for a point forecast the training mean, as drift)."""
-    refits, notes = result.refits, []
-    if refits.empty or "best_epoch" not in refits:
-        return notes
-    for name, rows in refits.groupby("model", sort=True):
-        trained = rows[rows["epochs"].fillna(0) > 0]
-        if trained.empty or len(trained) < len(rows) or (trained["best_epoch"] != 0).any():
-            continue
-        settings = result.settings.model_settings.get(name, {})
-        point = result.settings.target in ("return", "relative") and settings.get(
-            "distribution", "none"
-        ) in ("none", None)
-        what = "the training mean, as drift does" if point else "the distribution it starts from"
-        notes.append(
-            f"{name}: at none of the {len(rows)} refits did a round of training beat the "
-            "starting weights on validation (by --min-gain-se standard errors), so it forecast "
-            f"what an untrained network does: {what}."
-        )
-    return notes

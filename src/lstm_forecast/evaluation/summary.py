@@ -315,3 +315,26 @@ def cumulative_sse_difference(result: BacktestResult) -> pd.DataFrame:
         )
         curves[name] = gain.groupby(level=0).sum().cumsum()
     return pd.DataFrame(curves)
+
+
+def untrained_notes(result: BacktestResult) -> list[str]:
+    """A line for each trained model that kept its starting weights at every refit: what it
+    forecast is then no fit of the data (for a point forecast the training mean, as drift)."""
+    refits, notes = result.refits, []
+    if refits.empty or "best_epoch" not in refits:
+        return notes
+    for name, rows in refits.groupby("model", sort=True):
+        trained = rows[rows["epochs"].fillna(0) > 0]
+        if trained.empty or len(trained) < len(rows) or (trained["best_epoch"] != 0).any():
+            continue
+        settings = result.settings.model_settings.get(name, {})
+        point = result.settings.target in ("return", "relative") and settings.get(
+            "distribution", "none"
+        ) in ("none", None)
+        what = "the training mean, as drift does" if point else "the distribution it starts from"
+        notes.append(
+            f"{name}: at none of the {len(rows)} refits did a round of training beat the "
+            "starting weights on validation (by --min-gain-se standard errors), so it forecast "
+            f"what an untrained network does: {what}."
+        )
+    return notes

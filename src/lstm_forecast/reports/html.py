@@ -16,6 +16,7 @@ from ..evaluation.summary import (
     cumulative_sse_difference,
     refit_table,
     strategy_curves,
+    untrained_notes,
 )
 from . import plots
 from .distribution import distribution_figures, distribution_section
@@ -207,6 +208,7 @@ is the DM p-value adjusted for them by Holm's method; red rows are significantly
 {metrics_html(table)}
 <h2>Could this be luck?</h2>
 <p><b>{html.escape(plain_words(luck, table))}</b></p>
+{"".join(f"<p><b>{html.escape(note)}</b></p>" for note in untrained_notes(result))}
 <p class="note">SPA (Hansen 2005): the probability of a best model this good against the random
 walk if none had skill. StepM (Romano & Wolf 2005): the models that beat the random walk with
 at most a 5% chance of any false claim over every model and ticker. The model confidence set
