@@ -216,6 +216,7 @@ def backtest(
                 from ..reports.distribution import write_volatility_outputs
 
                 _print_volatility(distribution[0], result.settings.horizon, data)
+                _print_untrained(result)
                 if run is not None:
                     write_volatility_outputs(result, run, data, run_settings, distribution)
                     run.commit()
@@ -403,6 +404,10 @@ def _print_ranking(table, result, source: str, luck) -> None:
     from ..evaluation.luck import plain_words
 
     console.print(plain_words(luck, table))
+    _print_untrained(result)
+
+
+def _print_untrained(result) -> None:
     from ..evaluation.summary import untrained_notes
 
     for note in untrained_notes(result):
