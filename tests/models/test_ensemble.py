@@ -89,10 +89,11 @@ def test_each_member_trains_as_it_would_alone(clip, fused, head_lags, activation
         min_gain_se=min_gain_se,
     )
     ensemble = EnsembleNet(members, fused).double()
-    results = train_ensemble(ensemble, *data(), config)
+    dates = np.repeat(np.arange(30), 2)  # two samples a date, 2-day targets: one lag
+    results = train_ensemble(ensemble, *data(), config, dates)
     declined = []
     for k, net in enumerate(alone):
-        result = train(net, *data(), config)
+        result = train(net, *data(), config, val_dates=dates)
         assert results[k].best_epoch == result.best_epoch
         assert results[k].best_val_loss == pytest.approx(result.best_val_loss, rel=1e-10)
         assert results[k].declined == result.declined

@@ -328,3 +328,28 @@ def test_resume_with_the_rule_equals_uninterrupted(tmp_path):
     assert result.declined and result.best_round == expected.best_round
     for (name, a), b in zip(state(full).items(), state(resumed).values(), strict=True):
         assert torch.equal(a, b), name
+
+
+def test_gain_in_se_counts_a_date_once_and_overlapping_targets_by_newey_west():
+    """A panel's samples of one date are averaged (they move together); with h-day targets
+    the variance is Newey-West's with h - 1 lags, as statsmodels computes it for a mean."""
+    import numpy as np
+    import statsmodels.api as sm
+
+    from lstm_forecast.training.loop import gain_in_se
+
+    g = np.random.default_rng(3)
+    per_date = np.convolve(g.normal(0.1, 1, 203), np.ones(4) / 4, mode="valid")  # overlapping
+    fit = sm.OLS(per_date, np.ones(len(per_date))).fit(
+        cov_type="HAC", cov_kwds={"maxlags": 3, "use_correction": False}
+    )
+    expected = per_date.mean() / fit.bse[0]
+    assert gain_in_se(torch.tensor(per_date), lags=3) == pytest.approx(expected, rel=1e-10)
+    # three tickers a date, their gains around the date's: the dates are the samples
+    dates = np.repeat(np.arange(len(per_date)), 3)
+    panel = np.repeat(per_date, 3) + np.tile([-0.5, 0.0, 0.5], len(per_date))
+    shuffled = g.permutation(len(dates))
+    got = gain_in_se(torch.tensor(panel[shuffled]), dates[shuffled], lags=3)
+    assert got == pytest.approx(expected, rel=1e-10)
+    iid = gain_in_se(torch.tensor(panel))  # as independent samples: too many standard errors
+    assert iid > 1.5 * expected > 0

@@ -249,8 +249,8 @@ def _train_member(shared: tuple, net: nn.Module):
     """One ensemble member trained alone: (the trained network, its history)."""
     from ..training import train
 
-    data, config, loss_fn = shared
-    return net, train(net, *data, config, loss_fn=loss_fn)
+    data, config, loss_fn, val_dates = shared
+    return net, train(net, *data, config, loss_fn=loss_fn, val_dates=val_dates)
 
 
 class LSTMForecaster(BaseForecaster):
@@ -507,10 +507,11 @@ class LSTMForecaster(BaseForecaster):
         val_idx = self._validation_sample(val_idx)
         y = torch.as_tensor(np.ascontiguousarray(y), dtype=torch.float32, device=device)
         data = [x.subset(train_idx), y[train_idx], x.subset(val_idx), y[val_idx]]
+        val_dates = np.asarray(origins)[val_idx]  # the rule's standard error: per date
         if self.ensemble > 1 and self.ensemble_batched:
             from ..training.ensemble import train_ensemble
 
-            self.members_ = train_ensemble(self.net_, *data, config)
+            self.members_ = train_ensemble(self.net_, *data, config, val_dates)
             self.history_ = min(self.members_, key=lambda r: r.best_val_loss)
         elif self.ensemble > 1:
             # One member after another on the fused kernel, then stacked for forecasting:
@@ -519,7 +520,8 @@ class LSTMForecaster(BaseForecaster):
             # Members are independent: parallel.task_map may train them anywhere (on Ray,
             # each a Ray task); each comes back trained, with its history.
             nets = self.net_.to_members(self._member_nets())
-            trained = parallel.task_map(_train_member, (data, config, LOSSES[self.head]), nets)
+            shared = (data, config, LOSSES[self.head], val_dates)
+            trained = parallel.task_map(_train_member, shared, nets)
             nets = [net for net, _ in trained]
             self.members_ = [history for _, history in trained]
             self.net_.load_members(nets)
@@ -535,6 +537,7 @@ class LSTMForecaster(BaseForecaster):
                 fingerprint=self._fingerprint(prices),
                 progress=self.progress,
                 loss_fn=LOSSES[self.head],
+                val_dates=val_dates,
             )
         self.nu_ = np.inf
         if self.head == "variance" and self.distribution == "t":

@@ -85,8 +85,10 @@ def train_ensemble(
     val_inputs: torch.Tensor,
     val_targets: torch.Tensor,
     config: TrainConfig,
+    val_dates=None,
 ) -> list[TrainResult]:
-    """Train every member of ``model``; one :class:`TrainResult` per member."""
+    """Train every member of ``model``; one :class:`TrainResult` per member (``val_dates``:
+    the validation samples' dates, as :func:`~.loop.train` takes them)."""
     params = list(model.parameters())
     members = params[0].shape[0]
     optimizer = make_optimizer(params, config, len(inputs), len(val_inputs))
@@ -156,12 +158,16 @@ def train_ensemble(
                 bad[k] += 1
                 if bad[k] >= config.patience:
                     result.stopped_early, active[k] = True, False
-    _keep_or_decline(model, params, first, best, results, val_inputs, val_targets, config)
+    _keep_or_decline(
+        model, params, first, best, results, val_inputs, val_targets, config, val_dates
+    )
     model.eval()
     return results
 
 
-def _keep_or_decline(model, params, first, best, results, val_inputs, val_targets, config):
+def _keep_or_decline(
+    model, params, first, best, results, val_inputs, val_targets, config, val_dates
+):
     """Load each member's best weights, or its starting weights where the rule of
     ``min_gain_se`` declines its best round (as :func:`~.loop.train` does for one model)."""
     with torch.no_grad():
@@ -175,7 +181,9 @@ def _keep_or_decline(model, params, first, best, results, val_inputs, val_target
             result.best_round = result.best_epoch
             if result.best_epoch == 0 or not math.isfinite(result.start_val_loss):
                 continue
-            _decide(result, gain_in_se(before[k] - after[k]), config.min_gain_se)
+            lags = val_targets.shape[1] - 1 if val_targets.dim() > 1 else 0
+            gain = gain_in_se(before[k] - after[k], val_dates, lags)
+            _decide(result, gain, config.min_gain_se)
             if result.declined:
                 for p, start in zip(params, first, strict=True):
                     p[k].copy_(start[k])

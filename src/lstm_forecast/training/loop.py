@@ -21,7 +21,9 @@ stopping that restores the best weights, gradient-norm clipping, and:
   with :math:`d_i = \ell_i(\text{start}) - \ell_i(\text{best})`. On a short validation
   slice the lowest of 20 noisy losses is often a round that fitted noise; this keeps the
   simpler fit unless the gain is more than noise (the rule of Breiman et al. 1984, with the
-  starting weights as the simplest model);
+  starting weights as the simplest model). Given the validation samples' dates, a panel's
+  samples of one date count as one, and an h-day target's overlap gets a Newey-West
+  standard error (:func:`gain_in_se`);
 * a non-finite loss or gradient stops training with a :class:`TrainingError` that names the
   round and step; the model is left with its best (finite) weights;
 * determinism: pass ``p`` over the data shuffles with a generator seeded with ``(seed, p)``
@@ -40,6 +42,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -259,12 +262,15 @@ def train(
     fingerprint: str = "",
     progress: bool = False,
     on_epoch_end: Callable[[int, dict], None] | None = None,
+    val_dates: np.ndarray | None = None,
 ) -> TrainResult:
     """Train ``model`` to map ``inputs`` (N, ...) to ``targets`` (N, K); returns the history.
 
     ``checkpoint`` is written after every epoch; with ``resume`` an existing checkpoint whose
     ``fingerprint`` matches is loaded and training continues from the epoch after it.
     ``on_epoch_end(epoch, row)`` is called after each epoch's checkpoint is written.
+    ``val_dates`` (N_val,): each validation sample's date, for the standard error of the rule
+    of ``min_gain_se`` (:func:`gain_in_se`).
     """
     if checkpoint is not None:
         check_checkpoint_path(checkpoint, resume)
@@ -333,7 +339,8 @@ def train(
         before = _row_losses(model, val_inputs, val_targets, loss_fn, config.batch_size)
         model.load_state_dict(best_state)
         after = _row_losses(model, val_inputs, val_targets, loss_fn, config.batch_size)
-        _decide(result, gain_in_se(before - after), config.min_gain_se)
+        lags = val_targets.shape[1] - 1 if val_targets.dim() > 1 else 0
+        _decide(result, gain_in_se(before - after, val_dates, lags), config.min_gain_se)
         if result.declined:
             best_state = start_state
     model.load_state_dict(best_state)
@@ -341,17 +348,35 @@ def train(
     return result
 
 
-def gain_in_se(gain: torch.Tensor) -> float:
+def gain_in_se(gain: torch.Tensor, dates: np.ndarray | None = None, lags: int = 0) -> float:
     r"""The mean of the per-sample gains ``gain`` (N,) in standard errors,
-    :math:`\bar d / (s_d/\sqrt{N})` (a one-sample t statistic); inf for a gain without spread,
-    nan for fewer than two samples."""
-    gain = gain.double()
-    if len(gain) < 2:
+    :math:`\bar d / \widehat{\mathrm{se}}(\bar d)`; inf for a gain without spread, nan for
+    fewer than two dates.
+
+    With ``dates`` (N,) the gains of one date (a panel's tickers, which move together) are
+    averaged first and the dates are the samples, in date order. With ``lags`` > 0 (the
+    targets of an h-day horizon overlap by h - 1 days) the variance is Newey-West's with
+    Bartlett weights, :math:`\hat\gamma_0 + 2\sum_{l=1}^{L}(1 - \tfrac{l}{L+1})\hat\gamma_l`;
+    with 0 it is the sample variance (a one-sample t statistic).
+    """
+    series = gain.detach().double().cpu().numpy()
+    if dates is not None:
+        _, codes = np.unique(np.asarray(dates), return_inverse=True)
+        series = np.bincount(codes, series) / np.bincount(codes)
+    n = len(series)
+    if n < 2:
         return math.nan
-    mean, spread = float(gain.mean()), float(gain.std())
-    if spread == 0:
+    mean = float(series.mean())
+    if lags == 0:
+        variance = float(series.var(ddof=1))
+    else:
+        d = series - mean
+        variance = float(d @ d) / n
+        for lag in range(1, min(lags, n - 1) + 1):
+            variance += 2 * (1 - lag / (lags + 1)) * float(d[lag:] @ d[:-lag]) / n
+    if variance <= 0:
         return math.copysign(math.inf, mean) if mean else 0.0
-    return mean / (spread / math.sqrt(len(gain)))
+    return mean / math.sqrt(variance / n)
 
 
 def _decide(result: TrainResult, gain_se: float, min_gain_se: float) -> None:
