@@ -212,18 +212,13 @@ def data_show(
         f"{prices.index[0]:%Y-%m-%d} to {prices.index[-1]:%Y-%m-%d}",
         "ticker",
         summary,
+        {
+            "first price": "{:,.2f}".format,
+            "last price": "{:,.2f}".format,
+            "ann. return": lambda v: _share(v, "{:+.1%}"),
+            "ann. volatility": lambda v: _share(v, "{:.1%}"),  # '-' from fewer than two returns
+        },
     )
-    for ticker, row in summary.iterrows():
-        table.add_row(
-            str(ticker),
-            str(row["first"]),
-            str(row["last"]),
-            str(row["rows"]),
-            f"{row['first price']:,.2f}",
-            f"{row['last price']:,.2f}",
-            _share(row["ann. return"], "{:+.1%}"),
-            _share(row["ann. volatility"], "{:.1%}"),  # '-' from fewer than two returns
-        )
     console.print(table)
     from ..data.reader import READ_AS
 
@@ -270,28 +265,24 @@ def _show_covariates(prices, options: dict) -> None:
         f"{lag} business day(s) after its date (--covariate-lag)",
         "series",
         summary,
+        {"last value": "{:,.6g}".format, "price dates covered": "{:.1%}".format},
         left=("spacing",),
     )
-    for name, row in summary.iterrows():
-        table.add_row(
-            str(name),
-            str(row["values"]),
-            str(row["first known"]),
-            str(row["last known"]),
-            row["spacing"],
-            f"{row['last value']:,.6g}",
-            f"{row['price dates covered']:.1%}",
-        )
     console.print(table)
 
 
-def _summary_table(title: str, first: str, summary, left: tuple[str, ...] = ()) -> Table:
-    """An empty table with a column ``first`` for the index and one per summary column,
-    numbers right-aligned (words, ``left``, left-aligned)."""
+def _summary_table(
+    title: str, first: str, summary, formats: dict, left: tuple[str, ...] = ()
+) -> Table:
+    """A table of ``summary``: a column ``first`` for its index, one per summary column
+    (numbers right-aligned; words, ``left``, left-aligned), each cell written by its column's
+    ``formats`` entry (``str`` where there is none)."""
     table = Table(title=title, title_justify="left")
     table.add_column(first)
     for column in summary.columns:
         table.add_column(column, justify="left" if column in left else "right")
+    for index, row in summary.iterrows():
+        table.add_row(str(index), *(formats.get(c, str)(row[c]) for c in summary.columns))
     return table
 
 

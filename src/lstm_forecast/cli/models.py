@@ -254,9 +254,7 @@ def predict(
                 f"--horizon, or train a model with --horizon {horizon}"
             )
         _predict_distribution(fitted, prices, csv)
-        note = _kept_start(fitted)
-        if note:
-            console.print(f"This model kept its starting weights: {note}")
+        _print_kept_start(fitted)
         return
     try:
         table_frame = forecast_path(fitted, prices, horizon)
@@ -274,26 +272,26 @@ def predict(
             row.ticker, str(row.step), str(row.date), f"{row.log_return:+.4%}", f"{row.price:,.2f}"
         )
     console.print(table)
-    note = _kept_start(fitted)
-    if note:
-        console.print(f"This model kept its starting weights: {note}")
+    _print_kept_start(fitted)
     _write_csv(table_frame, csv)
 
 
-def _kept_start(fitted) -> str | None:
-    """Why a model's forecast reads nothing, where it kept its starting weights after
-    training (its head at zero); None where it kept a trained round."""
+def _print_kept_start(fitted, more: str = "") -> None:
+    """Say why a model's forecast reads nothing, where it kept its starting weights after
+    training (its head at zero); nothing where it kept a trained round (``more``: words to
+    add)."""
     history = getattr(fitted, "history_", None)
     if fitted.ensemble > 1 or history is None or not history.history or history.best_epoch:
-        return None
+        return
     what = (
         "the training mean whatever the data"
         if fitted.head == "point"
         else "the distribution it started from"
     )
-    return (
-        "no round of training beat them on validation, and its head starts at zero, so its "
-        f"forecast is {what} (the LSTM found nothing to learn)"
+    console.print(
+        "This model kept its starting weights: no round of training beat them on validation, "
+        f"and its head starts at zero, so its forecast is {what} (the LSTM found nothing to "
+        f"learn){more}"
     )
 
 
@@ -437,12 +435,11 @@ def explain(
             f"Member {member} of the ensemble in {model}: its own network; the ensemble "
             "forecasts the average of its members"
         )
-    note = _kept_start(fitted)
-    if note:
-        console.print(
-            f"This model kept its starting weights: {note}. The gates and cell states drawn "
-            "are an untrained network's and do not reach its forecast."
-        )
+    _print_kept_start(
+        fitted,
+        ". The gates and cell states drawn are an untrained network's and do not reach its "
+        "forecast.",
+    )
     _print_worth(fitted, prices)
 
 

@@ -969,13 +969,8 @@ def _to_wide(raw, label, default_ticker, date_col, price_col, ticker_col, parse)
     )
     positive = parse.get("positive", True)
     if crsp and ticker is not None:
-        close = _crsp_prices(raw, label, line, decimal)
-        if "ret" in lower_names(columns):
-            ret = _crsp_returns(raw, label, line, decimal)
-            close = _crsp_total(close, ret, raw[ticker], dates)
-            raw = raw.assign(**{CRSP_TOTAL: close.map(repr)})
-        else:
-            raw = raw.assign(**{CRSP_CLOSE: close.map(repr)})
+        name, close = _crsp_close(raw, raw[ticker], dates, label, line, decimal)
+        raw = raw.assign(**{name: close.map(repr)})
     if ticker is not None:
         return _from_long(raw, dates, line, label, ticker, price_col, decimal, positive)
     lower = {str(c).strip().lower() for c in columns}
@@ -1057,33 +1052,32 @@ def _is_crsp(columns: Sequence) -> bool:
     return {"prc", "permno"} <= lower and not lower & set(PRICE_NAMES)
 
 
-def _crsp_prices(raw: pd.DataFrame, label: str, line: pd.Series, decimal: str) -> pd.Series:
-    """|PRC| / CFACPR (NaN where PRC is 0 or missing, or the factor is not positive); see
-    :data:`CRSP_CLOSE`."""
-    named = {str(c).strip().lower(): c for c in raw.columns}
-    prc = to_prices(raw[named["prc"]], label, str(named["prc"]), line, decimal=decimal,
-                    positive=False)  # fmt: skip
+def _crsp_close(raw, permno, dates, label, line, decimal) -> tuple[str, pd.Series]:
+    """The price column's name and values: |PRC| / CFACPR (NaN where PRC is 0 or missing, or
+    the factor is not positive; :data:`CRSP_CLOSE`), adjusted for dividends where RET is
+    there (:data:`CRSP_TOTAL`, :func:`_crsp_total`)."""
+    prc = _crsp_number(raw, "prc", label, line, decimal)
     price = prc.abs().where(prc != 0)
-    if "cfacpr" in named:
-        factor = to_prices(raw[named["cfacpr"]], label, str(named["cfacpr"]), line,
-                           decimal=decimal, positive=False)  # fmt: skip
+    factor = _crsp_number(raw, "cfacpr", label, line, decimal)
+    if factor is not None:
         price = price / factor.where(factor > 0)
-    return price
+    # RET's letter codes (B: no valid previous price, C: no valid price) and the numeric
+    # missing codes of SAS exports (-66, -77, -88, -99) are missing
+    ret = _crsp_number(raw, "ret", label, line, decimal, codes=("A", "B", "C", "D", "E"))
+    if ret is None:
+        return CRSP_CLOSE, price
+    return CRSP_TOTAL, _crsp_total(price, ret.where(ret > -1), permno, dates)
 
 
-def lower_names(columns: Sequence) -> dict[str, str]:
-    """Each column's name stripped and lower-cased -> the column."""
-    return {str(c).strip().lower(): c for c in columns}
-
-
-def _crsp_returns(raw: pd.DataFrame, label: str, line: pd.Series, decimal: str) -> pd.Series:
-    """RET as numbers: its letter codes (B: no valid previous price, C: no valid price) and
-    the numeric missing codes of SAS exports (-66, -77, -88, -99) are missing."""
-    column = lower_names(raw.columns)["ret"]
+def _crsp_number(raw, name, label, line, decimal, codes=()) -> pd.Series | None:
+    """CRSP's column ``name`` as numbers of any sign (``codes``: cells read as missing);
+    None where the file has no such column."""
+    column = _find(raw.columns, (name,))
+    if column is None:
+        return None
     text = raw[column].astype(str).str.strip()
-    text = text.where(~text.str.upper().isin(["A", "B", "C", "D", "E"]), "")
-    ret = to_prices(text, label, str(column), line, decimal=decimal, positive=False)
-    return ret.where(ret > -1)
+    text = text.where(~text.str.upper().isin(codes), "")
+    return to_prices(text, label, str(column), line, decimal=decimal, positive=False)
 
 
 def _crsp_total(price: pd.Series, ret: pd.Series, permno: pd.Series, dates: pd.Series):
