@@ -96,6 +96,14 @@ def test_data_show_with_plot(tmp_path):
     assert (tmp_path / "sp500-stocks.png").stat().st_size > 1000
 
 
+def test_data_show_table_keeps_whole_dates_on_an_80_column_terminal():
+    result = runner.invoke(app, ["data", "show", "sp500-stocks"], env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    row = next(line for line in result.output.splitlines() if line.startswith("AAPL"))
+    assert "1990-01-02" in row and "2022-12-28" in row and row.rstrip().endswith("%")
+    assert max(len(line) for line in result.output.splitlines()) <= 80
+
+
 def test_data_show_bad_file_is_one_clear_line(tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text("date,A\n2020-01-02,abc\n")
@@ -123,8 +131,8 @@ def test_data_show_overrides(tmp_path):
     result = runner.invoke(app, args, env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
     assert "1 ticker(s)" in result.output and "B " in result.output
-    row = next(line for line in result.output.splitlines() if line.startswith("│ B "))
-    assert "nan" not in result.output and row.endswith("- │")  # one return: no volatility
+    row = next(line for line in result.output.splitlines() if line.startswith("B "))
+    assert "nan" not in result.output and row.rstrip().endswith(" -")  # one return: no volatility
 
 
 def test_every_command_registered_and_help_fast_to_import():

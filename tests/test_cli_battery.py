@@ -722,7 +722,7 @@ def test_data_show_shows_covariates_as_the_models_read_them(tmp_path):
     said = text(result)
     assert "1 covariate(s), each value known 1 business day(s) after its date" in said
     sp500 = pd.bdate_range("1999-01-04", "2018-12-31")  # about: the share is of its dates
-    row = next(line for line in result.output.splitlines() if line.startswith("│ rate"))
+    row = next(line for line in result.output.splitlines() if line.startswith("rate"))
     cells = [c.strip() for c in row.split("│") if c.strip()][1:]
     assert cells[:5] == [str(len(days)), "2016-01-04", "2019-01-01", "daily", f"{values[-1]:,.6g}"]
     share = float(cells[5].rstrip("%")) / 100

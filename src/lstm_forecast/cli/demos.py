@@ -211,12 +211,12 @@ def data_show(
         f"{name}: {len(prices)} dates, {len(summary)} ticker(s), "
         f"{prices.index[0]:%Y-%m-%d} to {prices.index[-1]:%Y-%m-%d}",
         "ticker",
-        summary,
+        summary.rename(columns={"ann. volatility": "ann. vol."}),
         {
             "first price": "{:,.2f}".format,
             "last price": "{:,.2f}".format,
             "ann. return": lambda v: _share(v, "{:+.1%}"),
-            "ann. volatility": lambda v: _share(v, "{:.1%}"),  # '-' from fewer than two returns
+            "ann. vol.": lambda v: _share(v, "{:.1%}"),  # '-' from fewer than two returns
         },
     )
     console.print(table)
@@ -277,12 +277,22 @@ def _summary_table(
     """A table of ``summary``: a column ``first`` for its index, one per summary column
     (numbers right-aligned; words, ``left``, left-aligned), each cell written by its column's
     ``formats`` entry (``str`` where there is none)."""
-    table = Table(title=title, title_justify="left")
-    table.add_column(first)
-    for column in summary.columns:
-        table.add_column(column, justify="left" if column in left else "right")
-    for index, row in summary.iterrows():
-        table.add_row(str(index), *(formats.get(c, str)(row[c]) for c in summary.columns))
+    rows = [
+        [str(index), *(formats.get(c, str)(row[c]) for c in summary.columns)]
+        for index, row in summary.iterrows()
+    ]
+    # each column at least as wide as its widest cell (a header may wrap, a date may not),
+    # and no outer edge, so that a dated table fits an 80-column terminal whole
+    table = Table(title=title, title_justify="left", show_edge=False, pad_edge=False)
+    for i, column in enumerate([first, *summary.columns]):
+        table.add_column(
+            str(column),
+            justify="left" if i == 0 or column in left else "right",
+            min_width=(width := max((len(row[i]) for row in rows), default=0)),
+            max_width=max(width, *(len(word) for word in str(column).split())),
+        )
+    for row in rows:
+        table.add_row(*row)
     return table
 
 
