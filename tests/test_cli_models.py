@@ -6,6 +6,7 @@ import pytest
 from typer.testing import CliRunner
 
 from lstm_forecast.cli import app
+from lstm_forecast.models.lstm_files import config_digest
 
 runner = CliRunner()
 ENV = {"COLUMNS": "150"}
@@ -239,6 +240,20 @@ def test_train_says_when_the_rule_keeps_the_starting_weights(tmp_path):
     assert invoke(["train", *quick, "--min-gain-se", "0", "--out", str(trained)]).exit_code == 0
     result = invoke(["explain", "--model", str(trained), "--out", str(tmp_path / "y")])
     assert result.exit_code == 0 and "starting weights" not in text(result)
+    # an ensemble: every member kept its start, or some of them did
+    ensemble = ["--ensemble", "2", "--out", str(tmp_path / "e")]
+    assert invoke(["train", *quick, "--min-gain-se", "100", *ensemble]).exit_code == 0
+    result = invoke(["predict", "--model", str(tmp_path / "e"), "--data", "sp500"])
+    assert result.exit_code == 0 and "Every member of this ensemble kept its starting" in text(
+        result
+    )
+    config = json.loads((tmp_path / "e" / "config.json").read_text())
+    assert [m["best_epoch"] for m in config["members"]] == [0, 0]
+    config["members"][1].update(best_epoch=3)  # as a member that kept a trained round
+    config["model_sha256"] = config_digest(config)
+    (tmp_path / "e" / "config.json").write_text(json.dumps(config))
+    result = invoke(["predict", "--model", str(tmp_path / "e"), "--data", "sp500"])
+    assert result.exit_code == 0 and "1 of 2 members of this ensemble kept" in text(result)
     result = invoke(["train", *quick, "--min-gain-se", "-1", "--out", str(tmp_path / "b")])
     assert result.exit_code == 2 and "--min-gain-se" in text(result)
     assert not (tmp_path / "b").exists()

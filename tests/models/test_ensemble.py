@@ -159,6 +159,16 @@ def test_ensemble_saves_and_loads(tmp_path):
     model.save(tmp_path / "m")
     loaded = LSTMForecaster.load(tmp_path / "m")
     pd.testing.assert_frame_equal(loaded.predict(prices), model.predict(prices))
+    # what training kept for each member comes back too (explain --member, predict's note)
+    for was, back in zip(model.members_, loaded.members_, strict=True):
+        assert (back.best_epoch, back.steps, back.best_round) == (
+            was.best_epoch,
+            was.steps,
+            was.best_round,
+        )
+        assert back.best_val_loss == pytest.approx(was.best_val_loss)
+        assert back.gain_se == pytest.approx(was.gain_se, nan_ok=True)
+    assert loaded.member(1).history_ is loaded.members_[1]
     with pytest.raises(ValueError, match="--variant standard"):
         LSTMForecaster(ensemble=2, variant="peephole")
 

@@ -72,6 +72,9 @@ def test_any_edit_of_the_config_is_caught_by_the_hash(saved, tmp_path, change, m
         (lambda d: d.update(tickers="AAPL"), "field 'tickers'"),
         (lambda d: d.pop("weights_sha256"), "'weights_sha256' is missing"),
         (lambda d: d.update(train_start="soon"), "train_start"),
+        (lambda d: d.update(members=5), "field 'members' must list the 1 members"),
+        (lambda d: d.update(members=[{"best_epoch": "x"}]), "members' holds a bad 'best_epoch'"),
+        (lambda d: d.update(members=[{"gain_se": "big"}]), "members' holds a bad 'gain_se'"),
     ],
 )
 def test_every_field_is_checked_even_with_a_matching_hash(saved, tmp_path, change, match):

@@ -280,14 +280,30 @@ def _print_kept_start(fitted, more: str = "") -> None:
     """Say why a model's forecast reads nothing, where it kept its starting weights after
     training (its head at zero); nothing where it kept a trained round (``more``: words to
     add)."""
-    history = getattr(fitted, "history_", None)
-    if fitted.ensemble > 1 or history is None or not history.history or history.best_epoch:
-        return
     what = (
         "the training mean whatever the data"
         if fitted.head == "point"
         else "the distribution it started from"
     )
+    if fitted.ensemble > 1:
+        members = getattr(fitted, "members_", None) or []
+        kept = sum(m.best_epoch == 0 and m.steps > 0 for m in members)
+        if kept == len(members) and kept:
+            console.print(
+                f"Every member of this ensemble kept its starting weights: no round of training "
+                f"beat them on validation, and their heads start at zero, so the forecast is "
+                f"{what} (the LSTM found nothing to learn){more}"
+            )
+        elif kept:
+            console.print(
+                f"{kept} of {len(members)} members of this ensemble kept their starting weights "
+                f"(no round beat them on validation): their forecast is {what}, and the "
+                "average leans toward it"
+            )
+        return
+    history = getattr(fitted, "history_", None)
+    if history is None or not (history.history or history.steps) or history.best_epoch:
+        return
     console.print(
         "This model kept its starting weights: no round of training beat them on validation, "
         f"and its head starts at zero, so its forecast is {what} (the LSTM found nothing to "

@@ -107,7 +107,13 @@ def _write_pair(model: Any, weights: Path, config_path: Path) -> None:
     members = getattr(model, "members_", None)
     if members is not None:
         config["members"] = [
-            {"best_val_loss": m.best_val_loss, "best_epoch": m.best_epoch, "steps": m.steps}
+            {
+                "best_val_loss": _finite_or_none(m.best_val_loss),
+                "best_epoch": m.best_epoch,
+                "steps": m.steps,
+                "best_round": m.best_round,
+                "gain_se": _finite_or_none(m.gain_se),
+            }
             for m in members
         ]
     tuning = getattr(model, "tuning_", None)
@@ -233,7 +239,44 @@ def load_model(
     model.nu_ = _checked_nu(config.get("nu"), where)
     model.train_start_, model.train_end_ = train_range
     model.history_ = TrainResult(config.get("history", []), config.get("best_epoch", 0))
+    if "members" in config:
+        model.members_ = _checked_members(config["members"], model.ensemble, where)
     return model
+
+
+def _checked_members(members, ensemble: int, where: Path) -> list[TrainResult]:
+    """What training kept for each member of a seed ensemble: its round (0: the starting
+    weights), steps and validation loss (files written before ``best_round`` and ``gain_se``
+    were saved read them as unknown)."""
+    if not isinstance(members, list) or len(members) != ensemble:
+        raise ModelFileError(f"{where}: field 'members' must list the {ensemble} members")
+
+    def count(entry: dict, key: str) -> int:
+        value = entry.get(key, 0)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ModelFileError(f"{where}: field 'members' holds a bad {key!r}: {value!r}")
+        return value
+
+    def number(entry: dict, key: str) -> float:
+        value = entry.get(key)
+        if value is None:
+            return math.inf if key == "best_val_loss" else math.nan
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ModelFileError(f"{where}: field 'members' holds a bad {key!r}: {value!r}")
+        return float(value)
+
+    if not all(isinstance(entry, dict) for entry in members):
+        raise ModelFileError(f"{where}: field 'members' must be a list of objects")
+    return [
+        TrainResult(
+            best_epoch=count(entry, "best_epoch"),
+            best_val_loss=number(entry, "best_val_loss"),
+            steps=count(entry, "steps"),
+            best_round=count(entry, "best_round"),
+            gain_se=number(entry, "gain_se"),
+        )
+        for entry in members
+    ]
 
 
 def _finite_or_none(value) -> float | None:
