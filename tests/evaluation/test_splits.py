@@ -33,3 +33,35 @@ def test_errors():
         walk_forward_splits(DATES, window="rolling")
     with pytest.raises(ValueError, match="refit_every"):
         walk_forward_splits(DATES, 100, 0)
+
+
+@pytest.mark.parametrize(
+    ("window", "train_days", "need"), [("expanding", None, 100), ("rolling", 50, 50)]
+)
+def test_a_ticker_listed_late_needs_its_own_training_days(window, train_days, need):
+    """A panel whose ticker begins inside the test window is refused in words that name it,
+    the others and the longest test window that works; that window then runs."""
+    import numpy as np
+
+    from lstm_forecast.evaluation import BacktestSettings, run_backtest
+
+    dates = pd.bdate_range("2020-01-01", periods=700)
+    rng = np.random.default_rng(0)
+    walk = np.exp(np.cumsum(rng.normal(0, 0.01, (700, 3)), axis=0)) * 100
+    prices = pd.DataFrame(walk, index=dates, columns=["A", "B", "NEW"])
+    prices.iloc[:450, 2] = np.nan  # NEW lists on its 451st date
+    most = 700 - 1 - (450 + need - 1)  # origins with a known outcome after its need-th price
+
+    def run(test_days):
+        settings = BacktestSettings(
+            ("naive", "drift"), test_days, 63, 1, window, train_days, jobs=1
+        )
+        return run_backtest(prices, settings)
+
+    with pytest.raises(DataError) as info:
+        run(most + 1)
+    said = str(info.value)
+    assert f"'NEW' has {need - 1} prices in the first refit's training window" in said
+    assert "its prices begin 2021-09-22" in said and "--tickers A,B" in said
+    assert f"shorten --test-days to at most {most}" in said and f"at least {need}" in said
+    assert len(run(most).predictions) > 0

@@ -27,7 +27,7 @@ from ..features.inputs import check_features
 from ..features.returns import relative_prices
 from ..models import make_forecaster, validate_prices
 from .executors import LocalExecutor, RayExecutor
-from .splits import Fold, walk_forward_splits
+from .splits import Fold, check_ticker_starts, walk_forward_splits
 from .tasks import Task, TaskStore, fingerprint, plan_tasks
 
 DEFAULT_MODELS = ("lstm", "naive", "drift", "sma", "ema", "kalman", "ols")
@@ -228,9 +228,6 @@ def run_backtest(
         prices = _relative(prices)
     models = models_to_run(settings)
     settings.models = tuple(models)
-    if "lstm" in models:
-        lookback = settings.model_settings.get("lstm", {}).get("lookback", 60)
-        check_history(prices, lookback, settings.test_days, "prices")
     folds = walk_forward_splits(
         prices.index,
         settings.test_days,
@@ -239,6 +236,10 @@ def run_backtest(
         settings.window,
         settings.train_days,
     )
+    check_ticker_starts(prices, folds, settings.horizon)
+    if "lstm" in models:
+        lookback = settings.model_settings.get("lstm", {}).get("lookback", 60)
+        check_history(prices, lookback, settings.test_days, "prices")
     start = time.perf_counter()
     tasks = plan_backtest(settings, folds, list(prices.columns))
     store = None

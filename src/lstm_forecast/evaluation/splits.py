@@ -63,3 +63,40 @@ def walk_forward_splits(
         low = 0 if window == "expanding" else max(0, start + 1 - train_days)
         folds.append(Fold(k, dates[low], dates[start], origins))
     return folds
+
+
+def check_ticker_starts(
+    prices: pd.DataFrame, folds: list[Fold], horizon: int = 1, min_train_days: int = 100
+) -> None:
+    """Raise :class:`DataError` where a ticker that begins late (a listing inside the data)
+    has fewer than ``min_train_days`` prices in the first fold's training window: the panel's
+    own rule, per ticker, so that no model is fitted on a handful of its days."""
+    first = folds[0]
+    window = prices.loc[first.train_start : first.train_end]
+    usable = len(prices.index) - horizon
+    need = min(min_train_days, len(window))  # a shorter rolling window (--train-days) rules
+    for ticker in prices.columns:
+        have = int(window[ticker].notna().sum())
+        if have >= need:
+            continue
+        priced = prices[ticker].notna().to_numpy().nonzero()[0]
+        others = ",".join(str(t) for t in prices.columns if t != ticker)
+        most = usable - priced[need - 1] if len(priced) >= need else 0
+        shorter = (
+            f"shorten --test-days to at most {most}"
+            if most > 0
+            else "it has too few prices to test at all"
+        )
+        begins = (
+            f"its prices begin {prices.index[priced[0]]:%Y-%m-%d}" if len(priced) else "no prices"
+        )
+        raise DataError(
+            f"prices: {ticker!r} has {have} prices in the first refit's training window "
+            f"(to {first.train_end:%Y-%m-%d}; {begins}); each ticker needs at least "
+            f"{need} before its first forecast. "
+            + (
+                f"Leave it out (--tickers {others}) or {shorter}"
+                if others
+                else shorter.capitalize()
+            )
+        )
