@@ -745,6 +745,18 @@ def test_data_show_names_the_holidays_the_dates_show(tmp_path):
     assert "Dated on weekends too: predict steps calendar days" in said and "keeps" not in said
 
 
+def test_a_coin_beside_a_stock_is_refused_or_read_on_weekdays(tmp_path):
+    days = pd.date_range("2023-01-02", periods=30, freq="D")
+    rows = [(d, "BTC", 100 + k) for k, d in enumerate(days)]
+    rows += [(d, "SPY", 50 + k) for k, d in enumerate(days) if d.day_of_week < 5]
+    path = tmp_path / "mixed.csv"
+    pd.DataFrame(rows, columns=["date", "ticker", "close"]).to_csv(path, index=False)
+    refused(invoke(["data", "show", path]), "'SPY' has no prices on weekends", "--weekdays")
+    result = invoke(["data", "show", path, "--weekdays"])
+    assert result.exit_code == 0, result.output
+    assert "22 dates, 2 ticker(s)" in text(result) and "8 weekend rows dropped" in text(result)
+
+
 def test_a_market_open_every_day_forecasts_the_next_calendar_day(tmp_path):
     """Crypto trades on weekends: the forecast dates follow the data's own days."""
     days = pd.date_range("2023-01-01", periods=398, freq="D")  # Saturdays and Sundays too

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from lstm_forecast.data import DataError, DataWarning, read_prices
-from lstm_forecast.data.ohlcv import ohlcv_of
+from lstm_forecast.data.ohlcv import bars_of, ohlcv_of
 
 DAYS = ["2020-12-29", "2020-12-30", "2020-12-31", "2021-01-04", "2021-01-05"]
 
@@ -122,6 +122,49 @@ def test_holidays_of_every_ticker_dropped_but_one_tickers_gap_filled(tmp_path):
     assert "dropped 1 date(s)" in said and "forward-filled 1" in said
     assert list(frame.index.strftime("%m-%d")) == ["12-24", "12-28", "12-29"]
     assert list(frame["A"]) == [10.0, 10.0, 12.0]
+
+
+def coin_and_stock(tmp_path, bars=False):
+    """A coin priced every day beside a stock priced Monday to Friday, two weeks."""
+    days = pd.date_range("2024-01-01", "2024-01-14")  # Monday 1 to Sunday 14
+    rows = ["date,ticker,close" + (",open,high,low,volume" if bars else "")]
+    for k, day in enumerate(days):
+        for ticker, close in (("BTC", 100.5 + k), ("SPY", 50 + k)):
+            extra = f",{close},{close + 1},{close - 1},5" if bars else ""
+            if ticker == "BTC" or day.day_of_week < 5:
+                rows.append(f"{day:%Y-%m-%d},{ticker},{close}{extra}")
+    return write(tmp_path, "\n".join(rows) + "\n")
+
+
+def test_a_stock_beside_a_coin_is_not_filled_on_weekends(tmp_path):
+    """Forward-filling the stock's weekends would invent flat days it never traded (a fifth
+    of its returns zero): refused, naming --weekdays and the two --tickers reads."""
+    path = coin_and_stock(tmp_path)
+    with pytest.raises(DataError) as info:
+        read_prices(path)
+    said = str(info.value)
+    assert "column 'SPY' has no prices on weekends, where 'BTC' has them" in said
+    assert "invent 2 flat days" in said  # the weekend inside its span; the last is after it
+    assert "--weekdays" in said and "--tickers SPY and --tickers BTC" in said
+    assert read_prices(path, tickers="SPY").index.day_of_week.max() == 4  # each alone reads
+    assert read_prices(path, tickers="BTC").index.day_of_week.max() == 6
+
+
+def test_weekdays_folds_a_coins_weekend_into_mondays_return(tmp_path):
+    path = coin_and_stock(tmp_path, bars=True)
+    frame = read_prices(path, weekdays=True)
+    assert frame.index.day_of_week.max() == 4 and len(frame) == 10
+    monday = pd.Timestamp("2024-01-08")
+    returns = np.log(frame).diff()
+    assert returns.loc[monday, "BTC"] == pytest.approx(np.log(107.5 / 104.5))  # Fri -> Mon
+    assert returns.loc[monday, "SPY"] == pytest.approx(np.log(57 / 54))
+    assert (returns.dropna() != 0).all().all()  # no flat day invented
+    bars = bars_of(frame, "BTC")  # the bars lose the same rows
+    assert list(bars.index) == list(frame.index) and bars.notna().all().all()
+    assert bars.loc[monday, "open"] == 107.5
+    assert frame.attrs["read_as"].endswith("4 weekend rows dropped (--weekdays)")
+    with pytest.raises(DataError, match="every date is a Saturday or Sunday"):
+        read_prices(write(tmp_path, "date,A\n2024-01-06,1\n2024-01-07,2\n"), weekdays=True)
 
 
 def test_ohlcv_of_a_holiday_row_is_dropped_too(tmp_path):

@@ -45,6 +45,13 @@ SheetOpt = Annotated[
 MaxGapOpt = Annotated[
     int, typer.Option(min=0, help="Forward-fill a ticker's missing prices up to this many days.")
 ]
+WeekdaysOpt = Annotated[
+    bool,
+    typer.Option(
+        help="Keep Monday-Friday rows only: a market open every day (crypto) read beside "
+        "stocks, its weekend moves folded into Monday's return."
+    ),
+]
 ThreadsOpt = Annotated[
     int | None,
     typer.Option(
@@ -205,6 +212,7 @@ READ_OPTIONS: dict[str, tuple[Any, Any]] = {
     "ticker": (TickerOpt, None),
     "sheet": (SheetOpt, None),
     "max_gap": (MaxGapOpt, 5),
+    "weekdays": (WeekdaysOpt, False),
 }
 CovariateSheetOpt = Annotated[
     str | None,

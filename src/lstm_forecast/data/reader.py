@@ -195,6 +195,7 @@ def read_prices(
     decimal: str = ".",
     ticker: str | None = None,
     sheet: str | None = None,
+    weekdays: bool = False,
 ) -> pd.DataFrame:
     """Read and validate daily prices.
 
@@ -213,6 +214,9 @@ def read_prices(
         ticker: the name of the series in a single-ticker file (default: the file's name).
         sheet: the sheet of an Excel workbook that holds the prices (default: its only sheet
             with data; a workbook with several is refused until this names one).
+        weekdays: keep Monday-Friday rows only (``--weekdays``): a market open every day
+            (crypto) read beside stocks, its weekend moves folded into Monday's return.
+            Without it, a ticker with no weekend prices beside one with them is refused.
 
     Returns:
         DataFrame indexed by date (sorted, unique), one float64 column per ticker.
@@ -227,6 +231,8 @@ def read_prices(
     frame = _to_wide(raw, label, name, date_col, price_col, ticker_col, parse)
     if TEXT in raw.attrs and READ_AS in frame.attrs:
         frame.attrs[READ_AS] += f"; {raw.attrs[TEXT]}"
+    if weekdays:
+        frame = _weekdays_only(frame, label)
     _check_daily(frame.index, label)
     if isinstance(tickers, str):  # "AAPL,KO", as --tickers writes it, not "A", "A", "P" ...
         tickers = [t.strip() for t in tickers.split(",") if t.strip()]
@@ -1275,7 +1281,49 @@ def _drop_no_trading_days(frame: pd.DataFrame, label: str) -> pd.DataFrame:
     return kept
 
 
+def _weekdays_only(frame: pd.DataFrame, label: str) -> pd.DataFrame:
+    """The Monday-Friday rows (and their bars), said in "Read as"."""
+    weekday = frame.index.day_of_week < 5
+    if weekday.all():
+        return frame
+    if not weekday.any():
+        raise DataError(f"{label}: every date is a Saturday or Sunday; drop --weekdays")
+    bars = ohlcv_of(frame)
+    kept = frame.loc[weekday].copy()
+    if bars is not None:
+        attach(kept, bars.loc[weekday])
+    said = f"{(~weekday).sum()} weekend rows dropped (--weekdays)"
+    kept.attrs[READ_AS] = f"{frame.attrs[READ_AS]}; {said}" if READ_AS in frame.attrs else said
+    return kept
+
+
+def _refuse_weekdays_beside_weekends(frame: pd.DataFrame, label: str) -> None:
+    """A ticker that never has a weekend price beside one that has them (a stock beside a
+    coin) would have every weekend forward-filled: flat days that never traded, a fifth of
+    its returns set to zero. Refuse it, naming the two ways to read such a file."""
+    weekend = frame.index.day_of_week >= 5
+    if weekend.sum() < 2:
+        return
+    priced = frame.notna()
+    weekenders = [str(t) for t in frame.columns if (priced[t] & weekend).any()]
+    for ticker in frame.columns:
+        valid = priced[ticker]
+        span = valid.cummax() & valid[::-1].cummax()[::-1]  # from its first price to its last
+        if (valid & weekend).any() or (span & weekend).sum() < 2:
+            continue
+        invented = int((span & ~valid).sum())
+        workweek = [str(t) for t in frame.columns if str(t) not in weekenders]
+        raise DataError(
+            f"{label}: column {ticker!r} has no prices on weekends, where {weekenders[0]!r} "
+            f"has them: filling them would invent {invented} flat days it never traded. Keep "
+            f"the weekdays of all (--weekdays: weekend moves fold into Monday's return), or "
+            f"read the calendars apart (--tickers {','.join(workweek)} and --tickers "
+            f"{','.join(weekenders)})"
+        )
+
+
 def _fill_gaps(frame: pd.DataFrame, label: str, max_gap: int) -> pd.DataFrame:
+    _refuse_weekdays_beside_weekends(frame, label)
     filled = 0
     for ticker in frame.columns:
         values = frame[ticker]
