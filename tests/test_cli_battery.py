@@ -745,6 +745,35 @@ def test_data_show_names_the_holidays_the_dates_show(tmp_path):
     assert "Dated on weekends too: predict steps calendar days" in said and "keeps" not in said
 
 
+@pytest.mark.filterwarnings("ignore:.*no prices for GONE")
+def test_a_delisted_ticker_is_read_trained_on_and_named_in_predict(tmp_path):
+    """A ticker whose prices stop (delisted) is kept, with a warning; train reads it as far as
+    it goes; predict forecasts the others and names it; explain refuses it in words."""
+    days = pd.bdate_range("2021-01-01", periods=400)
+    walk = np.exp(np.cumsum(np.random.default_rng(2).normal(0, 0.01, (400, 2)), axis=0))
+    frame = pd.DataFrame(walk * 50, index=days, columns=["LIVE", "GONE"])
+    frame.iloc[300:, 1] = np.nan
+    path = tmp_path / "panel.csv"
+    frame.rename_axis("date").to_csv(path)
+    from lstm_forecast.data import DataWarning
+
+    with pytest.warns(DataWarning, match=r"no prices for GONE after 2022-02-24 \(delisted"):
+        assert invoke(["data", "show", path]).exit_code == 0
+    model = tmp_path / "m"
+    fast = ["--steps", "100", "--lookback", "10", "--hidden-size", "4"]
+    assert invoke(["train", "--data", path, "--out", model, *fast]).exit_code == 0
+    result = invoke(["predict", "--model", model, "--data", path])
+    assert result.exit_code == 0, result.output
+    said = text(result)
+    assert "LIVE" in said and "ended before the last date: GONE (last price 2022-02-24)" in said
+    out = tmp_path / "x"
+    result = invoke(
+        ["explain", "--model", model, "--data", path, "--tickers", "GONE", "--out", out]
+    )
+    refused(result, "'GONE' has no prices after 2022-02-24", "explain a ticker still priced")
+    assert not out.exists()
+
+
 def test_a_coin_beside_a_stock_is_refused_or_read_on_weekdays(tmp_path):
     days = pd.date_range("2023-01-02", periods=30, freq="D")
     rows = [(d, "BTC", 100 + k) for k, d in enumerate(days)]

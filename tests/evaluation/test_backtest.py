@@ -146,6 +146,34 @@ def test_plain_words_count_one_comparison_in_the_singular():
     assert plain_words(luck, two).startswith("After counting all 2 comparisons")
 
 
+@pytest.mark.parametrize(
+    ("sharpe", "dsr", "said"),
+    [
+        (1.2, 0.10, "(drift long/flat on A, Sharpe 1.20) does not beat the Sharpe of 1.40"),
+        (1.9, 0.30, "Sharpe 1.90) is above the Sharpe of 1.40 that the best of 8 skill-less "
+         "tries would reach on average, but by less than the noise of its days allows"),
+        (2.5, 0.97, "Sharpe 2.50) beats the Sharpe of 1.40"),
+    ],
+)  # fmt: skip
+def test_plain_words_say_above_luck_but_within_its_noise(sharpe, dsr, said):
+    """A Sharpe ratio above luck's average best that the DSR does not pass is not said to
+    fall short of it."""
+    luck = pd.DataFrame(
+        {
+            "ticker": ["A"],
+            "stepm": [""],
+            "spa_p": [0.4],
+            "best_strategy": ["drift long/flat"],
+            "best_sharpe": [sharpe],
+            "best_dsr": [dsr],
+            "luck_sharpe": [1.4],
+            "sharpe_trials": [8],
+        }
+    )
+    table = pd.DataFrame({"model": ["naive", "drift"], "dm_p": [np.nan, 0.3], "stepm": False})
+    assert said in plain_words(luck, table)
+
+
 def test_a_market_open_every_day_is_annualised_with_365_days():
     """Trading figures and the luck Sharpe use the data's own year: 365 rows for data with
     weekends (crypto), 252 for trading days; computed here by hand from the daily returns."""

@@ -65,3 +65,43 @@ def test_a_ticker_listed_late_needs_its_own_training_days(window, train_days, ne
     assert "its prices begin 2021-09-22" in said and "--tickers A,B" in said
     assert f"shorten --test-days to at most {most}" in said and f"at least {need}" in said
     assert len(run(most).predictions) > 0
+
+
+def test_a_ticker_that_ends_is_tested_while_it_has_prices():
+    """A delisted ticker is forecast and scored up to its last price; the family-wise test
+    still counts every date of the others, and luck's Sharpe is judged over its own days."""
+    import numpy as np
+
+    from lstm_forecast.evaluation import BacktestSettings, run_backtest
+    from lstm_forecast.evaluation.luck import luck_table
+    from lstm_forecast.evaluation.summary import metrics_table
+
+    dates = pd.bdate_range("2020-01-01", periods=700)
+    walk = np.exp(np.cumsum(np.random.default_rng(1).normal(0, 0.01, (700, 3)), axis=0))
+    prices = pd.DataFrame(walk * 100, index=dates, columns=["A", "B", "OLD"])
+    prices.iloc[600:, 2] = np.nan  # OLD's last price is on its 600th date
+
+    def run(test_days):
+        return run_backtest(prices, BacktestSettings(("naive", "drift"), test_days, jobs=1))
+
+    result = run(200)
+    rows = result.predictions[result.predictions["model"] == "drift"]
+    old = rows[rows["ticker"] == "OLD"]
+    assert old["date"].max() == dates[599] and len(old) == 100  # origins 499 to 598
+    assert (rows.groupby("ticker").size()[["A", "B"]] == 200).all()
+    assert np.isfinite(old[["forecast", "actual"]].to_numpy()).all()
+    table = metrics_table(result)
+    luck = table.set_index(["model", "ticker"])["luck_sharpe"]
+    assert luck[("drift", "OLD")] > luck[("drift", "A")]  # luck reaches further in fewer days
+    assert table["stepm"].notna().all() and set(luck_table(result, table)["ticker"]) == {
+        "A",
+        "B",
+        "OLD",
+        "ALL",
+    }
+    with pytest.raises(DataError) as info:  # 29 outcomes left: too few to test
+        run(129)
+    said = str(info.value)
+    assert "'OLD' has no prices after 2022-04-19" in said and "29 test outcome(s)" in said
+    assert "--tickers A,B" in said and "--test-days 130 or more" in said
+    assert len(run(130).predictions) > 0

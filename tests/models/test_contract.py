@@ -62,6 +62,23 @@ def test_checker_catches_nondeterminism(prices):
         check_forecaster(UnseededForecaster, prices)
 
 
+class FillingForecaster(BaseForecaster):
+    """Deliberately wrong: carries the last price on past a ticker's end (flat prices)."""
+
+    name = "filling"
+
+    def _fit(self, prices):
+        pass
+
+    def _predict(self, history):
+        return np.log(history.ffill()).diff().fillna(0.0)
+
+
+def test_checker_catches_forecasts_of_a_ticker_that_ended(prices):
+    with pytest.raises(AssertionError, match="after its last price"):
+        check_forecaster(FillingForecaster, prices)
+
+
 def test_later_listing_gives_nan_until_first_price(prices):
     late = prices.copy()
     late.iloc[:400, 0] = np.nan  # AAPL "listed" on row 400

@@ -34,7 +34,6 @@ from .options import (
     with_options,
 )
 
-MIN_TEST_WINDOWS = 30
 DEFAULT_MODELS = "lstm,naive,drift,sma,ema,kalman,ols"
 VOLATILITY_DEFAULT = "lstm,histvar,ewma,garch,gjr,har"
 
@@ -136,6 +135,8 @@ def backtest(
         fail(f"--cost-bps must be a number of basis points >= 0, got {cost_bps}")
     if window not in ("expanding", "rolling"):
         fail(f"--window must be expanding or rolling, got {window!r}")
+    from ..evaluation.splits import MIN_TEST_WINDOWS
+
     windows = test_days // horizon
     if windows < MIN_TEST_WINDOWS:
         fail(

@@ -272,6 +272,7 @@ def predict(
             row.ticker, str(row.step), str(row.date), f"{row.log_return:+.4%}", f"{row.price:,.2f}"
         )
     console.print(table)
+    _print_ended(table_frame)
     _print_kept_start(fitted)
     _write_csv(table_frame, csv)
 
@@ -380,7 +381,17 @@ def _predict_distribution(fitted, prices, csv: Path | None) -> None:
         )
     console.print(table)
     console.print("Log returns over the horizon; prices are the last close times exp(return).")
+    _print_ended(frame)
     _write_csv(frame, csv)
+
+
+def _print_ended(frame) -> None:
+    """Name the tickers that had ended (delisted) before the last date: no forecast."""
+    from ..models.lstm_inspect import ENDED
+
+    if ended := frame.attrs.get(ENDED):
+        listed = ", ".join(f"{t} (last price {day})" for t, day in ended.items())
+        console.print(f"No forecast for tickers that ended before the last date: {listed}")
 
 
 @app.command()

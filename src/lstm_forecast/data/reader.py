@@ -1324,7 +1324,7 @@ def _refuse_weekdays_beside_weekends(frame: pd.DataFrame, label: str) -> None:
 
 def _fill_gaps(frame: pd.DataFrame, label: str, max_gap: int) -> pd.DataFrame:
     _refuse_weekdays_beside_weekends(frame, label)
-    filled = 0
+    filled, ended = 0, []
     for ticker in frame.columns:
         values = frame[ticker]
         valid = values.notna()
@@ -1338,17 +1338,14 @@ def _fill_gaps(frame: pd.DataFrame, label: str, max_gap: int) -> pd.DataFrame:
         runs = missing.groupby(run_id).sum()
         longest = int(runs.max())
         trailing = int(runs.iloc[-1]) if bool(missing.iloc[-1]) else 0
-        if trailing > max_gap:
-            others = [str(t) for t in frame.columns if t != ticker][:6]
-            keep = f" (--tickers {','.join(others)})" if others else ""
-            raise DataError(
-                f"{label}: column {ticker!r} has no prices after "
-                f"{values[valid].index[-1]:%Y-%m-%d}, the last {trailing} rows (delisted, or "
-                f"not updated?); leave it out{keep} or end the data at that date. "
-                "Forward-filling would invent flat prices. Series that end are not read: if "
-                "it was delisted, results on the tickers that survived flatter them "
-                "(survivorship bias)"
-            )
+        if trailing > max_gap:  # it ends: delisted, or not updated; never filled flat
+            ended.append(f"{ticker} after {values[valid].index[-1]:%Y-%m-%d}")
+            missing &= valid[::-1].cummax()[::-1]  # the gaps before its last price only
+            if not missing.any():
+                continue
+            run_id = (~missing).cumsum()
+            runs = missing.groupby(run_id).sum()
+            longest = int(runs.max())
         if longest > max_gap:
             start = missing[run_id == runs.idxmax()].idxmax()
             raise DataError(
@@ -1362,6 +1359,15 @@ def _fill_gaps(frame: pd.DataFrame, label: str, max_gap: int) -> pd.DataFrame:
         warnings.warn(
             f"{label}: forward-filled {filled} missing price(s) in short gaps "
             f"(up to {max_gap} rows)",
+            DataWarning,
+            stacklevel=3,
+        )
+    if ended:
+        warnings.warn(
+            f"{label}: no prices for {'; '.join(ended[:5])}{' ...' if len(ended) > 5 else ''} "
+            "(delisted, or not updated?): each is read as ending there, never filled with flat "
+            "prices, and forecast only while it has prices. A delisting return is not in "
+            "the prices; leave it out (--tickers) if the file was not updated",
             DataWarning,
             stacklevel=3,
         )

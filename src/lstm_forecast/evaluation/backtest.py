@@ -27,7 +27,7 @@ from ..features.inputs import check_features
 from ..features.returns import relative_prices
 from ..models import make_forecaster, validate_prices
 from .executors import LocalExecutor, RayExecutor
-from .splits import Fold, check_ticker_starts, walk_forward_splits
+from .splits import Fold, check_ticker_spans, walk_forward_splits
 from .tasks import Task, TaskStore, fingerprint, plan_tasks
 
 DEFAULT_MODELS = ("lstm", "naive", "drift", "sma", "ema", "kalman", "ols")
@@ -228,6 +228,9 @@ def run_backtest(
         prices = _relative(prices)
     models = models_to_run(settings)
     settings.models = tuple(models)
+    if "lstm" in models:
+        lookback = settings.model_settings.get("lstm", {}).get("lookback", 60)
+        check_history(prices, lookback, settings.test_days, "prices")
     folds = walk_forward_splits(
         prices.index,
         settings.test_days,
@@ -236,10 +239,7 @@ def run_backtest(
         settings.window,
         settings.train_days,
     )
-    check_ticker_starts(prices, folds, settings.horizon)
-    if "lstm" in models:
-        lookback = settings.model_settings.get("lstm", {}).get("lookback", 60)
-        check_history(prices, lookback, settings.test_days, "prices")
+    check_ticker_spans(prices, folds, settings.horizon)
     start = time.perf_counter()
     tasks = plan_backtest(settings, folds, list(prices.columns))
     store = None
@@ -369,6 +369,9 @@ def _long_format(prices: pd.DataFrame, results, horizon: int, folds: list[Fold])
     lookup = lambda dates: origin_price.loc[list(zip(dates, out["ticker"], strict=True))]  # noqa: E731
     out["origin_price"] = lookup(out["origin"]).to_numpy()
     out["actual_price"] = lookup(out["date"]).to_numpy()
+    # a ticker that ended (delisted) has no price at or after its end: no outcome to score
+    # (validate_prices allows no missing price between a ticker's first and last)
+    out = out[out["origin_price"].notna() & out["actual_price"].notna()].copy()
     out["actual"] = np.log(out["actual_price"] / out["origin_price"])
     out["forecast_price"] = out["origin_price"] * np.exp(out["forecast"])
     fold_of = pd.Series(

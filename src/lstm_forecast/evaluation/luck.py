@@ -63,7 +63,7 @@ def luck_table(result: BacktestResult, table: pd.DataFrame) -> pd.DataFrame:
                 "best_strategy": f"{best['model']} {best['kind']}".strip(),
                 "best_sharpe": float(best["sharpe"]),
                 "best_dsr": float(best["dsr"]),
-                "luck_sharpe": float(part["luck_sharpe"].iloc[0]),
+                "luck_sharpe": float((tried if len(tried) else part)["luck_sharpe"].max()),
                 "sharpe_trials": int(part["sharpe_trials"].iloc[0]),
                 "pbo": backtest_overfitting(matrix.to_numpy(), PBO_BLOCKS),
             }
@@ -105,11 +105,19 @@ def plain_words(luck: pd.DataFrame, table: pd.DataFrame) -> str:
         return first + " No trading rule took a position, so there is no Sharpe ratio to judge."
     row = luck.loc[luck["best_sharpe"].idxmax()]
     skill = row["best_dsr"] >= 0.95
+    luck_words = (
+        f"the Sharpe of {row['luck_sharpe']:.2f} that the best of {row['sharpe_trials']} "
+        "skill-less tries would reach on average"
+    )
+    if skill:
+        verb = f"beats {luck_words}"
+    elif row["best_sharpe"] > row["luck_sharpe"]:  # above it, but within its noise
+        verb = f"is above {luck_words}, but by less than the noise of its days allows"
+    else:
+        verb = f"does not beat {luck_words}"
     second = (
         f" The best trading rule ({row['best_strategy']} on {row['ticker']}, Sharpe "
-        f"{row['best_sharpe']:.2f}) {'beats' if skill else 'does not beat'} the Sharpe of "
-        f"{row['luck_sharpe']:.2f} that the best of {row['sharpe_trials']} skill-less tries "
-        f"would reach on average (Deflated Sharpe Ratio {row['best_dsr']:.2f}"
+        f"{row['best_sharpe']:.2f}) {verb} (Deflated Sharpe Ratio {row['best_dsr']:.2f}"
         f"{', above' if skill else ', below'} 0.95)."
     )
     return first + second

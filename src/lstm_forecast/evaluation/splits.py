@@ -65,38 +65,49 @@ def walk_forward_splits(
     return folds
 
 
-def check_ticker_starts(
+MIN_TEST_WINDOWS = 30  # non-overlapping test outcomes the tests need, of a run or a ticker
+
+
+def check_ticker_spans(
     prices: pd.DataFrame, folds: list[Fold], horizon: int = 1, min_train_days: int = 100
 ) -> None:
     """Raise :class:`DataError` where a ticker that begins late (a listing inside the data)
-    has fewer than ``min_train_days`` prices in the first fold's training window: the panel's
-    own rule, per ticker, so that no model is fitted on a handful of its days."""
+    has fewer than ``min_train_days`` prices in the first fold's training window (the panel's
+    own rule, per ticker, so that no model is fitted on a handful of its days), or where one
+    that ended (delisted) has no outcome left in the test period."""
     first = folds[0]
     window = prices.loc[first.train_start : first.train_end]
     usable = len(prices.index) - horizon
+    start = prices.index.get_loc(first.origins[0])
     need = min(min_train_days, len(window))  # a shorter rolling window (--train-days) rules
     for ticker in prices.columns:
+        priced = prices[ticker].notna().to_numpy().nonzero()[0]
+        others = ",".join(str(t) for t in prices.columns if t != ticker)
+        leave = f"Leave it out (--tickers {others}) or " if others else ""
+        tested = priced[-1] - horizon - start + 1 if len(priced) else 0  # outcomes it has
+        if tested < MIN_TEST_WINDOWS * horizon and priced[-1] < len(prices) - 1:  # it ended
+            more = MIN_TEST_WINDOWS * horizon + usable - priced[-1] + horizon - 1
+            raise DataError(
+                f"prices: {ticker!r} has no prices after {prices.index[priced[-1]]:%Y-%m-%d}, "
+                f"which leaves it {max(tested, 0)} test outcome(s) ({horizon}-day) from the "
+                f"first test origin ({first.origins[0]:%Y-%m-%d}); the tests need at least "
+                f"{MIN_TEST_WINDOWS * horizon} ({MIN_TEST_WINDOWS} that do not overlap). "
+                f"{leave}test more days (--test-days {more} or more)"
+            )
         have = int(window[ticker].notna().sum())
         if have >= need:
             continue
-        priced = prices[ticker].notna().to_numpy().nonzero()[0]
-        others = ",".join(str(t) for t in prices.columns if t != ticker)
         most = usable - priced[need - 1] if len(priced) >= need else 0
-        shorter = (
-            f"shorten --test-days to at most {most}"
-            if most > 0
-            else "it has too few prices to test at all"
-        )
         begins = (
             f"its prices begin {prices.index[priced[0]]:%Y-%m-%d}" if len(priced) else "no prices"
         )
         raise DataError(
             f"prices: {ticker!r} has {have} prices in the first refit's training window "
-            f"(to {first.train_end:%Y-%m-%d}; {begins}); each ticker needs at least "
-            f"{need} before its first forecast. "
+            f"(to {first.train_end:%Y-%m-%d}; {begins}); each ticker needs at least {need} "
+            f"before its first forecast. {leave}"
             + (
-                f"Leave it out (--tickers {others}) or {shorter}"
-                if others
-                else shorter.capitalize()
+                f"{'s' if leave else 'S'}horten --test-days to at most {most}"
+                if most > 0
+                else "it has too few prices to test at all"
             )
         )

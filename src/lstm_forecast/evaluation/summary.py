@@ -210,9 +210,11 @@ def _family_columns(
         mcs[group] = set(family.confidence_set(losses, block))
         for model in others.columns:
             differentials[(model, group)] = others[model] - bench
-    # One family: every model on every ticker and pooled, over the dates all of them share
-    # (all test origins, unless a model could not forecast a ticker on some of them).
-    joint = pd.DataFrame(differentials).dropna()
+    # One family: every model on every ticker and pooled, over every test origin. A ticker
+    # that ended (delisted) has no forecast after its end: there its differential is zero (no
+    # forecast, no difference from the random walk), which keeps each column's studentised
+    # mean that of its own dates, and the test valid, since zero has the null's mean.
+    joint = pd.DataFrame(differentials).fillna(0.0)
     joint.columns = [f"{m}|{g}" for m, g in joint.columns]
     kept = set()
     if len(joint):
@@ -256,8 +258,13 @@ def _deflate(table: pd.DataFrame, configurations: int, periods: int = TRADING_DA
         table[f"{prefix}_dsr"] = [
             deflated_sharpe(sr, n, trials, skew, kurt) for sr, n, skew, kurt in table[column]
         ]
-        n = int(table[column].map(lambda m: m[1]).max())
-        table["luck_sharpe"] = expected_max_sharpe(trials, 1 / max(n - 1, 1)) * np.sqrt(periods)
+        # luck's Sharpe per row, over that row's own days (a ticker that ended has fewer,
+        # and luck reaches further over fewer); a row that never traded takes the longest
+        days = table[column].map(lambda m: m[1])
+        days = days.where(days >= 2, days.max())
+        table["luck_sharpe"] = [
+            expected_max_sharpe(trials, 1 / max(int(n) - 1, 1)) * np.sqrt(periods) for n in days
+        ]
         table = table.drop(columns=column)
     return table
 

@@ -71,13 +71,15 @@ def validate_prices(prices: pd.DataFrame, what: str = "prices") -> pd.DataFrame:
         raise DataError(f"{what} contains infinite values")
     if (values <= 0).any():
         raise DataError(f"{what} contains zero or negative prices")
-    started = np.maximum.accumulate(~np.isnan(values), axis=0)
-    holes = np.isnan(values) & started
+    priced = ~np.isnan(values)
+    started = np.maximum.accumulate(priced, axis=0)
+    going = np.maximum.accumulate(priced[::-1], axis=0)[::-1]  # up to its last price
+    holes = ~priced & started & going
     if holes.any():
         row, col = np.argwhere(holes)[0]
         raise DataError(
             f"{what}: missing price for {prices.columns[col]!r} on "
-            f"{prices.index[row]:%Y-%m-%d} after its first price; "
+            f"{prices.index[row]:%Y-%m-%d} between its first and last prices; "
             "read_prices fills short gaps"
         )
     return prices

@@ -59,7 +59,8 @@ def check_forecaster(
     forecasts have one row per origin and one column per ticker, finite; a second model
     built the same way gives identical forecasts; changing every price after a date T
     changes no forecast with origin at or before T; bad training data (empty, NaN hole,
-    infinite, non-positive) raises ``DataError``/``ValueError``. A model that forecasts a
+    infinite, non-positive) raises ``DataError``/``ValueError``; a ticker that ends (delisted)
+    is forecast only while it has prices, the others as before. A model that forecasts a
     distribution passes the same rules for it (``predict_distribution``).
     """
     split = int(len(prices) * train_fraction)
@@ -103,7 +104,38 @@ def check_forecaster(
     if getattr(model, "distributional", False):
         _check_distribution(factory, model, train, prices, changed, origins, cut, name)
     _check_bad_training_data(factory, train, name)
+    if prices.shape[1] > 1:
+        _check_a_ticker_that_ends(factory, prices, train, origins, cut, forecast, name)
     return forecast
+
+
+def _check_a_ticker_that_ends(factory, prices, train, origins, cut, forecast, name) -> None:
+    """A ticker that ends (delisted) at ``cut``: no forecast of it after its last price, the
+    same forecasts as before at or before ``cut``; and one that ends inside the training
+    data is trained on as far as it goes."""
+    ended = prices.copy()
+    ended.loc[ended.index > cut, ended.columns[0]] = np.nan
+    after = factory().fit(train).predict(ended, origins)
+    early, late = origins[origins <= cut], origins[origins > cut]
+    pd.testing.assert_frame_equal(  # to float32 rounding: a batch of windows changes shape
+        after.loc[early],
+        forecast.loc[early],
+        rtol=1e-6,
+        atol=1e-9,
+        obj=f"{name}: forecasts at or before {cut:%Y-%m-%d}, where a ticker ends after it",
+    )
+    assert after.loc[late].iloc[:, 0].isna().all(), (
+        f"{name}: a forecast of a ticker after its last price (it ended)"
+    )
+    assert np.isfinite(after.loc[late].iloc[:, 1:].to_numpy(dtype=float)).all(), (
+        f"{name}: the other tickers' forecasts after one ended must be finite"
+    )
+    short = train.copy()
+    short.iloc[len(short) * 3 // 4 :, 0] = np.nan
+    inside = factory().fit(short).predict(ended, origins)
+    assert np.isfinite(inside.loc[late].iloc[:, 1:].to_numpy(dtype=float)).all(), (
+        f"{name}: fit where a ticker ends inside the training data"
+    )
 
 
 def _check_distribution(factory, model, train, prices, changed, origins, cut, name) -> None:

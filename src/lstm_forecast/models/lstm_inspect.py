@@ -31,6 +31,26 @@ def _last_windows(model: LSTMForecaster, prices: pd.DataFrame, tickers: list[str
     return windows
 
 
+ENDED = "ended"  # attrs key of a forecast table: ticker -> the last date it had a price
+
+
+def _still_priced(prices: pd.DataFrame, tickers: list[str]) -> list[str]:
+    """The ``tickers`` priced on the last date of ``prices``; those that ended before it
+    (delisted) cannot be forecast from it, and none left is an error naming their ends."""
+    kept = [t for t in tickers if pd.notna(prices[t].iloc[-1])]
+    if not kept:
+        ends = ", ".join(f"{t} {prices[t].last_valid_index():%Y-%m-%d}" for t in tickers)
+        raise DataError(
+            f"no ticker has a price on {prices.index[-1]:%Y-%m-%d}, the last date of the data: "
+            f"each ended before it ({ends}); end the data at a ticker's last date"
+        )
+    return kept
+
+
+def _ended(prices: pd.DataFrame, tickers: list[str], kept: list[str]) -> dict:
+    return {t: f"{prices[t].last_valid_index():%Y-%m-%d}" for t in tickers if t not in kept}
+
+
 def _check_tickers(model: LSTMForecaster, prices: pd.DataFrame) -> list[str]:
     """The tickers of the model that ``prices`` holds, to forecast: any of them, or every one
     for a model that reads the others' data (the market features); else say which are
@@ -38,7 +58,7 @@ def _check_tickers(model: LSTMForecaster, prices: pd.DataFrame) -> list[str]:
     present = model.tickers_in(prices)
     missing = [t for t in model.tickers_ if t not in prices.columns]
     if not missing or (present and not model.reads_other_tickers):
-        return present
+        return _still_priced(prices, present)
     has = ", ".join(map(str, prices.columns[:8])) + (" ..." if prices.shape[1] > 8 else "")
     message = f"tickers {missing} were in training but are absent from the data (it has {has})"
     if prices.shape[1] == 1 and len(model.tickers_) == 1:
@@ -89,7 +109,9 @@ def forecast_path(
                     "price": last * np.exp(cumulative[k]),
                 }
             )
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    table.attrs[ENDED] = _ended(prices, model.tickers_in(prices), tickers)
+    return table
 
 
 INTERVALS = (0.80, 0.95)
@@ -130,7 +152,9 @@ def forecast_distribution(model: LSTMForecaster, prices: pd.DataFrame) -> pd.Dat
         for key in ("median", "low80", "high80", "low95", "high95"):
             row[f"price_{key}"] = last * np.exp(row[key])
         rows.append(row)
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    table.attrs[ENDED] = _ended(prices, model.tickers_in(prices), tickers)
+    return table
 
 
 @dataclass
@@ -150,7 +174,16 @@ def look_inside(model: LSTMForecaster, prices: pd.DataFrame, ticker: str, days: 
     validate_prices(prices, "prices")
     if ticker not in model.tickers_:
         raise DataError(f"ticker {ticker!r} was not in training; the model knows {model.tickers_}")
-    _check_tickers(model, prices)  # with the market features, every ticker it was trained on
+    # with the market features, every ticker it was trained on; and this one still priced
+    kept = _check_tickers(model, prices)
+    if ticker not in prices.columns:
+        raise DataError(f"ticker {ticker!r} is not in the data (it has {list(prices.columns)})")
+    if ticker not in kept:
+        raise DataError(
+            f"ticker {ticker!r} has no prices after {prices[ticker].last_valid_index():%Y-%m-%d}"
+            f" (it ended before {prices.index[-1]:%Y-%m-%d}, the last date of the data); "
+            "explain a ticker still priced, or end the data at its last date"
+        )
     if model.ensemble > 1:
         raise ValueError(
             f"explain opens one LSTM, and this model averages {model.ensemble} (--ensemble "
