@@ -539,6 +539,44 @@ def test_crsp_ret_adjusts_the_closes_for_dividends(tmp_path):
     assert read_prices(path)["10107"].tolist() == prc
 
 
+def crsp_delisting(tmp_path, dlret, priced=False):
+    """Two PERMNOs over 40 days; 20002 trades 30 of them, then a row on its delisting day
+    with DLRET (and no price, as CRSP dates it, unless ``priced``)."""
+    days = pd.bdate_range("2020-01-02", periods=40)
+    rows = []
+    for k, day in enumerate(days):
+        date = day.strftime("%Y%m%d")
+        rows.append({"PERMNO": 10001, "date": date, "PRC": 100.0 + k, "RET": "", "DLRET": ""})
+        if k < 30:
+            rows.append({"PERMNO": 20002, "date": date, "PRC": 50.0 + k % 2, "RET": "",
+                         "DLRET": dlret if priced and k == 29 else ""})  # fmt: skip
+        elif k == 30 and not priced:
+            rows.append({"PERMNO": 20002, "date": date, "PRC": "", "RET": "", "DLRET": dlret})
+    path = tmp_path / "crsp.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    return path
+
+
+def test_crsp_dlret_is_the_last_move_of_a_delisted_permno(tmp_path):
+    """CRSP's delisting return, dated the day after the last trade: that day's price is the
+    last one times 1 + DLRET, and the PERMNO ends there (a delisted ticker, kept)."""
+    with pytest.warns(DataWarning, match=r"no prices for 20002 after 2020-02-13.*\(DLRET\) is"):
+        frame = read_prices(crsp_delisting(tmp_path, -0.3))
+    assert "with ret and the delisting return dlret" in frame.attrs["read_as"]
+    gone = frame["20002"]
+    assert gone.last_valid_index() == pd.Timestamp("2020-02-13")
+    assert gone.loc["2020-02-12"] == 51.0 and gone.loc["2020-02-13"] == pytest.approx(51 * 0.7)
+    assert frame["10001"].notna().all()
+    with pytest.warns(DataWarning, match="no prices for 20002 after 2020-02-12"):
+        coded = read_prices(crsp_delisting(tmp_path, "S"))  # a code: no return known
+    assert coded["20002"].last_valid_index() == pd.Timestamp("2020-02-12")
+    with pytest.warns(DataWarning, match="DLRET on a day with a price"):
+        priced = read_prices(crsp_delisting(tmp_path, -0.3, priced=True))
+    assert priced["20002"].loc["2020-02-12"] == 51.0  # not folded into its own close
+    with pytest.raises(DataError, match=r"DLRET -1, a loss of everything"):
+        read_prices(crsp_delisting(tmp_path, -1.0))
+
+
 def test_a_metatrader_export_reads_its_daily_bars_and_names_intraday_ones(tmp_path):
     """MetaTrader 5's 'Export bars': tab-separated, names in angle brackets, the time of day
     in a column of its own; daily bars read as one series, hourly ones refused as intraday."""

@@ -1050,6 +1050,7 @@ def _from_single(raw, dates, line, label, ticker, decimal, close_name=None) -> p
 # split-adjusted; with RET, adjusted for dividends too (see :func:`_crsp_total`).
 CRSP_CLOSE = "close (|prc| / cfacpr)"
 CRSP_TOTAL = "close (|prc| / cfacpr, with the dividends of ret)"
+CRSP_DELISTED = "close (|prc| / cfacpr, with ret and the delisting return dlret)"
 
 
 def _is_crsp(columns: Sequence) -> bool:
@@ -1070,9 +1071,39 @@ def _crsp_close(raw, permno, dates, label, line, decimal) -> tuple[str, pd.Serie
     # RET's letter codes (B: no valid previous price, C: no valid price) and the numeric
     # missing codes of SAS exports (-66, -77, -88, -99) are missing
     ret = _crsp_number(raw, "ret", label, line, decimal, codes=("A", "B", "C", "D", "E"))
-    if ret is None:
+    # DLRET, the delisting return (a merge with CRSP's delisting file): its letter codes
+    # (A, S, T, P: no return known) are missing
+    dlret = _crsp_number(raw, "dlret", label, line, decimal, codes=("A", "S", "T", "P"))
+    if ret is None and dlret is None:
         return CRSP_CLOSE, price
-    return CRSP_TOTAL, _crsp_total(price, ret.where(ret > -1), permno, dates)
+    if ret is None:
+        ret = pd.Series(np.nan, index=price.index)
+    name = CRSP_TOTAL
+    if dlret is not None and dlret.notna().any():
+        gone = dlret <= -1
+        if gone.any():
+            first = int(line[gone].iloc[0])
+            raise DataError(
+                f"{label}: line {first}: DLRET {dlret[gone].iloc[0]:g}, a loss of everything: a "
+                "price of 0 has no log return. Set it to the last value recovered (above -1), "
+                "or leave that PERMNO out"
+            )
+        closed = dlret.notna() & price.notna()
+        if closed.any():  # the delisting value comes after that close, on no date of the file
+            first = int(line[closed].iloc[0])
+            warnings.warn(
+                f"{label}: line {first} (and {int(closed.sum()) - 1} more): DLRET on a day "
+                "with a price; the delisting return after that close is not read (CRSP dates "
+                "it on the day after the last trade, a row without a price)",
+                DataWarning,
+                stacklevel=4,
+            )
+            dlret = dlret.where(~closed)
+        name = CRSP_DELISTED
+        # the delisting day, after the last price: its growth is (1 + RET)(1 + DLRET), or
+        # 1 + DLRET where RET is missing, and its price the last one times that growth
+        ret = ((1 + ret.fillna(0)) * (1 + dlret) - 1).where(dlret.notna(), ret)
+    return name, _crsp_total(price, ret.where(ret > -1), permno, dates, dlret)
 
 
 def _crsp_number(raw, name, label, line, decimal, codes=()) -> pd.Series | None:
@@ -1086,12 +1117,22 @@ def _crsp_number(raw, name, label, line, decimal, codes=()) -> pd.Series | None:
     return to_prices(text, label, str(column), line, decimal=decimal, positive=False)
 
 
-def _crsp_total(price: pd.Series, ret: pd.Series, permno: pd.Series, dates: pd.Series):
+def _crsp_total(
+    price: pd.Series,
+    ret: pd.Series,
+    permno: pd.Series,
+    dates: pd.Series,
+    dlret: pd.Series | None = None,
+):
     """Prices adjusted for dividends as Yahoo's Adj Close is: each PERMNO's growth from one
     day to the next is 1 + RET (the price ratio where RET is missing), anchored so that its
-    last price is its last |PRC| / CFACPR; a day without a price stays without one."""
+    last price is its last |PRC| / CFACPR; a day without a price stays without one, except a
+    day with a delisting return (``dlret``): its price is the day before's times the growth."""
     out = pd.Series(np.nan, index=price.index)
-    frame = pd.DataFrame({"p": price, "r": ret, "k": permno.astype(str), "d": dates.to_numpy()})
+    delisting = pd.Series(False, index=price.index) if dlret is None else dlret.notna()
+    frame = pd.DataFrame(
+        {"p": price, "r": ret, "k": permno.astype(str), "d": dates.to_numpy(), "x": delisting}
+    )
     for _, rows in frame.sort_values(["k", "d"], kind="stable").groupby("k", sort=False):
         ratio = rows["p"] / rows["p"].ffill().shift()
         growth = (1 + rows["r"]).fillna(ratio).fillna(1.0)
@@ -1099,7 +1140,8 @@ def _crsp_total(price: pd.Series, ret: pd.Series, permno: pd.Series, dates: pd.S
         valid = rows["p"].notna()
         if valid.any():
             last = valid[::-1].idxmax()
-            out[rows.index] = (index * rows.at[last, "p"] / index[last]).where(valid)
+            priced = valid | (rows["x"] & valid.cummax())  # the delisting day after a price
+            out[rows.index] = (index * rows.at[last, "p"] / index[last]).where(priced)
     return out
 
 
@@ -1107,7 +1149,7 @@ def _from_long(raw, dates, line, label, ticker, price_col, decimal, positive=Tru
     price = (
         _require(raw.columns, price_col, "price", label)
         if price_col
-        else _find(raw.columns, (CRSP_TOTAL, CRSP_CLOSE, *PRICE_NAMES))
+        else _find(raw.columns, (CRSP_DELISTED, CRSP_TOTAL, CRSP_CLOSE, *PRICE_NAMES))
     )
     if price is None:  # a long file in another language: its (adjusted) close
         fields = _bar_columns(raw)
@@ -1366,8 +1408,13 @@ def _fill_gaps(frame: pd.DataFrame, label: str, max_gap: int) -> pd.DataFrame:
         warnings.warn(
             f"{label}: no prices for {'; '.join(ended[:5])}{' ...' if len(ended) > 5 else ''} "
             "(delisted, or not updated?): each is read as ending there, never filled with flat "
-            "prices, and forecast only while it has prices. A delisting return is not in "
-            "the prices; leave it out (--tickers) if the file was not updated",
+            "prices, and forecast only while it has prices. "
+            + (
+                "Its delisting return (DLRET) is its last move"
+                if CRSP_DELISTED in str(frame.attrs.get(READ_AS, ""))
+                else "A delisting return is not in the prices"
+            )
+            + "; leave it out (--tickers) if the file was not updated",
             DataWarning,
             stacklevel=3,
         )
