@@ -290,6 +290,18 @@ def test_history_too_short():
         check_history(frame, lookback=60, test_days=500)
 
 
+def test_history_of_a_ticker_that_ended_counts_the_test_days_it_has():
+    """A ticker listed late and delisted inside the test window needs its lookback, its
+    training rows and the test days it has, not the whole window's."""
+    dates = pd.bdate_range("2020-01-01", periods=700)
+    prices = pd.DataFrame({"A": 100.0, "OLD": 50.0}, index=dates)
+    prices.iloc[:380, 1] = np.nan
+    prices.iloc[600:, 1] = np.nan  # 220 prices, 100 of them in the last 200 dates
+    check_history(prices, lookback=60, test_days=200)
+    with pytest.raises(DataError, match="'OLD' has 220 prices.*100 test days need at least 222"):
+        check_history(prices, lookback=120, test_days=200)
+
+
 YF_ONE = """Price,Close,High,Low,Open,Volume
 Ticker,AAPL,AAPL,AAPL,AAPL,AAPL
 Date,,,,,

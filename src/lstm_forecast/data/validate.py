@@ -184,9 +184,13 @@ def check_history(prices: pd.DataFrame, lookback: int, test_days: int, label: st
     A model needs ``lookback`` prices before its first training target, some training rows,
     and the test window after them.
     """
-    needed = lookback + test_days + 2
+    start = prices.index[-min(max(test_days, 1), len(prices))]  # the test window's first date
     for ticker in prices.columns:
         series = prices[ticker].dropna()
+        # a ticker that ended (delisted) is tested only on the dates it has in the window
+        ended = len(series) and series.index[-1] < prices.index[-1]
+        tested = min(test_days, int((series.index >= start).sum())) if ended else test_days
+        needed = lookback + tested + 2
         if len(series) < needed:
             span = (
                 f"{series.index[0]:%Y-%m-%d} to {series.index[-1]:%Y-%m-%d}"
@@ -195,6 +199,6 @@ def check_history(prices: pd.DataFrame, lookback: int, test_days: int, label: st
             )
             raise DataError(
                 f"{label}: {ticker!r} has {len(series)} prices ({span}) but lookback {lookback} "
-                f"and {test_days} test days need at least {needed}; use more data or shorten "
+                f"and {tested} test days need at least {needed}; use more data or shorten "
                 "the lookback or the test window"
             )
