@@ -1372,22 +1372,18 @@ def _fill_gaps(frame: pd.DataFrame, label: str, max_gap: int) -> pd.DataFrame:
         valid = values.notna()
         if not valid.any():
             raise DataError(f"{label}: column {ticker!r} has no prices at all")
-        after_start = valid.cummax()  # leading missing values: listed later, allowed
-        missing = ~valid & after_start
+        # leading missing values: listed later, allowed; trailing ones beyond max_gap: it
+        # ended (delisted, or not updated), never filled flat
+        missing = ~valid & valid.cummax()
+        up_to_last = valid[::-1].cummax()[::-1]
+        if int((~up_to_last).sum()) > max_gap:
+            ended.append(f"{ticker} after {values[valid].index[-1]:%Y-%m-%d}")
+            missing &= up_to_last
         if not missing.any():
             continue
         run_id = (~missing).cumsum()
         runs = missing.groupby(run_id).sum()
         longest = int(runs.max())
-        trailing = int(runs.iloc[-1]) if bool(missing.iloc[-1]) else 0
-        if trailing > max_gap:  # it ends: delisted, or not updated; never filled flat
-            ended.append(f"{ticker} after {values[valid].index[-1]:%Y-%m-%d}")
-            missing &= valid[::-1].cummax()[::-1]  # the gaps before its last price only
-            if not missing.any():
-                continue
-            run_id = (~missing).cumsum()
-            runs = missing.groupby(run_id).sum()
-            longest = int(runs.max())
         if longest > max_gap:
             start = missing[run_id == runs.idxmax()].idxmax()
             raise DataError(
