@@ -74,7 +74,7 @@ def test_a_ticker_that_ends_is_tested_while_it_has_prices():
 
     from lstm_forecast.evaluation import BacktestSettings, run_backtest
     from lstm_forecast.evaluation.luck import luck_table
-    from lstm_forecast.evaluation.summary import metrics_table
+    from lstm_forecast.evaluation.summary import ended_notes, metrics_table
 
     dates = pd.bdate_range("2020-01-01", periods=700)
     walk = np.exp(np.cumsum(np.random.default_rng(1).normal(0, 0.01, (700, 3)), axis=0))
@@ -90,6 +90,10 @@ def test_a_ticker_that_ends_is_tested_while_it_has_prices():
     assert old["date"].max() == dates[599] and len(old) == 100  # origins 499 to 598
     assert (rows.groupby("ticker").size()[["A", "B"]] == 200).all()
     assert np.isfinite(old[["forecast", "actual"]].to_numpy()).all()
+    assert ended_notes(result) == [
+        "OLD has no prices after 2022-04-19 (delisted, or not updated?): it was scored on 100 "
+        "of the 200 test origins, up to its last price."
+    ]
     table = metrics_table(result)
     luck = table.set_index(["model", "ticker"])["luck_sharpe"]
     assert luck[("drift", "OLD")] > luck[("drift", "A")]  # luck reaches further in fewer days

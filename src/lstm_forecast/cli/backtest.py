@@ -409,7 +409,8 @@ def _print_ranking(table, result, source: str, luck) -> None:
 
 
 def _print_untrained(result) -> None:
-    from ..evaluation.summary import untrained_notes
+    """The notes under the verdicts: tickers that ended, models that kept their start."""
+    from ..evaluation.summary import ended_notes, untrained_notes
 
-    for note in untrained_notes(result):
+    for note in [*ended_notes(result), *untrained_notes(result)]:
         console.print(note)

@@ -345,3 +345,21 @@ def untrained_notes(result: BacktestResult) -> list[str]:
             f"what an untrained network does: {what}."
         )
     return notes
+
+
+def ended_notes(result: BacktestResult) -> list[str]:
+    """A line for each ticker whose prices stop before the data's last date (delisted, or
+    not updated): the day it ended and how many of the test origins it was scored on."""
+    prices, rows = result.prices, result.predictions
+    origins = rows["origin"].nunique()
+    notes = []
+    for ticker in prices.columns:
+        last = prices[ticker].last_valid_index()
+        if last is None or last >= prices.index[-1]:
+            continue
+        scored = rows.loc[rows["ticker"] == ticker, "origin"].nunique()
+        notes.append(
+            f"{ticker} has no prices after {last:%Y-%m-%d} (delisted, or not updated?): it "
+            f"was scored on {scored} of the {origins} test origins, up to its last price."
+        )
+    return notes
