@@ -621,3 +621,27 @@ def test_a_file_that_is_not_what_its_name_says_is_named_for_what_it_is(tmp_path)
     assert len(read_prices(tmp_path / "table.parquet")) == 30
     (tmp_path / "served.xls").write_text(csv_text)  # a CSV served as .xls reads as the CSV
     assert len(read_prices(tmp_path / "served.xls")) == 30
+
+
+def test_a_pipe_is_read_once_as_the_file_it_carries(tmp_path):
+    """/dev/stdin or a shell's <(...) can be read only once: the reader copies it first, and
+    an error names the pipe as given."""
+    import os
+    import threading
+
+    def read_through_pipe(text):
+        fifo = tmp_path / "pipe"
+        if fifo.exists():
+            fifo.unlink()
+        os.mkfifo(fifo)
+        writer = threading.Thread(target=lambda: fifo.write_text(text))
+        writer.start()
+        try:
+            return read_prices(fifo)
+        finally:
+            writer.join()
+
+    frame = read_through_pipe("date,A\n2020-01-02,1.5\n2020-01-03,1.6\n")
+    assert frame["A"].tolist() == [1.5, 1.6]
+    with pytest.raises(DataError, match=r"^.*/pipe: column 'A', line 2: 'abc': not a number"):
+        read_through_pipe("date,A\n2020-01-02,abc\n")

@@ -20,6 +20,8 @@ per ticker. Every problem raises :class:`DataError` naming the file, row, column
 from __future__ import annotations
 
 import re
+import shutil
+import tempfile
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -460,6 +462,19 @@ def _load(
     if path.is_dir():
         raise DataError(f"{path}: is a directory; give a .csv, .parquet or .xlsx file")
     label = str(path)
+    if not path.is_file():  # a pipe (/dev/stdin, <(...)) is read once, then from a copy
+        with tempfile.TemporaryDirectory() as folder:
+            copy = Path(folder) / path.name
+            try:
+                with open(path, "rb") as pipe, open(copy, "wb") as out:
+                    shutil.copyfileobj(pipe, out)
+            except OSError as exc:
+                raise DataError(f"{label}: cannot be read ({exc.strerror or exc})") from None
+            try:
+                raw, _, ticker = _load(copy, sheet, flag)
+            except DataError as exc:  # named as the user named it
+                raise DataError(str(exc).replace(str(copy), label)) from None
+        return raw, label, ticker
     try:
         _refuse_other_formats(path)
         if path.suffix.lower() in EXCEL:
