@@ -94,6 +94,11 @@ def test_data_show_with_plot(tmp_path):
     assert result.exit_code == 0, result.output
     assert "8313 dates, 21 ticker(s), 1990-01-02 to 2022-12-28" in result.output
     assert (tmp_path / "sp500-stocks.png").stat().st_size > 1000
+    said = " ".join(result.output.split())
+    assert "Note on sp500-stocks: its 20 stocks all trade from 1990 to 2022" in said
+    assert "(survivorship bias)" in said
+    plain = runner.invoke(app, ["data", "show", "sp500"], env={"COLUMNS": "200"})
+    assert "Note on" not in plain.output  # the index has no such caveat
 
 
 def test_data_show_table_keeps_whole_dates_on_an_80_column_terminal():

@@ -141,6 +141,7 @@ def test_backtest_without_out_says_nothing_was_written(csv):
 def test_model_names_and_tickers_ignore_case(csv, tmp_path):
     result = invoke(["backtest", "--data", "sp500-stocks", "--tickers", "ko", *QUICK[2:]])
     assert result.exit_code == 0, result.output
+    assert "Note on sp500-stocks:" in text(result) and "(survivorship bias)" in text(result)
     result = invoke(["backtest", "--data", csv, *QUICK[2:], "--models", "DRIFT"])
     assert result.exit_code == 0, result.output
 

@@ -20,7 +20,16 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from .common import app, check_covariates, console, fail, read_or_exit, set_threads, split_names
+from .common import (
+    app,
+    check_covariates,
+    console,
+    fail,
+    print_caveat,
+    read_or_exit,
+    set_threads,
+    split_names,
+)
 from .options import (
     COVARIATE_OPTIONS,
     LSTM_OPTIONS,
@@ -237,6 +246,7 @@ def backtest(
         raise
     except (DataError, OutputError, ValueError, RuntimeError) as exc:
         fail(exc)
+    print_caveat(data)
     if out is not None:
         console.print(f"Wrote {_listed(run.written)} to {out}")
     else:

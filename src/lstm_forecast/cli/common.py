@@ -144,3 +144,12 @@ def set_threads(threads: int | None) -> int:
         threads = int(env) if env.isdigit() and int(env) > 0 else 1
     torch.set_num_threads(threads)
     return threads
+
+
+def print_caveat(source: str) -> None:
+    """What a result on an embedded dataset cannot tell (its caveat), where it has one."""
+    from ..data.datasets import DATASETS
+
+    dataset = DATASETS.get(str(source))
+    if dataset is not None and dataset.caveat:
+        console.print(f"Note on {dataset.name}: {dataset.caveat}.")

@@ -15,6 +15,7 @@ from .common import (
     data_app,
     demo_app,
     fail,
+    print_caveat,
     read_or_exit,
     set_threads,
 )
@@ -190,7 +191,8 @@ def data_list() -> None:
         table.add_column(column)
     for d in DATASETS.values():
         name = d.name + (" (default)" if d.name == DEFAULT_DATASET else "")
-        table.add_row(name, d.description, d.source, d.license)
+        caveat = f" ({d.caveat})" if d.caveat else ""
+        table.add_row(name, d.description + caveat, d.source, d.license)
     console.print(table)
 
 
@@ -244,6 +246,7 @@ def data_show(
             f"Holidays its dates show the market keeps (predict skips them): {', '.join(kept)}"
         )
     _show_covariates(prices, options)
+    print_caveat(name)
     if out is not None:
         from ..reports.rundir import safe_name
 

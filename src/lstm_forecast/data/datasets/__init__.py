@@ -23,6 +23,7 @@ class Dataset:
     source: str
     license: str
     files: tuple[str, ...]
+    caveat: str = ""  # what a result on it cannot tell, said wherever it is used
 
 
 DATASETS: dict[str, Dataset] = {
@@ -39,6 +40,8 @@ DATASETS: dict[str, Dataset] = {
         "skfolio 1.12.2, skfolio/datasets/data/sp500_dataset.csv.gz and sp500_index.csv.gz",
         "BSD 3-Clause (the skfolio developers)",
         ("sp500_20_stocks_1990_2022.csv.gz", "sp500_index_1990_2022.csv.gz"),
+        "its 20 stocks all trade from 1990 to 2022: a set known, with hindsight, to have "
+        "survived 33 years, so a strategy tested on them is flattered (survivorship bias)",
     ),
 }
 DEFAULT_DATASET = "sp500"
