@@ -74,6 +74,24 @@ def test_predict_table_and_csv(model_dir, tmp_path):
     assert again.exit_code == 2 and "exists" in text(again)  # never overwrites a user file
 
 
+def test_predict_from_a_short_file_knows_the_training_calendar(model_dir, tmp_path):
+    """Three months of data show no New Year's Day; the model's training calendar (kept in
+    config.json as the weekdays it lacked) does, so the next open day after 2020-12-31 is
+    2021-01-04, not the holiday."""
+    from lstm_forecast.data import read_prices
+
+    recent = tmp_path / "recent.csv"
+    read_prices("sp500-stocks", tickers="KO,JNJ").loc["2020-10-01":"2020-12-31"].to_csv(recent)
+    config = json.loads((model_dir / "config.json").read_text())
+    assert "2020-12-25" in config["closed_days"] and "2020-11-26" in config["closed_days"]
+    csv = tmp_path / "next.csv"
+    result = invoke(
+        ["predict", "--model", str(model_dir), "--data", str(recent), "--csv", str(csv)]
+    )
+    assert result.exit_code == 0, result.output
+    assert csv.read_text().splitlines()[1].split(",")[3] == "2021-01-04"
+
+
 def test_predict_horizon_beyond_the_model(model_dir):
     result = invoke(
         ["predict", "--model", str(model_dir), "--data", "sp500-stocks", "--horizon", "4"]

@@ -93,3 +93,24 @@ def test_a_holiday_is_learned_after_two_closures_and_dropped_after_two_openings(
 def test_weekend_data_counts_calendar_days():
     index = pd.date_range("2020-01-01", "2023-12-29", freq="D")
     assert [f"{d:%a}" for d in next_open_days(index, 3)] == ["Sat", "Sun", "Mon"]
+
+
+def test_a_training_calendar_kept_as_its_closed_weekdays_teaches_a_short_file():
+    """A model keeps its training dates as the weekdays they lack; rebuilt, they are the
+    dates again, and a recent file of a few months that runs on from them learns the
+    holidays it cannot show alone. A gap between them, or weekend data, is not joined."""
+    from lstm_forecast.data.holidays import closed_weekdays, open_days, with_history
+
+    dates = read_prices("sp500").index
+    closed = closed_weekdays(dates)
+    assert len(closed) == len(pd.bdate_range(dates[0], dates[-1])) - len(dates)
+    assert "2018-12-25" in closed and "2018-12-05" in closed  # Christmas, Bush's mourning
+    assert open_days(dates[0], dates[-1], closed).equals(dates)
+    recent = dates[-60:]  # October to December 2018: no New Year's Day inside
+    assert next_open_days(recent, 1)[0] == pd.Timestamp("2019-01-01")  # alone: a guess
+    joined = with_history(recent, dates[:-60])
+    assert joined.equals(dates) and next_open_days(joined, 1)[0] == pd.Timestamp("2019-01-02")
+    assert with_history(recent, dates[:-80]).equals(recent)  # a gap of 20 days: not joined
+    assert with_history(recent, None).equals(recent)
+    coin = pd.date_range("2024-01-01", periods=30, freq="D")
+    assert closed_weekdays(coin) is None and with_history(coin, dates).equals(coin)

@@ -183,3 +183,34 @@ def next_open_days(dates: pd.DatetimeIndex, n: int) -> pd.DatetimeIndex:
     candidates = pd.bdate_range(last + pd.Timedelta(days=1), periods=2 * n + 10)
     closed = closed_days(dates, candidates[-1])
     return candidates[~candidates.isin(closed)][:n]
+
+
+def closed_weekdays(dates: pd.DatetimeIndex) -> list[str] | None:
+    """The weekdays between the first and the last of ``dates`` that are not among them (the
+    market's closures: a model file keeps its training calendar so), as ISO dates; None for
+    data dated on weekends too (every calendar day is a trading day)."""
+    dates = pd.DatetimeIndex(dates).normalize()
+    if trades_on_weekends(dates):
+        return None
+    weekdays = pd.bdate_range(dates[0], dates[-1])
+    return [f"{day:%Y-%m-%d}" for day in weekdays.difference(dates)]
+
+
+def open_days(first: pd.Timestamp, last: pd.Timestamp, closed: list[str]) -> pd.DatetimeIndex:
+    """The trading days from ``first`` to ``last`` of a calendar kept as its closed weekdays
+    (:func:`closed_weekdays`)."""
+    return pd.bdate_range(first, last).difference(pd.DatetimeIndex(closed))
+
+
+def with_history(dates: pd.DatetimeIndex, known: pd.DatetimeIndex | None) -> pd.DatetimeIndex:
+    """``dates`` with the trading days ``known`` before them (a model's training calendar),
+    so that a short file still shows the holidays its market keeps; ``dates`` alone where
+    ``known`` is None, dated on weekends, or leaves a gap before ``dates`` (missing rows would
+    read as closures)."""
+    dates = pd.DatetimeIndex(dates)
+    if known is None or not len(known) or trades_on_weekends(dates):
+        return dates
+    before = known[known < dates[0].normalize()]
+    if not len(before) or (dates[0].normalize() - before[-1]).days > 7:
+        return dates
+    return before.union(dates.normalize())

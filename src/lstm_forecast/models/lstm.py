@@ -28,6 +28,7 @@ import torch
 from torch import nn
 from torch.nn import functional
 
+from ..data.holidays import closed_weekdays
 from ..features import StandardScaler, log_returns, sliding_windows
 from ..features.inputs import (
     COVARIATE,
@@ -546,6 +547,7 @@ class LSTMForecaster(BaseForecaster):
             variance = np.exp(self.member_outputs(windows)[..., 0].astype(np.float64)).mean(0)
             self.nu_ = fit_nu(ahead.sum(axis=1) / np.sqrt(variance))
         self.train_start_, self.train_end_ = prices.index[0], prices.index[-1]
+        self.closed_days_ = closed_weekdays(prices.index)  # its market's calendar, for predict
 
     def _targets(self, prices: pd.DataFrame, z: np.ndarray) -> np.ndarray:
         """What the network learns to forecast, per day (T, N): the standardised returns, or

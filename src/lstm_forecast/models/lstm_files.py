@@ -104,6 +104,9 @@ def _write_pair(model: Any, weights: Path, config_path: Path) -> None:
             "pandas": pd.__version__,
         },
     }
+    closed = getattr(model, "closed_days_", None)
+    if closed is not None:  # the training calendar's closed weekdays (predict's next dates)
+        config["closed_days"] = closed
     members = getattr(model, "members_", None)
     if members is not None:
         config["members"] = [
@@ -241,7 +244,25 @@ def load_model(
     model.history_ = TrainResult(config.get("history", []), config.get("best_epoch", 0))
     if "members" in config:
         model.members_ = _checked_members(config["members"], model.ensemble, where)
+    model.closed_days_ = _checked_closed_days(config.get("closed_days"), train_range, where)
     return model
+
+
+def _checked_closed_days(closed, train_range, where: Path) -> list[str] | None:
+    """The weekdays the training data had no row on (None: a file written before they were
+    kept, or data dated on weekends too), each an ISO date inside the training range."""
+    if closed is None:
+        return None
+    first, last = train_range
+    if not isinstance(closed, list) or len(closed) > 200_000:
+        raise ModelFileError(f"{where}: field 'closed_days' must be a list of dates")
+    try:
+        days = pd.DatetimeIndex([pd.Timestamp.fromisoformat(str(d)) for d in closed])
+    except ValueError:
+        raise ModelFileError(f"{where}: field 'closed_days' holds a bad date") from None
+    if len(days) and (days.min() < first.normalize() or days.max() > last):
+        raise ModelFileError(f"{where}: field 'closed_days' holds dates outside training")
+    return [f"{day:%Y-%m-%d}" for day in days]
 
 
 def _checked_members(members, ensemble: int, where: Path) -> list[TrainResult]:

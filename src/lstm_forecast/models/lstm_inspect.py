@@ -9,7 +9,7 @@ import pandas as pd
 import torch
 
 from ..data.errors import DataError
-from ..data.holidays import next_open_days
+from ..data.holidays import next_open_days, open_days, with_history
 from .base import validate_prices
 from .lstm import LSTMForecaster
 
@@ -29,6 +29,15 @@ def _last_windows(model: LSTMForecaster, prices: pd.DataFrame, tickers: list[str
             )
         windows[ticker] = window
     return windows
+
+
+def _calendar(model: LSTMForecaster, prices: pd.DataFrame) -> pd.DatetimeIndex:
+    """The dates that show the market's holidays: those of ``prices``, after the model's
+    training days where they run on into them (a short recent file then still knows its
+    market's holidays)."""
+    closed = getattr(model, "closed_days_", None)
+    known = None if closed is None else open_days(model.train_start_, model.train_end_, closed)
+    return with_history(prices.index, known)
 
 
 ENDED = "ended"  # attrs key of a forecast table: ticker -> the last date it had a price
@@ -92,7 +101,7 @@ def forecast_path(
     tickers = _check_tickers(model, prices)
     rows = []
     origin = prices.index[-1]
-    days = next_open_days(prices.index, steps)  # the market's next open days
+    days = next_open_days(_calendar(model, prices), steps)  # the market's next open days
     for ticker, window in _last_windows(model, prices, tickers).items():
         z_hat = model.predict_standardized(window[None])[0].astype(np.float64)
         returns = model.scaler_.mean_[ticker] + model.scaler_.std_[ticker] * z_hat
@@ -139,7 +148,7 @@ def forecast_distribution(model: LSTMForecaster, prices: pd.DataFrame) -> pd.Dat
         row = {
             "ticker": ticker,
             "origin": origin.date(),
-            "date": next_open_days(prices.index, model.horizon)[-1].date(),
+            "date": next_open_days(_calendar(model, prices), model.horizon)[-1].date(),
             "mean": loc,
             "median": float(quantile(0.5, loc, sd, df)),
             "sd": sd,
