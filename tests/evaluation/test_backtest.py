@@ -190,6 +190,10 @@ def test_a_market_open_every_day_is_annualised_with_365_days():
     assert summarize(prices).loc["BTC", "ann. volatility"] == pytest.approx(
         returns.std() * np.sqrt(365)
     )
+    month = summarize(prices.iloc[:21]).loc["BTC"]  # 20 returns: annualised; 19: not
+    assert month["ann. return"] == pytest.approx(returns.iloc[:20].mean() * 365)
+    short = summarize(prices.iloc[:20]).loc["BTC"]
+    assert np.isnan(short["ann. return"]) and np.isnan(short["ann. volatility"])
     settings = BacktestSettings(models=("drift",), test_days=200, refit_every=100)
     result = run_backtest(prices, settings)
     held = buy_and_hold(result).iloc[0]

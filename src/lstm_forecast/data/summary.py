@@ -15,14 +15,19 @@ def periods_per_year(dates: pd.DatetimeIndex) -> int:
     return 365 if trades_on_weekends(dates) else 252
 
 
+MIN_RETURNS = 20  # about a month of trading days: fewer are not annualised
+
+
 def summarize(prices: pd.DataFrame) -> pd.DataFrame:
     """One row per ticker: first and last date, rows, first and last price, annualised figures
-    (:func:`periods_per_year` rows a year)."""
+    (:func:`periods_per_year` rows a year; NaN from fewer than :data:`MIN_RETURNS` returns,
+    whose mean times 252 would read as a year's)."""
     year = periods_per_year(prices.index)
     rows = []
     for ticker in prices.columns:
         series = prices[ticker].dropna()
         returns = np.log(series).diff().dropna()
+        enough = len(returns) >= MIN_RETURNS
         rows.append(
             {
                 "ticker": ticker,
@@ -31,8 +36,8 @@ def summarize(prices: pd.DataFrame) -> pd.DataFrame:
                 "rows": len(series),
                 "first price": series.iloc[0],
                 "last price": series.iloc[-1],
-                "ann. return": returns.mean() * year,
-                "ann. volatility": returns.std() * np.sqrt(year),
+                "ann. return": returns.mean() * year if enough else np.nan,
+                "ann. volatility": returns.std() * np.sqrt(year) if enough else np.nan,
             }
         )
     return pd.DataFrame(rows).set_index("ticker")
