@@ -85,7 +85,8 @@ def check_ticker_spans(
         others = ",".join(str(t) for t in prices.columns if t != ticker)
         leave = f"Leave it out (--tickers {others}) or " if others else ""
         tested = priced[-1] - horizon - start + 1 if len(priced) else 0  # outcomes it has
-        if tested < MIN_TEST_WINDOWS * horizon and priced[-1] < len(prices) - 1:  # it ended
+        ended = len(priced) and priced[-1] < len(prices) - 1
+        if ended and tested < MIN_TEST_WINDOWS * horizon:
             more = MIN_TEST_WINDOWS * horizon + usable - priced[-1] + horizon - 1
             raise DataError(
                 f"prices: {ticker!r} has no prices after {prices.index[priced[-1]]:%Y-%m-%d}, "
@@ -104,10 +105,11 @@ def check_ticker_spans(
         raise DataError(
             f"prices: {ticker!r} has {have} prices in the first refit's training window "
             f"(to {first.train_end:%Y-%m-%d}; {begins}); each ticker needs at least {need} "
-            f"before its first forecast. {leave}"
+            f"before its first forecast. "
             + (
-                f"{'s' if leave else 'S'}horten --test-days to at most {most}"
+                f"{leave}{'s' if leave else 'S'}horten --test-days to at most {most}"
                 if most > 0
-                else "it has too few prices to test at all"
+                else f"It has too few prices to test at all{'; leave it out' if others else ''}"
+                + (f" (--tickers {others})" if others else "")
             )
         )
