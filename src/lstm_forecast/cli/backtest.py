@@ -226,7 +226,7 @@ def backtest(
                 from ..reports.distribution import write_volatility_outputs
 
                 _print_volatility(distribution[0], result.settings.horizon, data)
-                _print_untrained(result)
+                _print_notes(result)
                 if run is not None:
                     write_volatility_outputs(result, run, data, run_settings, distribution)
                     run.commit()
@@ -415,12 +415,12 @@ def _print_ranking(table, result, source: str, luck) -> None:
     from ..evaluation.luck import plain_words
 
     console.print(plain_words(luck, table))
-    _print_untrained(result)
+    _print_notes(result)
 
 
-def _print_untrained(result) -> None:
+def _print_notes(result) -> None:
     """The notes under the verdicts: tickers that ended, models that kept their start."""
-    from ..evaluation.summary import ended_notes, untrained_notes
+    from ..evaluation.summary import run_notes
 
-    for note in [*ended_notes(result), *untrained_notes(result)]:
+    for note in run_notes(result):
         console.print(note)

@@ -289,26 +289,24 @@ def _print_kept_start(fitted, more: str = "") -> None:
     if fitted.ensemble > 1:
         members = getattr(fitted, "members_", None) or []
         kept = sum(m.best_epoch == 0 and m.steps > 0 for m in members)
-        if kept == len(members) and kept:
-            console.print(
-                f"Every member of this ensemble kept its starting weights: no round of training "
-                f"beat them on validation, and their heads start at zero, so the forecast is "
-                f"{what} (the LSTM found nothing to learn){more}"
-            )
-        elif kept:
-            console.print(
-                f"{kept} of {len(members)} members of this ensemble kept their starting weights "
-                f"(no round beat them on validation): their forecast is {what}, and the "
-                "average leans toward it"
-            )
-        return
-    history = getattr(fitted, "history_", None)
-    if history is None or not (history.history or history.steps) or history.best_epoch:
-        return
+        if kept < len(members):
+            if kept:
+                console.print(
+                    f"{kept} of {len(members)} members of this ensemble kept their starting "
+                    f"weights (no round beat them on validation): their forecast is {what}, "
+                    "and the average leans toward it"
+                )
+            return
+        who, heads, whose = "Every member of this ensemble", "their heads start", "the"
+    else:
+        history = getattr(fitted, "history_", None)
+        if history is None or not (history.history or history.steps) or history.best_epoch:
+            return
+        who, heads, whose = "This model", "its head starts", "its"
     console.print(
-        "This model kept its starting weights: no round of training beat them on validation, "
-        f"and its head starts at zero, so its forecast is {what} (the LSTM found nothing to "
-        f"learn){more}"
+        f"{who} kept its starting weights: no round of training beat them on validation, and "
+        f"{heads} at zero, so {whose} forecast is {what} (the LSTM found nothing to learn)"
+        f"{more}"
     )
 
 

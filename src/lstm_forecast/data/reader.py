@@ -1315,6 +1315,20 @@ def _select(frame: pd.DataFrame, tickers: list[str], label: str) -> pd.DataFrame
     return out
 
 
+def _keep_rows(frame: pd.DataFrame, keep) -> pd.DataFrame:
+    """The rows of ``frame`` where ``keep`` (a boolean mask), a single ticker's bars too."""
+    bars = ohlcv_of(frame)
+    kept = frame.loc[keep].copy()
+    if bars is not None:
+        attach(kept, bars.loc[keep])
+    return kept
+
+
+def _up_to_last(valid: pd.Series) -> pd.Series:
+    """True from the start up to a series' last price (``valid``: where it has one)."""
+    return valid[::-1].cummax()[::-1]
+
+
 def _drop_no_trading_days(frame: pd.DataFrame, label: str) -> pd.DataFrame:
     """A date on which no ticker has a price is not a trading day (a holiday row with a blank
     or '.' in a download): drop it rather than forward-fill a fake zero return."""
@@ -1322,10 +1336,7 @@ def _drop_no_trading_days(frame: pd.DataFrame, label: str) -> pd.DataFrame:
     if not empty.any():
         return frame
     dates = frame.index[empty]
-    bars = ohlcv_of(frame)
-    kept = frame.loc[~empty].copy()
-    if bars is not None:
-        attach(kept, bars.loc[~empty])
+    kept = _keep_rows(frame, ~empty)
     if kept.empty:
         raise DataError(f"{label}: no prices at all (every price cell is empty)")
     listed = ", ".join(f"{d:%Y-%m-%d}" for d in dates[:3]) + (" ..." if len(dates) > 3 else "")
@@ -1345,10 +1356,7 @@ def _weekdays_only(frame: pd.DataFrame, label: str) -> pd.DataFrame:
         return frame
     if not weekday.any():
         raise DataError(f"{label}: every date is a Saturday or Sunday; drop --weekdays")
-    bars = ohlcv_of(frame)
-    kept = frame.loc[weekday].copy()
-    if bars is not None:
-        attach(kept, bars.loc[weekday])
+    kept = _keep_rows(frame, weekday)
     said = f"{(~weekday).sum()} weekend rows dropped (--weekdays)"
     kept.attrs[READ_AS] = f"{frame.attrs[READ_AS]}; {said}" if READ_AS in frame.attrs else said
     return kept
@@ -1365,7 +1373,7 @@ def _refuse_weekdays_beside_weekends(frame: pd.DataFrame, label: str) -> None:
     weekenders = [str(t) for t in frame.columns if (priced[t] & weekend).any()]
     for ticker in frame.columns:
         valid = priced[ticker]
-        span = valid.cummax() & valid[::-1].cummax()[::-1]  # from its first price to its last
+        span = valid.cummax() & _up_to_last(valid)  # from its first price to its last
         if (valid & weekend).any() or (span & weekend).sum() < 2:
             continue
         invented = int((span & ~valid).sum())
@@ -1390,7 +1398,7 @@ def _fill_gaps(frame: pd.DataFrame, label: str, max_gap: int) -> pd.DataFrame:
         # leading missing values: listed later, allowed; trailing ones beyond max_gap: it
         # ended (delisted, or not updated), never filled flat
         missing = ~valid & valid.cummax()
-        up_to_last = valid[::-1].cummax()[::-1]
+        up_to_last = _up_to_last(valid)
         if int((~up_to_last).sum()) > max_gap:
             ended.append(f"{ticker} after {values[valid].index[-1]:%Y-%m-%d}")
             missing &= up_to_last

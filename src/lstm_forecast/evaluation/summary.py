@@ -363,3 +363,8 @@ def ended_notes(result: BacktestResult) -> list[str]:
             f"was scored on {scored} of the {origins} test origins, up to its last price."
         )
     return notes
+
+
+def run_notes(result: BacktestResult) -> list[str]:
+    """The lines under the verdicts: tickers that ended, then models that kept their start."""
+    return [*ended_notes(result), *untrained_notes(result)]

@@ -14,10 +14,9 @@ from ..evaluation.luck import luck_table, plain_words
 from ..evaluation.summary import (
     buy_and_hold,
     cumulative_sse_difference,
-    ended_notes,
     refit_table,
+    run_notes,
     strategy_curves,
-    untrained_notes,
 )
 from . import plots
 from .distribution import distribution_figures, distribution_section
@@ -209,7 +208,7 @@ is the DM p-value adjusted for them by Holm's method; red rows are significantly
 {metrics_html(table)}
 <h2>Could this be luck?</h2>
 <p><b>{html.escape(plain_words(luck, table))}</b></p>
-{"".join(f"<p><b>{html.escape(n)}</b></p>" for n in ended_notes(result) + untrained_notes(result))}
+{"".join(f"<p><b>{html.escape(note)}</b></p>" for note in run_notes(result))}
 <p class="note">SPA (Hansen 2005): the probability of a best model this good against the random
 walk if none had skill. StepM (Romano & Wolf 2005): the models that beat the random walk with
 at most a 5% chance of any false claim over every model and ticker. The model confidence set

@@ -25,15 +25,7 @@ import time
 import torch
 from torch import nn
 
-from .loop import (
-    TrainConfig,
-    TrainingError,
-    TrainResult,
-    _Batches,
-    _decide,
-    gain_in_se,
-    make_optimizer,
-)
+from .loop import TrainConfig, TrainingError, TrainResult, _Batches, _decide, make_optimizer
 
 
 def _member_losses(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -181,9 +173,7 @@ def _keep_or_decline(
             result.best_round = result.best_epoch
             if result.best_epoch == 0 or not math.isfinite(result.start_val_loss):
                 continue
-            lags = val_targets.shape[1] - 1 if val_targets.dim() > 1 else 0
-            gain = gain_in_se(before[k] - after[k], val_dates, lags)
-            _decide(result, gain, config.min_gain_se)
+            _decide(result, before[k] - after[k], val_targets, val_dates, config.min_gain_se)
             if result.declined:
                 for p, start in zip(params, first, strict=True):
                     p[k].copy_(start[k])

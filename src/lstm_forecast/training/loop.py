@@ -339,8 +339,7 @@ def train(
         before = _row_losses(model, val_inputs, val_targets, loss_fn, config.batch_size)
         model.load_state_dict(best_state)
         after = _row_losses(model, val_inputs, val_targets, loss_fn, config.batch_size)
-        lags = val_targets.shape[1] - 1 if val_targets.dim() > 1 else 0
-        _decide(result, gain_in_se(before - after, val_dates, lags), config.min_gain_se)
+        _decide(result, before - after, val_targets, val_dates, config.min_gain_se)
         if result.declined:
             best_state = start_state
     model.load_state_dict(best_state)
@@ -379,9 +378,12 @@ def gain_in_se(gain: torch.Tensor, dates: np.ndarray | None = None, lags: int = 
     return mean / math.sqrt(variance / n)
 
 
-def _decide(result: TrainResult, gain_se: float, min_gain_se: float) -> None:
-    """Keep the best round (``result.best_epoch``) or decline it for the starting weights."""
-    result.gain_se = gain_se
+def _decide(result: TrainResult, gain, val_targets, val_dates, min_gain_se: float) -> None:
+    """Keep the best round (``result.best_epoch``) or decline it for the starting weights,
+    by its per-sample ``gain`` over them in standard errors (h-day targets, whose windows
+    overlap by h - 1 days, take as many Newey-West lags)."""
+    lags = val_targets.shape[1] - 1 if val_targets.dim() > 1 else 0
+    result.gain_se = gain_se = gain_in_se(gain, val_dates, lags)
     if min_gain_se > 0 and not gain_se >= min_gain_se:
         result.declined, result.best_epoch = True, 0
         result.best_val_loss = result.start_val_loss
