@@ -4,6 +4,8 @@ import os
 import subprocess
 import sys
 
+import numpy as np
+import pandas as pd
 import pytest
 import typer.main
 from rich.markup import render
@@ -107,6 +109,21 @@ def test_data_show_table_keeps_whole_dates_on_an_80_column_terminal():
     row = next(line for line in result.output.splitlines() if line.startswith("AAPL"))
     assert "1990-01-02" in row and "2022-12-28" in row and row.rstrip().endswith("%")
     assert max(len(line) for line in result.output.splitlines()) <= 80
+
+
+def test_data_show_wraps_a_long_ticker_name_rather_than_drop_the_numbers(tmp_path):
+    # a single series is named after its file: investing.com's 'S&P 500 Historical Data'
+    dates = pd.bdate_range("2015-01-01", periods=60)
+    path = tmp_path / "S&P 500 Historical Data.csv"
+    pd.DataFrame({"Date": dates, "Close": np.linspace(3000.0, 3100.0, 60)}).to_csv(path)
+    result = runner.invoke(app, ["data", "show", str(path)], env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    row = next(line for line in lines if line.startswith("S&P 500"))
+    assert row.rstrip().endswith("%") and "3,000.00" in row  # the volatility is whole
+    assert max(len(line.rstrip()) for line in lines) <= 80
+    name = "".join(line.split("│")[0] for line in lines[lines.index(row) :][:3])
+    assert name.replace(" ", "") == "S&P500HistoricalData"  # folded, all of it kept
 
 
 def test_data_show_bad_file_is_one_clear_line(tmp_path):

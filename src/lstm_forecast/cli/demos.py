@@ -285,14 +285,22 @@ def _summary_table(
         for index, row in summary.iterrows()
     ]
     # each column at least as wide as its widest cell (a header may wrap, a date may not),
-    # and no outer edge, so that a dated table fits an 80-column terminal whole
+    # and no outer edge, so that a dated table fits an 80-column terminal whole; the first
+    # column's names (a file's name, 'S&P 500 Historical Data') wrap where they must, so
+    # that a long one never pushes the numbers off the edge
+    columns = [first, *summary.columns]
+    cells = [max((len(row[i]) for row in rows), default=0) for i in range(len(columns))]
+    heads = [max(len(word) for word in str(column).split()) for column in columns]
+    rest = sum(map(max, cells[1:], heads[1:])) + 3 * (len(columns) - 1)  # ' │ ' between
     table = Table(title=title, title_justify="left", show_edge=False, pad_edge=False)
-    for i, column in enumerate([first, *summary.columns]):
+    for i, (column, width) in enumerate(zip(columns, cells, strict=True)):
         table.add_column(
             str(column),
             justify="left" if i == 0 or column in left else "right",
-            min_width=(width := max((len(row[i]) for row in rows), default=0)),
-            max_width=max(width, *(len(word) for word in str(column).split())),
+            width=max(min(width, console.width - rest), heads[0]) if i == 0 else None,
+            min_width=width,
+            max_width=max(width, heads[i]),
+            overflow="fold",
         )
     for row in rows:
         table.add_row(*row)
