@@ -812,3 +812,39 @@ def test_every_verdict_has_a_short_label_in_the_table():
     said = {verdict(nan, False), verdict(nan, False, same=False), verdict(0.01, True)}
     said |= {verdict(p, False) for p in (0.01, 0.5, 0.99)}
     assert said <= set(SHORT), said - set(SHORT)
+
+
+@pytest.mark.parametrize("command", ["backtest", "train"])
+def test_cuda_without_a_gpu_is_refused_before_any_work(command, tmp_path, monkeypatch):
+    # before: a backtest ran its baselines and then stopped at the first LSTM task, leaving
+    # OUT.work behind ("add --resume to continue it")
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    args = [command, "--data", "sp500", "--out", tmp_path / "run", "--device"]
+    refused(invoke([*args, "cuda"]), "--device cuda: CUDA is not available", "use cpu or auto")
+    assert list(tmp_path.iterdir()) == []  # no run, no work folder, no model
+    said = "torch sees 1 GPU(s), numbered from 0; use cuda:0 or auto"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    refused(invoke([*args, "cuda:1"]), "--device cuda:1:", said)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_cuda_is_not_checked_here_for_a_ray_cluster(monkeypatch):
+    # the workers of a cluster may have the GPUs that the machine which starts it lacks
+    import torch
+
+    from lstm_forecast.cli import backtest as cli_backtest
+
+    def check(device):
+        checked.append(device)
+        cli_backtest.fail("checked")
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    checked = []
+    monkeypatch.setattr(cli_backtest, "check_device", check)
+    refused(invoke(["backtest", "--models", "lstm", "--device", "cuda"]), "checked")
+    assert checked == ["cuda"]
+    invoke(["backtest", "--models", "lstm", "--device", "cuda", "--executor", "ray"])
+    assert checked == ["cuda"]  # not looked at again: Ray's workers may have GPUs

@@ -23,6 +23,7 @@ from rich.table import Table
 from .common import (
     app,
     check_covariates,
+    check_device,
     console,
     fail,
     print_caveat,
@@ -187,6 +188,8 @@ def backtest(
             LSTMForecaster(**lstm, horizon=horizon)  # checks every setting, tuning included
         except ValueError as exc:
             fail(exc)
+        if executor == "local":  # a Ray cluster's workers may have the GPUs this one lacks
+            check_device(lstm["device"])
     from ..evaluation.executors import make_executor
 
     try:  # Ray missing: refused here, before any work

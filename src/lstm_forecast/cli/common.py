@@ -128,6 +128,15 @@ def fail(exc: Exception | str) -> NoReturn:
     raise typer.Exit(2)
 
 
+def check_device(device: str) -> None:
+    """``--device cuda`` where torch sees no GPU: refused before any data is read or work
+    begins (a backtest would otherwise stop at its first LSTM task, its baselines run)."""
+    from ..nn.engine import device_problem
+
+    if problem := device_problem(device):
+        fail(f"--device {device}: {problem}")
+
+
 def set_threads(threads: int | None) -> int:
     """Set torch's CPU threads deliberately: ``--threads``, else ``$OMP_NUM_THREADS``, else 1.
 

@@ -9,7 +9,16 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from .common import app, check_covariates, console, fail, read_or_exit, set_threads, split_names
+from .common import (
+    app,
+    check_covariates,
+    check_device,
+    console,
+    fail,
+    read_or_exit,
+    set_threads,
+    split_names,
+)
 from .options import (
     COVARIATE_OPTIONS,
     LSTM_OPTIONS,
@@ -119,6 +128,7 @@ def train(
     from ..features.inputs import check_features
 
     check_covariates(options, "covariates" in check_features(settings["features"]))
+    check_device(settings["device"])
     set_threads(threads)
     prices = read_or_exit(data, tickers, options)
     if end is not None:

@@ -64,14 +64,23 @@ class EngineStates:
     cells: Tensor | None
 
 
+def device_problem(device: str | torch.device) -> str | None:
+    """Why ``device`` cannot be used on this machine, in words; ``None`` when it can."""
+    device = torch.device("cpu" if str(device) == "auto" else device)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        return "CUDA is not available (torch sees no GPU here); use cpu or auto"
+    if device.type == "cuda" and (device.index or 0) >= (count := torch.cuda.device_count()):
+        return f"torch sees {count} GPU(s), numbered from 0; use cuda:0 or auto"
+    return None
+
+
 def resolve_device(device: str | torch.device) -> torch.device:
     """``auto`` means CUDA when available, else CPU; ``cuda`` without a GPU is an error."""
     if str(device) == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    device = torch.device(device)
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError("device 'cuda' requested but CUDA is not available; use cpu or auto")
-    return device
+    if problem := device_problem(device):
+        raise RuntimeError(f"device {str(device)!r} requested but {problem}")
+    return torch.device(device)
 
 
 class RecurrentEngine(nn.Module):
