@@ -320,6 +320,16 @@ def test_config_file_and_resolved_settings(csv, tmp_path):
     config.write_text("hiden-size = 3\n")
     bad = invoke(["backtest", "--config", config])
     assert bad.exit_code == 2 and "unknown option 'hiden-size'" in text(bad)
+    assert "(did you mean 'hidden-size'?)" in text(bad)
+    config.write_text("[lstm]\nhidden-size = 3\n")  # options are top-level keys
+    bad = invoke(["backtest", "--config", config])
+    assert bad.exit_code == 2 and "[lstm] is a table" in text(bad) and "hidden-size" in text(bad)
+    # a flag's alias is a key too, as on the command line (--lstm-hidden is --hidden-size)
+    config.write_text('lstm-hidden = 7\nmodels = "drift"\ntest-days = 60\nrefit-every = 30\n')
+    alias = invoke(["backtest", "--data", csv, "--config", config, "--out", tmp_path / "a"])
+    assert alias.exit_code == 0, alias.output
+    saved = (tmp_path / "a" / "run.toml").read_text()
+    assert "hidden-size = 7" in saved and "lstm-hidden" not in saved
 
 
 @pytest.mark.parametrize(

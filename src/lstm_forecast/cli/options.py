@@ -9,6 +9,7 @@ can also come from a TOML file, ``--config run.toml``, with the option's name as
 
 from __future__ import annotations
 
+import difflib
 import functools
 import inspect
 import tomllib
@@ -307,14 +308,29 @@ def _load_config(ctx: typer.Context, param: typer.CallbackParam, value: Path | N
         raise typer.BadParameter(f"{value}: cannot be read ({exc.strerror or exc})") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise typer.BadParameter(f"{value}: not valid TOML ({exc})") from None
-    known = {p.name for p in ctx.command.params if p.name and p.name != "config"}
+    # every flag's name is a key, an alias included ('lstm-hidden' as 'hidden-size')
+    known = {
+        flag.lstrip("-"): param.name
+        for param in ctx.command.params
+        if param.name and param.name != "config"
+        for flag in (*param.opts, param.name.replace("_", "-"))
+        if not flag.startswith("-") or flag.startswith("--")
+    }
     defaults = {}
     for key, item in document.items():
-        name = key.replace("-", "_")
-        if name not in known:
+        name = known.get(str(key).replace("_", "-"))
+        if name is None and isinstance(item, dict):
             raise typer.BadParameter(
-                f"{value}: unknown option {key!r}; the keys are this command's options "
-                f"({', '.join(sorted(k.replace('_', '-') for k in known))})"
+                f"{value}: [{key}] is a table; write the options at the top level, one key "
+                "per flag (e.g. hidden-size = 64 for --hidden-size 64)"
+            )
+        if name is None:
+            close = difflib.get_close_matches(str(key).replace("_", "-"), known, n=1)
+            raise typer.BadParameter(
+                f"{value}: unknown option {key!r}"
+                + (f" (did you mean {close[0]!r}?)" if close else "")
+                + "; the keys are this command's options "
+                f"({', '.join(sorted({n.replace('_', '-') for n in known.values()}))})"
             )
         if isinstance(item, list) and name in _COMMA_LISTS:
             if not all(isinstance(part, str) and "," not in part for part in item):
