@@ -41,6 +41,17 @@ def test_volatility_backtest_writes_its_tables_and_report(tmp_path):
     predictions = pd.read_csv(out / "predictions.csv")
     assert {"sd", "df", "proxy"} <= set(predictions.columns)
     assert (predictions["sd"] > 0).all()
+    # the verdict counts every comparison: SPA, StepM and the model confidence set on QLIKE
+    vol = pd.read_csv(out / "volatility.csv").set_index("model")
+    assert vol["spa_p"].nunique() == 1 and vol["in_mcs"].any()
+    assert not vol.loc["histvar", "stepm"]
+    said = text(result)
+    assert "After counting all 4 comparisons with the naive variance (histvar, on QLIKE)" in said
+    assert "The 90% model confidence set holds" in said
+    mcs = list(vol.index[vol["in_mcs"]])  # ranked by QLIKE, as the sentence names them
+    assert (mcs[0] + " alone" if len(mcs) == 1 else ", ".join(mcs[:-1])) in said
+    assert "model confidence set" in report and "StepM 5%" in report
+    assert {"stepm", "in_mcs", "spa_p"} <= set(document["volatility"][0])
 
 
 def test_return_backtest_with_a_distribution_keeps_volatility_models_out_of_the_point_table(

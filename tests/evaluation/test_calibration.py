@@ -74,3 +74,63 @@ def test_pit_is_uniform_for_the_true_model():
     values = pit(frame(n=3000))
     true = values.loc[values["model"] == "true", "pit"]
     assert stats.kstest(true, "uniform").pvalue > 0.01
+
+
+def with_models(data: pd.DataFrame, **scales: float) -> pd.DataFrame:
+    """``data`` with more models: the true sd times each scale (a constant bias)."""
+    true = data[data["model"] == "true"]
+    extra = [true.assign(model=name, sd=true["sd"] * k) for name, k in scales.items()]
+    return pd.concat([data, *extra], ignore_index=True)
+
+
+def test_family_columns_match_arch_on_the_qlike_losses():
+    from arch.bootstrap import MCS, SPA
+
+    from lstm_forecast.evaluation import family
+
+    data = with_models(frame(n=800, seed=3), low=0.8, high=1.3)
+    table = volatility_table(data, 1).set_index("model")
+    wide = data.pivot(index="origin", columns="model", values="sd") ** 2
+    proxy = data[data["model"] == "true"].set_index("origin")["proxy"]
+    losses = wide.rdiv(proxy, axis=0) + np.log(wide)  # QLIKE up to terms no forecast changes
+    bench, others = losses["histvar"], losses.drop(columns="histvar")
+    block = family.block_length(others.sub(bench, axis=0), 1)
+    spa = SPA(bench.to_numpy(), others.to_numpy(), block_size=block, reps=1000, seed=20141)
+    spa.compute()
+    assert table["spa_p"].dropna().unique() == pytest.approx([spa.pvalues["consistent"]])
+    mcs = MCS(losses, size=0.10, block_size=block, reps=1000, seed=20141)
+    mcs.compute()
+    assert set(table.index[table["in_mcs"]]) == set(mcs.included) == {"true"}
+    assert table.loc["true", "stepm"] and not table.loc["histvar", "stepm"]
+
+
+def test_family_keeps_its_size_where_no_variance_forecast_beats_the_naive_one():
+    # an exact null: the naive variance and four others are equally noisy forecasts of a
+    # constant variance, so none has a lower expected QLIKE than another
+    stepm, raw, in_set = 0, 0, 0
+    for seed in range(30):
+        rng = np.random.default_rng(seed)
+        n, sd = 500, 0.01
+        actual = sd * rng.standard_normal(n)
+        base = dict(origin=pd.bdate_range("2010-01-01", periods=n), ticker="A", actual=actual)
+        rows = [
+            pd.DataFrame(dict(base, model=name, sd=sd * np.exp(0.2 * rng.standard_normal(n))))
+            for name in ("histvar", "m0", "m1", "m2", "m3")
+        ]
+        data = pd.concat(rows, ignore_index=True).assign(forecast=0.0, df=np.inf)
+        table = volatility_table(data.assign(proxy=data["actual"] ** 2), 1)
+        stepm += bool(table["stepm"].any())
+        raw += bool((table["qlike_dm_p"] < 0.05).any())
+        in_set += int(table["in_mcs"].sum())
+    assert stepm <= 3  # at most one run in ten claims a model beats it (5% asked; 30 runs)
+    assert raw > stepm  # four unadjusted DM tests claim more often
+    assert in_set >= 0.8 * 30 * 5  # equals are mostly all kept in the 90% set
+
+
+def test_family_over_a_panel_is_one_stepm_over_every_model_and_ticker():
+    data = with_models(frame(n=600, seed=5, tickers=("A", "B")), low=0.5)
+    table = volatility_table(data, 1)
+    assert set(table["ticker"]) == {"A", "B", "ALL"}
+    true = table[table["model"] == "true"].set_index("ticker")
+    assert true["stepm"].all() and true["in_mcs"].all()
+    assert (table.groupby("ticker")["spa_p"].nunique() == 1).all()

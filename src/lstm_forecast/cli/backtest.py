@@ -323,8 +323,9 @@ def _pooled(table):
 
 
 def _print_volatility(vol, h: int, source: str) -> None:
-    """The distribution models' scores (pooled over tickers where there are several)."""
-    from ..evaluation.calibration import NAIVE_VARIANCE
+    """The distribution models' scores (pooled over tickers where there are several), and
+    what the family-wise tests on QLIKE say."""
+    from ..evaluation.calibration import NAIVE_VARIANCE, volatility_words
 
     if not len(vol):
         return
@@ -354,6 +355,7 @@ def _print_volatility(vol, h: int, source: str) -> None:
         "99% interval's misses: their number, and their number and clustering (below 0.05: "
         "not calibrated)."
     )
+    console.print(volatility_words(vol))
 
 
 def _print_cross_section(result) -> None:

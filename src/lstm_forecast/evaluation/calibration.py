@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from . import scoring
+from . import family, scoring
 from .stats import diebold_mariano_from_differential
 
 if TYPE_CHECKING:
@@ -104,7 +104,53 @@ def volatility_table(predictions: pd.DataFrame, horizon: int) -> pd.DataFrame:
     for column in ("qlike_dm", "qlike_dm_p"):
         if column not in table:
             table[column] = np.nan
+    table = _family_columns(table, data, horizon)
     return table.sort_values(["ticker", "qlike"], kind="stable").reset_index(drop=True)
+
+
+def _qlike_losses(data: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """QLIKE per origin, model by model, for each ticker and "ALL" (the mean over tickers per
+    date): proxy / variance + log variance, defined for a zero proxy too, which differs from
+    QLIKE by terms that no forecast changes, so differences between models are QLIKE's."""
+    variance = data["sd"].to_numpy(float) ** 2
+    loss = data.assign(loss=data["proxy"].to_numpy(float) / variance + np.log(variance))
+    return {
+        group: rows.pivot_table(
+            index="origin", columns="model", values="loss", aggfunc="mean", sort=False
+        ).dropna()
+        for group, rows in _groups(loss)
+    }
+
+
+def _family_columns(table: pd.DataFrame, data: pd.DataFrame, horizon: int) -> pd.DataFrame:
+    """The tests over the family of variance forecasts, on QLIKE (:mod:`.family`): per
+    ticker (and pooled), SPA's p-value that no model beats the naive variance (``spa_p``) and
+    whether a model is in the 90% model confidence set (``in_mcs``: the models that cannot be
+    told from the best); and one StepM at 5% over every model on every ticker against the
+    naive variance (``stepm``: better than it, after counting all those comparisons)."""
+    spa, mcs, differentials = {}, {}, {}
+    for group, losses in _qlike_losses(data).items():
+        naive = NAIVE_VARIANCE in losses and losses.shape[1] > 1
+        bench = losses[NAIVE_VARIANCE] if naive else losses.iloc[:, 0]
+        others = losses.drop(columns=bench.name)
+        block = family.block_length(others.sub(bench, axis=0), horizon)
+        mcs[group] = set(family.confidence_set(losses, block))
+        if naive:
+            spa[group] = family.spa_pvalue(bench, others, block)
+            for model in others.columns:
+                differentials[f"{model}|{group}"] = others[model] - bench
+    # a ticker that ended has no loss after its end: a zero differential there (as for the
+    # squared errors of the point forecasts, evaluation.summary)
+    joint = pd.DataFrame(differentials).fillna(0.0)
+    kept = set()
+    if len(joint.columns):
+        zero = pd.Series(0.0, index=joint.index)
+        kept = set(family.stepm_superior(zero, joint, family.block_length(joint, horizon)))
+    pairs = list(zip(table["model"], table["ticker"], strict=True))
+    table["spa_p"] = table["ticker"].map(spa).astype(float)
+    table["in_mcs"] = [model in mcs.get(ticker, ()) for model, ticker in pairs]
+    table["stepm"] = [f"{model}|{ticker}" in kept for model, ticker in pairs]
+    return table
 
 
 def _qlike_differential(own: pd.DataFrame, naive: pd.DataFrame) -> np.ndarray:
@@ -199,3 +245,60 @@ def backtest_calibration(result: BacktestResult) -> tuple[pd.DataFrame, pd.DataF
     both empty when no model forecast a distribution."""
     predictions, h = result.all_predictions(), result.settings.horizon
     return volatility_table(predictions, h), calibration_table(predictions, h)
+
+
+def _names(models: list[str]) -> str:
+    return models[0] if len(models) == 1 else f"{', '.join(models[:-1])} and {models[-1]}"
+
+
+def volatility_words(vol: pd.DataFrame) -> str:
+    """Plain words on the family-wise tests of :func:`volatility_table` (its ``spa_p``,
+    ``stepm`` and ``in_mcs`` columns), for the pooled rows of a panel or the one ticker: does
+    any variance forecast beat the naive variance after counting every comparison, and which
+    models cannot be told from the best?"""
+    if not len(vol):
+        return ""
+    groups = list(dict.fromkeys(vol["ticker"]))
+    group = "ALL" if "ALL" in groups else groups[0]
+    rows = vol[vol["ticker"] == group].sort_values("qlike", kind="stable")
+    tested = vol[vol["model"] != NAIVE_VARIANCE]
+    words = []
+    if len(tested) and NAIVE_VARIANCE in set(rows["model"]):
+        tests = len(tested)
+        many = {1: "its one comparison", 2: "both comparisons"}.get(
+            tests, f"all {tests} comparisons"
+        )
+        every = ", every model on every ticker and pooled" if len(groups) > 1 else ""
+        counted = (
+            f"After counting {many} with the naive variance ({NAIVE_VARIANCE}, on QLIKE{every})"
+        )
+        kept = list(rows.loc[rows["stepm"], "model"])
+        spa = f"SPA p-value {rows['spa_p'].dropna().iloc[0]:.2f}"
+        pooled = " pooled" if group == "ALL" else ""
+        if kept:
+            verb = "beats" if len(kept) == 1 else "beat"
+            words.append(
+                f"{counted}, {_names(kept)} still {verb} it at the 5% family-wise level"
+                f"{pooled} ({spa})."
+            )
+        else:
+            words.append(f"{counted}, no model beats it{pooled} ({spa}).")
+        if group == "ALL":
+            alone = tested[(tested["ticker"] != "ALL") & tested["stepm"]]
+            words.append(
+                f"On single tickers: {len(alone)} of {len(tested[tested['ticker'] != 'ALL'])} "
+                "model-ticker pairs beat it (volatility.csv, column stepm)."
+            )
+    best, kept = rows["model"].iloc[0], list(rows.loc[rows["in_mcs"], "model"])
+    if kept == [best]:
+        words.append(
+            f"The 90% model confidence set holds {best} alone: every other model's QLIKE is "
+            "worse by more than luck allows."
+        )
+    elif kept:
+        words.append(
+            f"The 90% model confidence set holds {_names(kept)}: the data cannot tell "
+            f"{'these' if len(kept) > 2 else 'the two'} apart, so {best}'s first place by "
+            "QLIKE may be luck."
+        )
+    return " ".join(words)

@@ -13,7 +13,13 @@ import pandas as pd
 
 from .. import __version__
 from ..evaluation.backtest import BacktestResult
-from ..evaluation.calibration import NAIVE_VARIANCE, backtest_calibration, distribution_rows, pit
+from ..evaluation.calibration import (
+    NAIVE_VARIANCE,
+    backtest_calibration,
+    distribution_rows,
+    pit,
+    volatility_words,
+)
 from ..features.volatility import GARMAN_KLASS, variance_proxy
 from . import plots
 from .parts import (
@@ -35,6 +41,8 @@ VOLATILITY_COLUMNS = [
     ("mse", "MSE of the variance", "{:.3g}"),
     ("qlike_dm", "DM on QLIKE", "{:+.2f}"),
     ("qlike_dm_p", "p (beats the naive variance)", "{:.3g}"),
+    ("stepm", "beats it after counting every comparison (StepM 5%)", "{}"),
+    ("in_mcs", "in the 90% model confidence set", "{}"),
     ("crps", "CRPS", "{:.3g}"),
     ("log_score", "log score", "{:.3f}"),
     ("pinball", "pinball", "{:.3g}"),
@@ -131,7 +139,11 @@ Diebold-Mariano test on QLIKE against {NAIVE_VARIANCE}, unadjusted. CRPS, log sc
 pinball loss score the whole distribution (lower is better). Coverage: the share of outcomes
 inside the central interval. Kupiec tests the number of misses, Christoffersen's conditional
 coverage also whether misses come in clusters (p below 0.05: reject a calibrated
-model).{_overlap_words(h)}</p>
+model).{_overlap_words(h)} The family-wise tests count every comparison: SPA (Hansen 2005)
+asks whether any model beats {NAIVE_VARIANCE} on QLIKE, StepM (Romano and Wolf 2005, 5% over
+every model on every ticker) which ones do, and the 90% model confidence set (Hansen, Lunde
+and Nason 2011) holds the models that cannot be told from the best.</p>
+<p>{html.escape(volatility_words(vol))}</p>
 {html_table(vol, VOLATILITY_COLUMNS, "volatility")}
 <h3>Calibration: central intervals and Value-at-Risk</h3>
 <p class="note">Interval: a miss is an outcome outside the central interval. VaR: a breach is an
