@@ -72,6 +72,12 @@ def test_predict_table_and_csv(model_dir, tmp_path):
         ["predict", "--model", str(model_dir), "--data", "sp500-stocks", "--csv", str(csv)]
     )
     assert again.exit_code == 2 and "exists" in text(again)  # never overwrites a user file
+    nowhere = tmp_path / "no" / "such" / "f.csv"  # refused before the table, not after it
+    lost = invoke(
+        ["predict", "--model", str(model_dir), "--data", "sp500-stocks", "--csv", nowhere]
+    )
+    assert lost.exit_code == 2 and "Forecasts from" not in text(lost)
+    assert f"its folder {nowhere.parent} does not exist" in text(lost)
 
 
 def test_predict_from_a_short_file_knows_the_training_calendar(model_dir, tmp_path):
@@ -156,6 +162,9 @@ def test_explain_unknown_ticker(model_dir, tmp_path):
 def test_missing_model_is_a_clear_error(tmp_path):
     result = invoke(["predict", "--model", str(tmp_path / "none")])
     assert result.exit_code == 2 and "no such model directory" in text(result)
+    (tmp_path / "other").mkdir()  # a folder, but not one a model was saved to
+    result = invoke(["predict", "--model", str(tmp_path / "other")])
+    assert result.exit_code == 2 and "no config.json here, so not a model directory" in text(result)
 
 
 def test_train_refuses_a_directory_with_other_files(tmp_path):

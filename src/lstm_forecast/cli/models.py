@@ -245,6 +245,8 @@ def predict(
 
     if csv is not None and (csv.exists() or csv.is_symlink()):
         fail(f"{csv} exists; choose another file name for --csv, nothing is overwritten")
+    if csv is not None and not csv.parent.is_dir():
+        fail(f"{csv}: its folder {csv.parent} does not exist; create it or choose another --csv")
     fitted = _load_model(model, features)
     check_covariates(options, "covariates" in fitted.features, str(model))
     prices = read_or_exit(data, tickers, options)

@@ -181,6 +181,11 @@ def load_model(
     directory = Path(directory)
     if not directory.is_dir():
         raise ModelFileError(f"{directory}: no such model directory")
+    if not (directory / CONFIG).exists():
+        raise ModelFileError(
+            f"{directory}: no {CONFIG} here, so not a model directory (one that 'train "
+            "--out' or the model's save wrote)"
+        )
     config = read_json(directory / CONFIG, max_bytes=MAX_CONFIG_BYTES)
     where = directory / CONFIG
     if config.get("format") != FORMAT:
