@@ -291,15 +291,18 @@ def test_history_too_short():
 
 
 def test_history_of_a_ticker_that_ended_counts_the_test_days_it_has():
-    """A ticker listed late and delisted inside the test window needs its lookback, its
-    training rows and the test days it has, not the whole window's."""
+    """A ticker delisted inside the test window needs its lookback, its training rows and the
+    test days it has, not the whole window's; one listed late is left to the refits, which
+    fit it from the first with enough of its own prices (evaluation.splits.fold_tickers)."""
     dates = pd.bdate_range("2020-01-01", periods=700)
     prices = pd.DataFrame({"A": 100.0, "OLD": 50.0}, index=dates)
-    prices.iloc[:380, 1] = np.nan
-    prices.iloc[600:, 1] = np.nan  # 220 prices, 100 of them in the last 200 dates
+    prices.iloc[600:, 1] = np.nan  # 600 prices, 100 of them in the last 200 dates
     check_history(prices, lookback=60, test_days=200)
-    with pytest.raises(DataError, match="'OLD' has 220 prices.*100 test days need at least 222"):
-        check_history(prices, lookback=120, test_days=200)
+    with pytest.raises(DataError, match="'A' has 700 prices.*500 test days need at least 702"):
+        check_history(prices, lookback=200, test_days=500)
+    late = prices.copy()
+    late.iloc[:380, 1] = np.nan  # listed inside the test window, and ended
+    check_history(late, lookback=120, test_days=200)
 
 
 YF_ONE = """Price,Close,High,Low,Open,Volume

@@ -38,33 +38,62 @@ def test_errors():
 @pytest.mark.parametrize(
     ("window", "train_days", "need"), [("expanding", None, 100), ("rolling", 50, 50)]
 )
-def test_a_ticker_listed_late_needs_its_own_training_days(window, train_days, need):
-    """A panel whose ticker begins inside the test window is refused in words that name it,
-    the others and the longest test window that works; that window then runs."""
+def test_a_ticker_listed_late_enters_at_the_first_refit_with_its_own_training_days(
+    window, train_days, need
+):
+    """A ticker that begins inside the test window is fit and forecast from the first refit
+    whose training window holds ``need`` of its prices, by every model alike; the others'
+    forecasts are those of a run without it; one that would have too few outcomes left is
+    refused in words that name it and the others."""
     import numpy as np
 
     from lstm_forecast.evaluation import BacktestSettings, run_backtest
+    from lstm_forecast.evaluation.splits import first_forecast, walk_forward_splits
+    from lstm_forecast.evaluation.summary import listed_notes
 
     dates = pd.bdate_range("2020-01-01", periods=700)
     rng = np.random.default_rng(0)
     walk = np.exp(np.cumsum(rng.normal(0, 0.01, (700, 3)), axis=0)) * 100
     prices = pd.DataFrame(walk, index=dates, columns=["A", "B", "NEW"])
-    prices.iloc[:450, 2] = np.nan  # NEW lists on its 451st date
-    most = 700 - 1 - (450 + need - 1)  # origins with a known outcome after its need-th price
+    prices.iloc[:450, 2] = np.nan  # NEW lists on its 451st date, 2021-09-22
 
-    def run(test_days):
+    def run(frame, test_days=250, refit_every=63):
         settings = BacktestSettings(
-            ("naive", "drift"), test_days, 63, 1, window, train_days, jobs=1
+            ("naive", "drift", "ols"), test_days, refit_every, 1, window, train_days, jobs=1
         )
-        return run_backtest(prices, settings)
+        return run_backtest(frame, settings)
 
+    result = run(prices)
+    folds = walk_forward_splits(dates, 250, 63, 1, window, train_days)
+    entry = next(f for f in folds if prices.loc[: f.train_end, "NEW"].notna().sum() >= need)
+    assert entry.index > 0 and first_forecast(prices, folds)["NEW"] is not None
+    rows = result.predictions
+    for model in ("naive", "drift", "ols"):  # every model from the same refit, none before
+        own = rows[(rows["model"] == model) & (rows["ticker"] == "NEW")]
+        assert own["origin"].min() == entry.origins[0]
+        assert len(own) == 699 - dates.get_loc(entry.origins[0])
+    alone = run(prices[["A", "B"]]).predictions
+    kept = rows[rows["ticker"] != "NEW"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(kept, alone.reset_index(drop=True))  # A, B as without it
+    said = listed_notes(result)
+    assert said == [
+        f"NEW's prices begin 2021-09-22: it was first forecast at the refit of "
+        f"{entry.origins[0]:%Y-%m-%d}, the first with enough of its own prices to fit, and "
+        f"scored on {len(own)} of the 250 test origins."
+    ]
+    late = prices.copy()
+    late.iloc[:660, 2] = np.nan  # lists 40 days before the end: too few outcomes, if any
     with pytest.raises(DataError) as info:
-        run(most + 1)
-    said = str(info.value)
-    assert f"'NEW' has {need - 1} prices in the first refit's training window" in said
-    assert "its prices begin 2021-09-22" in said and "--tickers A,B" in said
-    assert f"shorten --test-days to at most {most}" in said and f"at least {need}" in said
-    assert len(run(most).predictions) > 0
+        run(late)
+    assert "'NEW'" in str(info.value) and "--tickers A,B" in str(info.value)
+    if window == "expanding":  # it enters at the last refit, 20 outcomes before the end
+        late.iloc[:, 2] = prices["NEW"].where(np.arange(700) >= 500)
+        with pytest.raises(DataError) as info:
+            run(late, test_days=220, refit_every=100)
+        said = str(info.value)
+        assert "'NEW' is first forecast at the refit of 2022-08-09" in said
+        assert "leaves it 20 test outcome(s)" in said and "--refit-every" in said
+        assert len(run(late, test_days=220, refit_every=50).predictions) > 0
 
 
 def test_a_ticker_that_ends_is_tested_while_it_has_prices():

@@ -187,6 +187,8 @@ def check_history(prices: pd.DataFrame, lookback: int, test_days: int, label: st
     start = prices.index[-min(max(test_days, 1), len(prices))]  # the test window's first date
     for ticker in prices.columns:
         series = prices[ticker].dropna()
+        if len(series) and series.index[0] > prices.index[0]:
+            continue  # listed inside the data: it enters at the first refit with enough days
         # a ticker that ended (delisted) is tested only on the dates it has in the window
         ended = len(series) and series.index[-1] < prices.index[-1]
         tested = min(test_days, int((series.index >= start).sum())) if ended else test_days

@@ -27,7 +27,7 @@ from ..features.inputs import check_features
 from ..features.returns import relative_prices
 from ..models import make_forecaster, validate_prices
 from .executors import LocalExecutor, RayExecutor
-from .splits import Fold, check_ticker_spans, walk_forward_splits
+from .splits import MIN_TRAIN_DAYS, Fold, check_ticker_spans, fold_tickers, walk_forward_splits
 from .tasks import Task, TaskStore, fingerprint, plan_tasks
 
 DEFAULT_MODELS = ("lstm", "naive", "drift", "sma", "ema", "kalman", "ols")
@@ -58,6 +58,15 @@ class BacktestSettings:
     def __post_init__(self) -> None:
         if isinstance(self.models, str):  # "lstm,ols", as --models writes it, not "l", "s" ...
             self.models = tuple(m.strip() for m in self.models.split(",") if m.strip())
+
+    @property
+    def ticker_train_days(self) -> int:
+        """Prices of its own a ticker needs in a refit's training window before that refit
+        fits and forecasts it (:func:`.splits.fold_tickers`; a ticker listed inside the data
+        enters later): :data:`.splits.MIN_TRAIN_DAYS`, or the LSTM's lookback and two more
+        where that is longer."""
+        lookback = self.model_settings.get("lstm", {}).get("lookback", 60)
+        return max(MIN_TRAIN_DAYS, lookback + 2 if "lstm" in self.models else 0)
 
 
 @dataclass
@@ -124,16 +133,28 @@ def _run_task(
         frames, refits, permuted, spread = [], [], [], {"sd": [], "df": []}
         target = horizon_target(prices, settings.horizon)
         for fold in folds:
-            model.fit(prices.loc[fold.train_start : fold.train_end])
-            history = prices.loc[: fold.origins[-1]]
+            # the tickers with enough of their own prices to be fit here (a late listing
+            # enters at a later refit); the others get no forecast from this fold
+            tickers = fold_tickers(prices, fold, settings.ticker_train_days)
+            if not tickers:  # a task of tickers that all list later: nothing to fit yet
+                refits.append(_refit_record(name, fold, None))
+                empty = pd.DataFrame(np.nan, index=fold.origins, columns=prices.columns)
+                frames.append(empty)
+                if model.distributional:
+                    spread["sd"].append(empty)
+                    spread["df"].append(empty)
+                continue
+            model.fit(prices.loc[fold.train_start : fold.train_end, tickers])
+            refits.append(_refit_record(name, fold, model))
+            history = prices.loc[: fold.origins[-1], tickers]
+            whole = lambda frame: frame.reindex(columns=prices.columns)  # noqa: E731
             if model.distributional:
                 dist = model.predict_distribution(history, fold.origins)
-                frames.append(dist["mean"])
-                spread["sd"].append(dist["sd"])
-                spread["df"].append(dist["df"])
+                frames.append(whole(dist["mean"]))
+                spread["sd"].append(whole(dist["sd"]))
+                spread["df"].append(whole(dist["df"]))
             else:
-                frames.append(model.predict(history, fold.origins))
-            refits.append(_refit_record(name, fold, model))
+                frames.append(whole(model.predict(history, fold.origins)))
             if hasattr(model, "input_windows"):
                 origins = pd.DatetimeIndex(fold.origins)
                 permuted.append(permuted_losses(model, history, origins, target, fold.index))
@@ -239,7 +260,7 @@ def run_backtest(
         settings.window,
         settings.train_days,
     )
-    check_ticker_spans(prices, folds, settings.horizon)
+    check_ticker_spans(prices, folds, settings.horizon, settings.ticker_train_days)
     start = time.perf_counter()
     tasks = plan_backtest(settings, folds, list(prices.columns))
     store = None

@@ -16,6 +16,8 @@ import pandas as pd
 
 from ..data.errors import DataError
 
+MIN_TRAIN_DAYS = 100  # training days before the first forecast: the panel's, and each ticker's
+
 
 @dataclass(frozen=True)
 class Fold:
@@ -34,7 +36,7 @@ def walk_forward_splits(
     horizon: int = 1,
     window: str = "expanding",
     train_days: int | None = None,
-    min_train_days: int = 100,
+    min_train_days: int = MIN_TRAIN_DAYS,
 ) -> list[Fold]:
     """The folds of a walk-forward backtest over ``dates`` (sorted, unique)."""
     if window not in ("expanding", "rolling"):
@@ -68,48 +70,84 @@ def walk_forward_splits(
 MIN_TEST_WINDOWS = 30  # non-overlapping test outcomes the tests need, of a run or a ticker
 
 
+def _needed(prices: pd.DataFrame, fold: Fold, min_train_days: int) -> int:
+    """Prices of its own a ticker needs in ``fold``'s training window to be fit and forecast
+    there: ``min_train_days``, or the whole window where a rolling one is shorter."""
+    return min(min_train_days, len(prices.loc[fold.train_start : fold.train_end]))
+
+
+def fold_tickers(
+    prices: pd.DataFrame, fold: Fold, min_train_days: int = MIN_TRAIN_DAYS
+) -> list[str]:
+    """The tickers that ``fold`` fits and forecasts: those with enough prices of their own in
+    its training window (:func:`_needed`). A ticker listed inside the data enters at the
+    first refit where it has them; every model sees the same tickers, so comparisons stay
+    paired."""
+    counts = prices.loc[fold.train_start : fold.train_end].notna().sum()
+    need = _needed(prices, fold, min_train_days)
+    return [str(t) for t in prices.columns if counts[t] >= need]
+
+
+def first_forecast(
+    prices: pd.DataFrame, folds: list[Fold], min_train_days: int = MIN_TRAIN_DAYS
+) -> dict[str, Fold | None]:
+    """Per ticker, the first fold that forecasts it (None: no fold does)."""
+    first: dict[str, Fold | None] = {str(t): None for t in prices.columns}
+    for fold in folds:
+        for ticker in fold_tickers(prices, fold, min_train_days):
+            if first[ticker] is None:
+                first[ticker] = fold
+    return first
+
+
 def check_ticker_spans(
-    prices: pd.DataFrame, folds: list[Fold], horizon: int = 1, min_train_days: int = 100
+    prices: pd.DataFrame, folds: list[Fold], horizon: int = 1, min_train_days: int = MIN_TRAIN_DAYS
 ) -> None:
-    """Raise :class:`DataError` where a ticker that begins late (a listing inside the data)
-    has fewer than ``min_train_days`` prices in the first fold's training window (the panel's
-    own rule, per ticker, so that no model is fitted on a handful of its days), or where one
-    that ended (delisted) has no outcome left in the test period."""
-    first = folds[0]
-    window = prices.loc[first.train_start : first.train_end]
+    """Raise :class:`DataError` where a ticker would have too few test outcomes to be tested:
+    fewer than :data:`MIN_TEST_WINDOWS` non-overlapping ones between its first forecast (the
+    first refit with ``min_train_days`` of its prices, :func:`fold_tickers`: later for a
+    ticker listed inside the data) and its last price (earlier for one that ended)."""
     usable = len(prices.index) - horizon
-    start = prices.index.get_loc(first.origins[0])
-    need = min(min_train_days, len(window))  # a shorter rolling window (--train-days) rules
+    need_outcomes = MIN_TEST_WINDOWS * horizon
+    starts = first_forecast(prices, folds, min_train_days)
     for ticker in prices.columns:
         priced = prices[ticker].notna().to_numpy().nonzero()[0]
         others = ",".join(str(t) for t in prices.columns if t != ticker)
         leave = f"Leave it out (--tickers {others}) or " if others else ""
-        tested = priced[-1] - horizon - start + 1 if len(priced) else 0  # outcomes it has
-        ended = len(priced) and priced[-1] < len(prices) - 1
-        if ended and tested < MIN_TEST_WINDOWS * horizon:
-            more = MIN_TEST_WINDOWS * horizon + usable - priced[-1] + horizon - 1
+        fold = starts[str(ticker)]
+        if fold is None:
+            last = folds[-1]
+            have = int(prices.loc[last.train_start : last.train_end, ticker].notna().sum())
+            begins = (
+                f"its prices begin {prices.index[priced[0]]:%Y-%m-%d}"
+                if len(priced)
+                else "no prices"
+            )
+            out = f"; leave it out (--tickers {others})" if others else ""
+            raise DataError(
+                f"prices: {ticker!r} has {have} prices in the last refit's training window (to "
+                f"{last.train_end:%Y-%m-%d}; {begins}); each ticker needs at least "
+                f"{_needed(prices, last, min_train_days)} there before its first forecast, so "
+                f"it cannot be tested{out}"
+            )
+        start = prices.index.get_loc(fold.origins[0])
+        tested = priced[-1] - horizon - start + 1  # outcomes from its first forecast on
+        if tested >= need_outcomes:
+            continue
+        if fold is folds[0]:  # it ended early in the test period: test more days
+            more = need_outcomes + usable - priced[-1] + horizon - 1
             raise DataError(
                 f"prices: {ticker!r} has no prices after {prices.index[priced[-1]]:%Y-%m-%d}, "
                 f"which leaves it {max(tested, 0)} test outcome(s) ({horizon}-day) from the "
-                f"first test origin ({first.origins[0]:%Y-%m-%d}); the tests need at least "
-                f"{MIN_TEST_WINDOWS * horizon} ({MIN_TEST_WINDOWS} that do not overlap). "
+                f"first test origin ({fold.origins[0]:%Y-%m-%d}); the tests need at least "
+                f"{need_outcomes} ({MIN_TEST_WINDOWS} that do not overlap). "
                 f"{leave}test more days (--test-days {more} or more)"
             )
-        have = int(window[ticker].notna().sum())
-        if have >= need:
-            continue
-        most = usable - priced[need - 1] if len(priced) >= need else 0
-        begins = (
-            f"its prices begin {prices.index[priced[0]]:%Y-%m-%d}" if len(priced) else "no prices"
-        )
         raise DataError(
-            f"prices: {ticker!r} has {have} prices in the first refit's training window "
-            f"(to {first.train_end:%Y-%m-%d}; {begins}); each ticker needs at least {need} "
-            f"before its first forecast. "
-            + (
-                f"{leave}{'s' if leave else 'S'}horten --test-days to at most {most}"
-                if most > 0
-                else f"It has too few prices to test at all{'; leave it out' if others else ''}"
-                + (f" (--tickers {others})" if others else "")
-            )
+            f"prices: {ticker!r} is first forecast at the refit of {fold.origins[0]:%Y-%m-%d} "
+            f"(its prices begin {prices.index[priced[0]]:%Y-%m-%d}; each ticker needs "
+            f"{_needed(prices, fold, min_train_days)} of its own in a refit's training window "
+            f"first), which leaves it {max(tested, 0)} test outcome(s) ({horizon}-day) up to "
+            f"its last price; the tests need at least {need_outcomes} ({MIN_TEST_WINDOWS} that "
+            f"do not overlap). {leave}refit more often (--refit-every) so that it enters sooner"
         )

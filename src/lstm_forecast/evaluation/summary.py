@@ -365,6 +365,30 @@ def ended_notes(result: BacktestResult) -> list[str]:
     return notes
 
 
+def listed_notes(result: BacktestResult) -> list[str]:
+    """A line for each ticker first forecast after the first refit (listed inside the data,
+    so that the first refits had too few of its own prices to fit it): when its prices begin,
+    the refit it entered at, and how many of the test origins it was scored on."""
+    from .splits import first_forecast
+
+    prices, rows = result.prices, result.predictions
+    origins = rows["origin"].nunique()
+    notes = []
+    need = result.settings.ticker_train_days
+    for ticker, fold in first_forecast(prices, result.folds, need).items():
+        if fold is None or fold is result.folds[0]:
+            continue
+        scored = rows.loc[rows["ticker"] == ticker, "origin"].nunique()
+        notes.append(
+            f"{ticker}'s prices begin {prices[ticker].first_valid_index():%Y-%m-%d}: it was "
+            f"first forecast at the refit of {fold.origins[0]:%Y-%m-%d}, the first with "
+            f"enough of its own prices to fit, and scored on {scored} of the {origins} test "
+            "origins."
+        )
+    return notes
+
+
 def run_notes(result: BacktestResult) -> list[str]:
-    """The lines under the verdicts: tickers that ended, then models that kept their start."""
-    return [*ended_notes(result), *untrained_notes(result)]
+    """The lines under the verdicts: tickers that listed late or ended, then models that kept
+    their start."""
+    return [*listed_notes(result), *ended_notes(result), *untrained_notes(result)]
