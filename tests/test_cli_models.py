@@ -284,3 +284,27 @@ def test_train_says_when_the_rule_keeps_the_starting_weights(tmp_path):
     result = invoke(["train", *quick, "--min-gain-se", "-1", "--out", str(tmp_path / "b")])
     assert result.exit_code == 2 and "--min-gain-se" in text(result)
     assert not (tmp_path / "b").exists()
+
+
+def test_predict_leaves_out_a_ticker_listed_too_recently_for_the_lookback(model_dir, tmp_path):
+    # before: one such ticker refused the whole forecast ("the model needs its full lookback")
+    from lstm_forecast.data import read_prices
+
+    prices = read_prices("sp500-stocks", tickers=["KO", "JNJ"]).loc[:"2021-06-30"]
+    prices.iloc[:-15, 1] = float("nan")  # JNJ "lists" 15 days before the end: 14 returns
+    path = tmp_path / "recent.csv"
+    prices.rename_axis("date").to_csv(path)
+    result = invoke(["predict", "--model", str(model_dir), "--data", str(path)])
+    assert result.exit_code == 0, result.output
+    said = text(result)
+    assert "fewer returns than the model's lookback before the last date: JNJ (14 returns)" in said
+    lines = [line for line in result.output.splitlines() if line.startswith("│")]
+    assert lines and all("KO" in line for line in lines)  # KO's forecasts, JNJ's none
+    alone = prices[["JNJ"]].dropna().rename_axis("date")
+    alone.to_csv(path := tmp_path / "jnj.csv")
+    refused = invoke(
+        ["predict", "--model", str(model_dir), "--data", str(path), "--tickers", "JNJ"]
+    )
+    assert refused.exit_code == 2
+    assert "no ticker has 20 returns (the model's lookback)" in text(refused)
+    assert "JNJ (14)" in text(refused)

@@ -396,12 +396,19 @@ def _predict_distribution(fitted, prices, csv: Path | None) -> None:
 
 
 def _print_ended(frame) -> None:
-    """Name the tickers that had ended (delisted) before the last date: no forecast."""
-    from ..models.lstm_inspect import ENDED
+    """Name the tickers that had ended (delisted) before the last date, and those listed too
+    recently for the model's lookback: no forecast for either."""
+    from ..models.lstm_inspect import ENDED, SHORT
 
     if ended := frame.attrs.get(ENDED):
         listed = ", ".join(f"{t} (last price {day})" for t, day in ended.items())
         console.print(f"No forecast for tickers that ended before the last date: {listed}")
+    if short := frame.attrs.get(SHORT):
+        listed = ", ".join(f"{t} ({n} returns)" for t, n in short.items())
+        console.print(
+            f"No forecast for tickers with fewer returns than the model's lookback before the "
+            f"last date: {listed}"
+        )
 
 
 @app.command()

@@ -13,22 +13,37 @@ from ..data.holidays import next_open_days, open_days, with_history
 from .base import validate_prices
 from .lstm import LSTMForecaster
 
+SHORT = "short"  # attrs key of a forecast table: ticker -> the returns it has (< lookback)
+
 
 def _last_windows(model: LSTMForecaster, prices: pd.DataFrame, tickers: list[str]) -> dict:
-    """The latest standardised input window (L, F) of each of ``tickers``, from one input
-    panel of the model's tickers in ``prices`` (not one per ticker)."""
+    """The latest standardised input window (L, F) of each of ``tickers`` that has a whole
+    one, from one input panel of the model's tickers in ``prices`` (not one per ticker).
+    A ticker listed too recently for the model's lookback has none: it is left out, and
+    none left is an error that names them."""
     present = model.tickers_in(prices)
     x = model._inputs(prices[present])
     windows = {}
     for ticker in tickers:
         window = x[-model.lookback :, present.index(ticker), :]
-        if len(window) < model.lookback or not np.isfinite(window).all():
-            raise DataError(
-                f"{ticker!r} has fewer than {model.lookback} returns before "
-                f"{prices.index[-1]:%Y-%m-%d}; the model needs its full lookback"
-            )
-        windows[ticker] = window
+        if len(window) == model.lookback and np.isfinite(window).all():
+            windows[ticker] = window
+    if not windows:
+        short = ", ".join(f"{t} ({_returns(prices, t)})" for t in tickers)
+        raise DataError(
+            f"no ticker has {model.lookback} returns (the model's lookback) before "
+            f"{prices.index[-1]:%Y-%m-%d}, the last date of the data: {short}; it needs that "
+            "many before a forecast (data that reaches further back, if the file was cut)"
+        )
     return windows
+
+
+def _returns(prices: pd.DataFrame, ticker: str) -> int:
+    return max(int(prices[ticker].notna().sum()) - 1, 0)
+
+
+def _short(prices: pd.DataFrame, tickers: list[str], forecast: list[str]) -> dict:
+    return {t: _returns(prices, t) for t in tickers if t not in forecast}
 
 
 def _calendar(model: LSTMForecaster, prices: pd.DataFrame) -> pd.DatetimeIndex:
@@ -102,7 +117,8 @@ def forecast_path(
     rows = []
     origin = prices.index[-1]
     days = next_open_days(_calendar(model, prices), steps)  # the market's next open days
-    for ticker, window in _last_windows(model, prices, tickers).items():
+    windows = _last_windows(model, prices, tickers)
+    for ticker, window in windows.items():
         z_hat = model.predict_standardized(window[None])[0].astype(np.float64)
         returns = model.scaler_.mean_[ticker] + model.scaler_.std_[ticker] * z_hat
         cumulative = np.cumsum(returns)
@@ -120,6 +136,7 @@ def forecast_path(
             )
     table = pd.DataFrame(rows)
     table.attrs[ENDED] = _ended(prices, model.tickers_in(prices), tickers)
+    table.attrs[SHORT] = _short(prices, tickers, list(windows))
     return table
 
 
@@ -136,14 +153,12 @@ def forecast_distribution(model: LSTMForecaster, prices: pd.DataFrame) -> pd.Dat
     tickers = _check_tickers(model, prices)
     origin = prices.index[-1]
     dist = model.predict_distribution(prices, prices.index[-1:])
+    whole = [t for t in tickers if np.isfinite(float(dist["mean"][t].iloc[0]))]
+    if not whole:
+        _last_windows(model, prices, tickers)  # raises: none has a whole input window
     rows = []
-    for ticker in tickers:
+    for ticker in whole:
         loc, sd, df = (float(dist[k][ticker].iloc[0]) for k in ("mean", "sd", "df"))
-        if not np.isfinite(loc):
-            raise DataError(
-                f"{ticker}: no complete input window at {origin:%Y-%m-%d}; the model needs "
-                f"{model.lookback} days of data up to the last date"
-            )
         last = float(prices[ticker].iloc[-1])
         row = {
             "ticker": ticker,
@@ -163,6 +178,7 @@ def forecast_distribution(model: LSTMForecaster, prices: pd.DataFrame) -> pd.Dat
         rows.append(row)
     table = pd.DataFrame(rows)
     table.attrs[ENDED] = _ended(prices, model.tickers_in(prices), tickers)
+    table.attrs[SHORT] = _short(prices, tickers, whole)
     return table
 
 
