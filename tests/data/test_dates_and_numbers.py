@@ -558,8 +558,8 @@ def crsp_delisting(tmp_path, dlret, priced=False):
 
 
 def test_crsp_dlret_is_the_last_move_of_a_delisted_permno(tmp_path):
-    """CRSP's delisting return, dated the day after the last trade: that day's price is the
-    last one times 1 + DLRET, and the PERMNO ends there (a delisted ticker, kept)."""
+    """CRSP's delisting return on a row of its own after the last trade: that day's price is
+    the last one times 1 + DLRET, and the PERMNO ends there (a delisted ticker, kept)."""
     with pytest.warns(DataWarning, match=r"no prices for 20002 after 2020-02-13.*\(DLRET\) is"):
         frame = read_prices(crsp_delisting(tmp_path, -0.3))
     assert "with ret and the delisting return dlret" in frame.attrs["read_as"]
@@ -570,9 +570,13 @@ def test_crsp_dlret_is_the_last_move_of_a_delisted_permno(tmp_path):
     with pytest.warns(DataWarning, match="no prices for 20002 after 2020-02-12"):
         coded = read_prices(crsp_delisting(tmp_path, "S"))  # a code: no return known
     assert coded["20002"].last_valid_index() == pd.Timestamp("2020-02-12")
-    with pytest.warns(DataWarning, match="DLRET on a day with a price"):
+    # CRSP's own dating: DLSTDT is the day of the last price, so DLRET sits on a priced row;
+    # that close becomes the value left, (1 + RET)(1 + DLRET), and earlier ones are unchanged
+    with pytest.warns(DataWarning, match=r"no prices for 20002 after 2020-02-12.*\(DLRET\) is"):
         priced = read_prices(crsp_delisting(tmp_path, -0.3, priced=True))
-    assert priced["20002"].loc["2020-02-12"] == 51.0  # not folded into its own close
+    assert priced["20002"].loc["2020-02-12"] == pytest.approx(51 * 0.7)
+    assert priced["20002"].loc["2020-02-11"] == 50.0 and priced["20002"].loc["2020-02-10"] == 51
+    assert np.log(priced["20002"]).diff().loc["2020-02-12"] == pytest.approx(np.log(51 / 50 * 0.7))
     with pytest.raises(DataError, match=r"DLRET -1, a loss of everything"):
         read_prices(crsp_delisting(tmp_path, -1.0))
 

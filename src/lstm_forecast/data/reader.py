@@ -1103,21 +1103,7 @@ def _crsp_close(raw, permno, dates, label, line, decimal) -> tuple[str, pd.Serie
                 "price of 0 has no log return. Set it to the last value recovered (above -1), "
                 "or leave that PERMNO out"
             )
-        closed = dlret.notna() & price.notna()
-        if closed.any():  # the delisting value comes after that close, on no date of the file
-            first = int(line[closed].iloc[0])
-            warnings.warn(
-                f"{label}: line {first} (and {int(closed.sum()) - 1} more): DLRET on a day "
-                "with a price; the delisting return after that close is not read (CRSP dates "
-                "it on the day after the last trade, a row without a price)",
-                DataWarning,
-                stacklevel=4,
-            )
-            dlret = dlret.where(~closed)
         name = CRSP_DELISTED
-        # the delisting day, after the last price: its growth is (1 + RET)(1 + DLRET), or
-        # 1 + DLRET where RET is missing, and its price the last one times that growth
-        ret = ((1 + ret.fillna(0)) * (1 + dlret) - 1).where(dlret.notna(), ret)
     return name, _crsp_total(price, ret.where(ret > -1), permno, dates, dlret)
 
 
@@ -1141,22 +1127,29 @@ def _crsp_total(
 ):
     """Prices adjusted for dividends as Yahoo's Adj Close is: each PERMNO's growth from one
     day to the next is 1 + RET (the price ratio where RET is missing), anchored so that its
-    last price is its last |PRC| / CFACPR; a day without a price stays without one, except a
-    day with a delisting return (``dlret``): its price is the day before's times the growth."""
+    last traded price is its last |PRC| / CFACPR; a day without a price stays without one.
+
+    A delisting return (``dlret``) multiplies its day's growth by 1 + DLRET, as WRDS
+    combines them, (1 + RET)(1 + DLRET) - 1. CRSP dates it on the delisting date, the day of
+    the last price on the exchange, so that day's close becomes the last price times
+    1 + DLRET, the value a holder was left with; on a row without a price (a merge dated
+    the day after), that row gets the last price times the growth.
+    """
     out = pd.Series(np.nan, index=price.index)
-    delisting = pd.Series(False, index=price.index) if dlret is None else dlret.notna()
+    delisting = pd.Series(np.nan, index=price.index) if dlret is None else dlret
     frame = pd.DataFrame(
         {"p": price, "r": ret, "k": permno.astype(str), "d": dates.to_numpy(), "x": delisting}
     )
     for _, rows in frame.sort_values(["k", "d"], kind="stable").groupby("k", sort=False):
         ratio = rows["p"] / rows["p"].ffill().shift()
-        growth = (1 + rows["r"]).fillna(ratio).fillna(1.0)
+        growth = (1 + rows["r"]).fillna(ratio).fillna(1.0) * (1 + rows["x"]).fillna(1.0)
         index = growth.cumprod()
         valid = rows["p"].notna()
         if valid.any():
             last = valid[::-1].idxmax()
-            priced = valid | (rows["x"] & valid.cummax())  # the delisting day after a price
-            out[rows.index] = (index * rows.at[last, "p"] / index[last]).where(priced)
+            traded = index[last] / (1 + rows["x"]).fillna(1.0)[last]  # before its DLRET
+            priced = valid | (rows["x"].notna() & valid.cummax())  # a delisting row after
+            out[rows.index] = (index * rows.at[last, "p"] / traded).where(priced)
     return out
 
 
