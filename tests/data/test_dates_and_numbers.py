@@ -348,6 +348,29 @@ def test_csv_files_in_the_encodings_excel_writes(tmp_path, encoding, sep):
     assert list(frame["Nestlé"]) == [20.5, 21.5]
 
 
+@pytest.mark.parametrize("encoding", ["cp1251", "utf-8"])
+def test_a_russian_download_in_windows_1251_reads_its_names(tmp_path, encoding):
+    """A Russian Excel saves CSV in Windows-1251; read as Windows-1252, 'Дата;Цена' came out
+    as 'Ðàòà;Öåíà' and no date column was found. investing.com's Russian download names its
+    last price 'Цена' and its bars 'Откр.', 'Макс.', 'Мин.', 'Объём'."""
+    text = "Дата;Цена;Откр.;Макс.;Мин.;Объём;Изм. %\n"
+    text += "16.01.2024;101,5;100,0;102,0;99,5;1,2M;1,50%\n"
+    text += "15.01.2024;100,0;99,0;100,5;98,5;850,3K;-0,20%\n"
+    path = tmp_path / "Сбербанк.csv"
+    path.write_bytes(text.encode(encoding))
+    frame = read_prices(path, decimal=",")
+    assert list(frame.columns) == ["Сбербанк"] and list(frame.iloc[:, 0]) == [100.0, 101.5]
+    bars = ohlcv_of(frame)
+    assert list(bars["high"]) == [100.5, 102.0] and list(bars["volume"]) == [850300.0, 1.2e6]
+    said = frame.attrs["read_as"]
+    assert "close from column 'Цена'" in said
+    assert ("Windows-1251" if encoding == "cp1251" else "UTF-8") in said
+    # Western accents stay Windows-1252: no word there is accented letters only
+    west = "Datum;Eröffnung;Hoch;Tief;Schlusskurs\n15.01.2024;1;2;1;2\n16.01.2024;1;2;1;2\n"
+    path.write_bytes(west.encode("cp1252"))
+    assert "Windows-1252" in read_prices(path, decimal=",").attrs["read_as"]
+
+
 @pytest.mark.parametrize("encoding", ["cp1252", "utf-8"])
 def test_compressed_csv_files_in_either_encoding(tmp_path, encoding):
     import gzip

@@ -98,19 +98,22 @@ CLOSE_NAMES = frozenset(k for k, v in OHLCV_NAMES.items() if v in ("close", "adj
 # them (SLOT, MAX) stays a ticker.
 _LOCAL = {
     "open": "eröffnung|eroeffnung|eröffn.|erster|apertura|ouverture|ouv.|abertura|openingskoers|"
-    "opening|öppning|åbning|åpning|åpningskurs|otwarcie|a\u00e7\u0131l\u0131\u015f|открытие",
+    "opening|öppning|åbning|åpning|åpningskurs|otwarcie|a\u00e7\u0131l\u0131\u015f|открытие|откр.",
     "high": "hoch|höchst|hoechst|máximo|maximo|máx.|max.|plus haut|haut|massimo|máxima|maxima|"
-    "hoog|högst|høj|høy|najwyższy|yüksek|максимум",
+    "hoog|högst|høj|høy|najwyższy|yüksek|максимум|макс.",
     "low": "tief|tiefst|mínimo|minimo|mín.|min.|plus bas|bas|minima|mínima|laag|lägst|lav|"
-    "najniższy|düşük|минимум",
+    "najniższy|düşük|минимум|мин.",
     "close": "schluss|schlusskurs|schlußkurs|schluß|cierre|clôture|cloture|chiusura|fechamento|"
     "slot|slotkoers|stängning|stängningskurs|lukkekurs|luk|zamknięcie|kapan\u0131\u015f|закрытие",
     "volume": "volumen|volym|wolumen|hacim|объем|объём|stücke",
 }
 LOCAL_NAMES = {name: field for field, names in _LOCAL.items() for name in names.split("|")}
 # investing.com's last price ('Price', in German 'Zuletzt', in Spanish 'Último', in French
-# 'Dernier', in Italian 'Ultimo'): the close, where open, high and low stand beside it
-LAST_NAMES = ("price", "zuletzt", "último", "ultimo", "dernier", "laatste", "senaste", "son")
+# 'Dernier', in Italian 'Ultimo', in Russian 'Цена'): the close, where open, high and low
+# stand beside it
+LAST_NAMES = (
+    *("price", "zuletzt", "último", "ultimo", "dernier", "laatste", "senaste", "son", "цена"),
+)
 
 
 # A close named so in a file of a date and that one column: a single series (the names that
@@ -762,9 +765,12 @@ def _read_csv(path: Path) -> pd.DataFrame:
     raw.attrs[TEXT] = (
         {",": "comma", ";": "semicolon", "\t": "tab"}[sep]
         + "-separated, "
-        + {"utf-8-sig": "UTF-8", "utf-16": "UTF-16", "cp1252": "Windows-1252"}.get(
-            encoding, encoding
-        )
+        + {
+            "utf-8-sig": "UTF-8",
+            "utf-16": "UTF-16",
+            "cp1252": "Windows-1252",
+            "cp1251": "Windows-1251",
+        }.get(encoding, encoding)
     )
     return raw
 
@@ -866,7 +872,7 @@ def _encoding(path: Path) -> str:
     decoders = {name: codecs.getincrementaldecoder(name)() for name in ("utf-8-sig", "cp1252")}
     try:
         with opener(path, "rb") as handle:
-            chunk = handle.read(1 << 20)
+            chunk = first = handle.read(1 << 20)
             if chunk.startswith((b"\xff\xfe", b"\xfe\xff")):
                 return "utf-16"
             while decoders:  # a megabyte at a time: a large file is never held whole
@@ -880,7 +886,19 @@ def _encoding(path: Path) -> str:
                 chunk = handle.read(1 << 20)
     except (OSError, EOFError, lzma.LZMAError, zipfile.BadZipFile, IndexError):
         return "utf-8"  # pandas then says what is wrong with the file
-    return next(iter(decoders), "latin-1")
+    found = next(iter(decoders), "latin-1")
+    return "cp1251" if found == "cp1252" and _cyrillic(first) else found
+
+
+def _cyrillic(chunk: bytes) -> bool:
+    """Whether a file's first line, not UTF-8, is Windows-1251 (a Russian Excel's CSV:
+    'Дата;Цена') rather than Windows-1252: a word of three letters or more made only of the
+    bytes 0xC0-0xFF, which are Cyrillic letters in one and accented Latin ones in the other,
+    where no Western word is accents only ('Eröffnung' has one)."""
+    head = chunk.split(b"\n", 1)[0]
+    return (
+        re.search(rb"(?<![A-Za-z\x80-\xff])[\xc0-\xff]{3,}(?![A-Za-z\x80-\xff])", head) is not None
+    )
 
 
 def _refuse_repeated_names(names: list, label: str) -> None:
