@@ -4,6 +4,7 @@ field and what to do; exit code 2; no traceback; nothing the user had is lost.""
 import json
 import os
 import threading
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -858,3 +859,22 @@ def test_cuda_is_not_checked_here_for_a_ray_cluster(monkeypatch):
     assert checked == ["cuda"]
     invoke(["backtest", "--models", "lstm", "--device", "cuda", "--executor", "ray"])
     assert checked == ["cuda"]  # not looked at again: Ray's workers may have GPUs
+
+
+def test_a_home_path_in_a_config_file_is_expanded(csv, tmp_path, monkeypatch):
+    # no shell expands '~' inside a TOML file: read as written, it named no file, and an
+    # --out of '~/runs' would have made a folder called '~' in the working directory
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "prices.csv").write_bytes(Path(csv).read_bytes())
+    config = tmp_path / "run.toml"
+    config.write_text(
+        'data = "~/prices.csv"\nout = "~/runs"\nmodels = "drift"\ntest-days = 60\n'
+        "refit-every = 30\n"
+    )
+    result = invoke(["backtest", "--config", config])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "runs" / "metrics.json").is_file() and not (tmp_path / "~").exists()
+    from lstm_forecast.data import read_prices
+
+    assert list(read_prices("~/prices.csv").columns) == list(read_prices(csv).columns)

@@ -340,6 +340,8 @@ def _load_config(ctx: typer.Context, param: typer.CallbackParam, value: Path | N
             item = ",".join(item)
         if isinstance(item, (dict, list)):
             raise typer.BadParameter(f"{value}: {key!r} must be a single value")
+        if isinstance(item, str) and item.startswith("~/"):
+            item = str(Path(item).expanduser())  # a path a shell would have expanded
         defaults[name] = item
     ctx.default_map = {**(ctx.default_map or {}), **defaults}
     return value

@@ -451,7 +451,7 @@ def _load(
 ) -> tuple[pd.DataFrame, str, str]:
     """``(cells as text, label, default ticker)``; ``flag`` names the option that picks an
     Excel sheet (None: there is none, a workbook must have one sheet with data)."""
-    path = Path(source)
+    path = Path(source).expanduser()  # '~/prices.csv' quoted, as pandas reads it too
     if sheet is not None and path.suffix.lower() not in EXCEL:
         raise DataError(f"{flag}: {source} is not an Excel workbook (.xlsx); drop {flag}")
     if _embedded(source):
