@@ -878,3 +878,13 @@ def test_a_home_path_in_a_config_file_is_expanded(csv, tmp_path, monkeypatch):
     from lstm_forecast.data import read_prices
 
     assert list(read_prices("~/prices.csv").columns) == list(read_prices(csv).columns)
+
+
+def test_word_choices_are_read_in_any_case(csv, tmp_path):
+    # --models was read in any case, --window Rolling was refused: now every word choice is
+    out = tmp_path / "run"
+    args = ["backtest", "--data", csv, *QUICK, "--models", "DRIFT", "--window", "Rolling"]
+    result = invoke([*args, "--train-days", "120", "--target", "Return", "--out", out])
+    assert result.exit_code == 0, result.output
+    saved = (out / "run.toml").read_text()
+    assert 'window = "rolling"' in saved and 'target = "return"' in saved

@@ -260,6 +260,14 @@ LSTM_OPTIONS: dict[str, tuple[Any, Any]] = {
 _SETTING_NAMES = {"layers": "num_layers"}  # CLI name -> LSTMForecaster name, where they differ
 
 
+# options whose value is one of a few words (or a list of them): read in any case, as
+# --models already was
+WORD_CHOICES = frozenset(
+    {"window", "target", "executor", "variant", "schedule", "head_activation", "device"}
+    | {"path", "distribution", "features"}
+)
+
+
 def with_options(*groups: dict[str, tuple[Any, Any]]) -> Callable[[Callable], Callable]:
     """Give a command every option of ``groups`` without listing them in its signature: the
     command takes ``**options`` and receives them there (typer reads ``__signature__``)."""
@@ -275,6 +283,9 @@ def with_options(*groups: dict[str, tuple[Any, Any]]) -> Callable[[Callable], Ca
 
         @functools.wraps(func)
         def command(**values):
+            for name in WORD_CHOICES & values.keys():  # 'Rolling' is --window rolling
+                if isinstance(values[name], str):
+                    values[name] = values[name].strip().lower()
             return func(**values)
 
         command.__signature__ = own.replace(parameters=[*kept, *added])
