@@ -72,6 +72,8 @@ def test_a_ticker_listed_late_enters_at_the_first_refit_with_its_own_training_da
         own = rows[(rows["model"] == model) & (rows["ticker"] == "NEW")]
         assert own["origin"].min() == entry.origins[0]
         assert len(own) == 699 - dates.get_loc(entry.origins[0])
+    refits = result.refits.set_index(["fold", "model"])["tickers"]
+    assert refits.loc[(0, "drift")] == 2 and refits.loc[(entry.index, "ols")] == 3
     alone = run(prices[["A", "B"]]).predictions
     kept = rows[rows["ticker"] != "NEW"].reset_index(drop=True)
     pd.testing.assert_frame_equal(kept, alone.reset_index(drop=True))  # A, B as without it

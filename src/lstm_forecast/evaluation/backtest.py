@@ -137,7 +137,7 @@ def _run_task(
             # enters at a later refit); the others get no forecast from this fold
             tickers = fold_tickers(prices, fold, settings.ticker_train_days)
             if not tickers:  # a task of tickers that all list later: nothing to fit yet
-                refits.append(_refit_record(name, fold, None))
+                refits.append(_refit_record(name, fold, None, 0))
                 empty = pd.DataFrame(np.nan, index=fold.origins, columns=prices.columns)
                 frames.append(empty)
                 if model.distributional:
@@ -145,7 +145,7 @@ def _run_task(
                     spread["df"].append(empty)
                 continue
             model.fit(prices.loc[fold.train_start : fold.train_end, tickers])
-            refits.append(_refit_record(name, fold, model))
+            refits.append(_refit_record(name, fold, model, len(tickers)))
             history = prices.loc[: fold.origins[-1], tickers]
             whole = lambda frame: frame.reindex(columns=prices.columns)  # noqa: E731
             if model.distributional:
@@ -165,8 +165,9 @@ def _run_task(
     return name, refits, pd.concat(frames), importance.assign(model=name), spreads
 
 
-def _refit_record(name: str, fold: Fold, model) -> dict:
-    """What one refit did: its training window and, for trained models, how training went."""
+def _refit_record(name: str, fold: Fold, model, tickers: int) -> dict:
+    """What one refit did: its training window, the tickers it fit (of its task's: a ticker
+    listed later joins at a later refit) and, for trained models, how training went."""
     record = {
         "fold": fold.index,
         "model": name,
@@ -174,6 +175,7 @@ def _refit_record(name: str, fold: Fold, model) -> dict:
         "train_end": fold.train_end,
         "first_origin": fold.origins[0],
         "last_origin": fold.origins[-1],
+        "tickers": tickers,
         "epochs": np.nan,
         "best_epoch": np.nan,
         "best_val_loss": np.nan,
@@ -288,9 +290,17 @@ def run_backtest(
             store.save(tasks[todo[position]], result)
         finished(todo[position], result)
     predictions = _long_format(prices, results, settings.horizon, folds)
+    # a ticker group's refit is the same refit: one record, the tickers of every group
+    fitted: Counter = Counter()
+    for _, rs, *_ in results:
+        for r in rs:
+            fitted[(r["fold"], r["model"])] += r.get("tickers", 0)
     records = [
-        r for task, (_, rs, *_) in zip(tasks, results, strict=True) for r in rs if task.group == 0
-    ]  # a ticker group's refit is the same refit
+        {**r, "tickers": fitted[(r["fold"], r["model"])]}
+        for task, (_, rs, *_) in zip(tasks, results, strict=True)
+        for r in rs
+        if task.group == 0
+    ]
     refits = pd.DataFrame(records)
     importance = pd.concat([r[3] for r in results if len(r[3])] or [pd.DataFrame()])
     refits = refits.sort_values(["fold", "model"], kind="stable").reset_index(drop=True)

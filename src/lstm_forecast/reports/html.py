@@ -62,6 +62,7 @@ REFIT_COLUMNS = [
     ("train_end", "to", "{:%Y-%m-%d}"),
     ("first_origin", "forecasts from", "{:%Y-%m-%d}"),
     ("last_origin", "to", "{:%Y-%m-%d}"),
+    ("tickers", "tickers fit", "{:.0f}"),
     ("epochs", "rounds run", "{:.0f}"),
     ("best_epoch", "round kept (0: the start)", "{:.0f}"),
     ("best_val_loss", "best val. loss", "{:.4f}"),
@@ -234,7 +235,8 @@ above 0 has the smaller total squared error. A steady climb is skill; a jump is 
 a cloud with no tilt, or forecasts squeezed near 0, shows none.</p>
 {img("forecast_vs_realised.png")}
 <h2>Each refit</h2>
-<p class="note">Per refit: the training window, for trained models how many epochs ran and which
+<p class="note">Per refit: the training window, the tickers fit (a ticker listed later joins
+at the first refit with 100 of its own prices), for trained models how many epochs ran and which
 was kept (lowest validation loss), and the out-of-sample RMSE and R² against the random walk
 over the origins that refit forecast (all tickers pooled). Also in refits.csv.</p>
 {html_table(refits, REFIT_COLUMNS, "refits")}
