@@ -538,6 +538,36 @@ def test_a_crsp_daily_file_reads_split_adjusted_closes_by_permno(tmp_path):
     np.testing.assert_allclose(frame["10107"], 160.0 * (1 + 0.001 * np.arange(60)), rtol=1e-12)
 
 
+def test_crsp_bars_are_read_in_the_units_of_the_close(tmp_path):
+    """OPENPRC, ASKHI and BIDLO are the open, high and low of a day with a trade, scaled by
+    that day's close over |PRC| (split- and dividend-adjusted as the close is); on a day
+    without a trade they are quotes, so its bar is its close; VOL times CFACSHR is the volume
+    in today's shares. --features ohlc can then read a CRSP file."""
+    days = pd.bdate_range("2020-01-02", periods=6)
+    rows = []
+    for k, day in enumerate(days):
+        factor = 2.0 if k < 3 else 1.0  # a 2:1 split before day 3
+        prc = (100.0 + k) * factor
+        rows.append({"PERMNO": 14593, "date": day.strftime("%Y%m%d"),
+                     "PRC": -prc if k == 4 else prc, "OPENPRC": prc - factor,
+                     "ASKHI": prc + 2 * factor, "BIDLO": prc - 3 * factor,
+                     "VOL": 500 * (2 if k >= 3 else 1), "CFACPR": factor,
+                     "CFACSHR": factor})  # fmt: skip
+    path = tmp_path / "crsp.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    frame = read_prices(path)
+    bars = ohlcv_of(frame)
+    close = 100.0 + np.arange(6)
+    np.testing.assert_allclose(frame["14593"], close)
+    traded = np.arange(6) != 4
+    np.testing.assert_allclose(bars["open"][traded], (close - 1)[traded])
+    np.testing.assert_allclose(bars["high"][traded], (close + 2)[traded])
+    np.testing.assert_allclose(bars["low"][traded], (close - 3)[traded])
+    assert bars["open"].iloc[4] == bars["high"].iloc[4] == bars["low"].iloc[4] == close[4]
+    assert list(bars["volume"]) == [1000.0] * 6  # 500 shares before a 2:1 split are 1000
+    np.testing.assert_allclose(bars["close"], close)
+
+
 def test_crsp_ret_adjusts_the_closes_for_dividends(tmp_path):
     """With RET (the total return), a PERMNO's closes are adjusted for dividends as Yahoo's
     Adj Close is: each day's growth 1 + RET, the last close |PRC| / CFACPR. A $2 dividend

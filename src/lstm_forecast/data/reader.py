@@ -1009,7 +1009,7 @@ def _to_wide(raw, label, default_ticker, date_col, price_col, ticker_col, parse)
     positive = parse.get("positive", True)
     if crsp and ticker is not None:
         name, close = _crsp_close(raw, raw[ticker], dates, label, line, decimal)
-        raw = raw.assign(**{name: close.map(repr)})
+        raw = _crsp_bars(raw.assign(**{name: close.map(repr)}), close, label, line, decimal)
     if ticker is not None:
         return _from_long(raw, dates, line, label, ticker, price_col, decimal, positive)
     lower = {str(c).strip().lower() for c in columns}
@@ -1123,6 +1123,35 @@ def _crsp_close(raw, permno, dates, label, line, decimal) -> tuple[str, pd.Serie
             )
         name = CRSP_DELISTED
     return name, _crsp_total(price, ret.where(ret > -1), permno, dates, dlret)
+
+
+def _crsp_bars(raw, close, label, line, decimal) -> pd.DataFrame:
+    """``raw`` with CRSP's daily bars as the reader's bar columns, in the units of ``close``
+    (each day's bars times its close over |PRC|, so split- and dividend-adjusted as the close
+    is): OPENPRC the open, ASKHI the high and BIDLO the low on a day with a trade; on a day
+    without one (PRC negative, the bid/ask average) ASKHI and BIDLO are the ask and the bid,
+    not a range, so that day's open, high and low are its close. VOL times CFACSHR is the
+    volume in today's shares (a split does not step it)."""
+    found = {key: _find(raw.columns, (key,)) for key in ("openprc", "askhi", "bidlo", "vol")}
+    if not any(found.values()):
+        return raw
+    prc = _crsp_number(raw, "prc", label, line, decimal)
+    traded = prc > 0
+    scale = close / prc.abs().where(prc != 0)
+    bars = {}
+    for key, field in (("open", "openprc"), ("high", "askhi"), ("low", "bidlo")):
+        value = _crsp_number(raw, field, label, line, decimal)
+        if value is not None:
+            # a negative or zero value is a code or a quote, not a traded price: missing
+            bars[key] = (value.where(value > 0) * scale).where(traded, close)
+    volume = _crsp_number(raw, "vol", label, line, decimal)
+    if volume is not None:
+        volume = volume.where(volume >= 0)  # SAS exports' missing codes are negative
+        shares = _crsp_number(raw, "cfacshr", label, line, decimal)
+        bars["volume"] = volume if shares is None else volume * shares.where(shares > 0)
+    bars["close"] = close  # the bar's close: the close read, in the same units
+    raw = raw.drop(columns=[c for c in found.values() if c is not None])
+    return raw.assign(**{key: values.map(repr) for key, values in bars.items()})
 
 
 def _crsp_number(raw, name, label, line, decimal, codes=()) -> pd.Series | None:
