@@ -140,3 +140,29 @@ def test_a_ticker_that_ends_is_tested_while_it_has_prices():
     assert "'OLD' has no prices after 2022-04-19" in said and "29 test outcome(s)" in said
     assert "--tickers A,B" in said and "--test-days 130 or more" in said
     assert len(run(130).predictions) > 0
+
+
+def test_a_late_ticker_alone_in_its_task_skips_the_refits_before_it_enters(monkeypatch):
+    """Per-ticker models split tickers into tasks; a task whose tickers all list later fits
+    nothing at the first refits and still lines up its forecasts and spreads with the
+    others' (the same results as one task of every ticker)."""
+    import numpy as np
+
+    from lstm_forecast.evaluation import BacktestSettings, run_backtest, tasks
+
+    dates = pd.bdate_range("2020-01-01", periods=700)
+    rng = np.random.default_rng(1)
+    walk = np.exp(np.cumsum(rng.normal(0, 0.01, (700, 2)), axis=0)) * 100
+    prices = pd.DataFrame(walk, index=dates, columns=["A", "NEW"])
+    prices.iloc[:450, 1] = np.nan
+    settings = dict(models=("garch", "ewma"), test_days=250, target="volatility", jobs=1)
+    whole = run_backtest(prices, BacktestSettings(**settings))
+    monkeypatch.setattr(tasks, "GROUP_SIZE", 1)  # one task per ticker for garch
+    split = run_backtest(prices, BacktestSettings(**settings))
+    pd.testing.assert_frame_equal(whole.predictions, split.predictions)
+    pd.testing.assert_frame_equal(
+        whole.refits.drop(columns="seconds", errors="ignore"),
+        split.refits.drop(columns="seconds", errors="ignore"),
+    )
+    first = split.refits[split.refits["model"] == "garch"]
+    assert list(first["tickers"])[:2] == [1, 1] and list(first["tickers"])[-1] == 2
