@@ -637,6 +637,7 @@ def test_relative_target_reports_the_cross_section(tmp_path):
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "does each model rank the tickers" in text(result)
+    assert "After Holm's adjustment for the 2 models' IC tests" in text(result)
     # the closing line names every file written: the report, the tables, the figures
     wrote = text(result).split("Wrote ")[1].split(" to ")[0]
     names = [n.strip() for n in wrote.replace(" and ", ", ").split(",")]
@@ -646,6 +647,7 @@ def test_relative_target_reports_the_cross_section(tmp_path):
     assert {n for n in names[:-1]} >= {"predictions.csv", "metrics.csv", "metrics.json"}
     document = json.loads((tmp_path / "rel" / "metrics.json").read_text())
     assert {row["model"] for row in document["cross_section"]} == {"ols", "drift"}
+    assert all(row["ic_p_holm"] >= row["ic_p"] for row in document["cross_section"])
     assert document["settings"]["target"] == "relative"
     assert 'id="cross_section"' in (tmp_path / "rel" / "report.html").read_text()
     for bad, fragment in (

@@ -91,3 +91,27 @@ def test_relative_target_leaves_the_stocks_bars_behind():
         run_backtest(panel, settings)
     relative = _relative(panel)
     assert all(bars_of(relative, str(t)) is None for t in relative.columns)
+
+
+def test_holm_counts_every_models_ic_test():
+    """The IC p-values are adjusted for the models tested (Holm, as statsmodels computes it),
+    and the sentence under the table says what survives at 5%."""
+    from statsmodels.stats.multitest import multipletests
+
+    from lstm_forecast.evaluation.crosssection import cross_section_words
+
+    table = pd.DataFrame({"model": ["a", "b", "c"], "ic_p": [0.026, 0.6, 0.9]})
+    holm = multipletests(table["ic_p"], method="holm")[1]
+    from lstm_forecast.evaluation import family
+
+    table["ic_p_holm"] = family.holm(table["ic_p"])
+    np.testing.assert_allclose(table["ic_p_holm"], holm)
+    said = cross_section_words(table)
+    assert said.startswith("After Holm's adjustment for the 3 models' IC tests, no model ranks")
+    assert "0.026 for a, is 0.078 after it" in said
+    table.loc[0, ["ic_p", "ic_p_holm"]] = [0.001, 0.003]
+    assert cross_section_words(table).endswith(", a ranks the tickers at 5%.")
+    settings = BacktestSettings(models=("ols", "drift"), test_days=500, refit_every=125,
+                                target="relative")  # fmt: skip
+    found = backtest_cross_section(run_backtest(_panel(0.3), settings)).set_index("model")
+    assert found.loc["ols", "ic_p_holm"] == pytest.approx(min(1.0, 2 * found.loc["ols", "ic_p"]))

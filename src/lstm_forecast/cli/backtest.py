@@ -359,25 +359,33 @@ def _print_volatility(vol, h: int, source: str) -> None:
 
 
 def _print_cross_section(result) -> None:
-    from ..evaluation.crosssection import backtest_cross_section
+    from ..evaluation.crosssection import backtest_cross_section, cross_section_words
 
     table = Table(
         title="The cross-section: does each model rank the tickers? (relative returns)",
         title_justify="left",
     )
-    for column in ("model", "mean rank IC", "t", "p", "IC > 0", "top-bottom return", "Sharpe"):
+    columns = ("model", "mean rank IC", "t", "p", "p (Holm)", "IC > 0", "top-bottom", "Sharpe")
+    for column in columns:
         table.add_column(column, justify="left" if column == "model" else "right")
-    for row in backtest_cross_section(result).itertuples():
+    cross = backtest_cross_section(result)
+    for row in cross.itertuples():
         table.add_row(
             row.model,
             _fmt(row.ic_mean, "{:+.3f}"),
             _fmt(row.ic_t, "{:+.2f}"),
             _fmt(row.ic_p, "{:.3f}"),
+            _fmt(row.ic_p_holm, "{:.3f}"),
             _fmt(row.ic_hit, "{:.1%}"),
             _fmt(row.tmb_ann_return, "{:+.1%}"),
             _fmt(row.tmb_sharpe, "{:.2f}"),
         )
     console.print(table)
+    console.print(
+        "p: one-sided test of a positive mean rank IC, unadjusted; p (Holm): after counting "
+        "every model's test. top-bottom: the annual return of long the top fifth, short the "
+        "bottom fifth, net of costs. " + cross_section_words(cross)
+    )
 
 
 def _print_ranking(table, result, source: str, luck) -> None:

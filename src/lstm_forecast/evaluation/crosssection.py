@@ -24,6 +24,7 @@ import pandas as pd
 from scipy import stats
 
 from ..data.summary import periods_per_year
+from . import family
 from .stats import hln_t
 from .strategy import TRADING_DAYS
 
@@ -90,7 +91,31 @@ def cross_section_table(
                 "tmb_turnover": float(np.mean(turnover) * periods),
             }
         )
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    if len(table):  # one IC test per model: Holm's step-down counts them all
+        table.insert(table.columns.get_loc("ic_p") + 1, "ic_p_holm", family.holm(table["ic_p"]))
+    return table
+
+
+def cross_section_words(table: pd.DataFrame) -> str:
+    """One sentence on the IC tests after counting every model's (Holm, 5%)."""
+    tested = table[table["ic_p"].notna()] if len(table) else table
+    if not len(tested):
+        return ""
+    counted = (
+        "With its one IC test"
+        if len(tested) == 1
+        else f"After Holm's adjustment for the {len(tested)} models' IC tests"
+    )
+    ranks = list(tested.loc[tested["ic_p_holm"] < 0.05, "model"])
+    if ranks:
+        verb = "ranks" if len(ranks) == 1 else "rank"
+        return f"{counted}, {', '.join(ranks)} {verb} the tickers at 5%."
+    lowest = tested.loc[tested["ic_p"].idxmin()]
+    return (
+        f"{counted}, no model ranks the tickers at 5% (the lowest p, {lowest['ic_p']:.3f} for "
+        f"{lowest['model']}, is {lowest['ic_p_holm']:.3f} after it)."
+    )
 
 
 def backtest_cross_section(result: BacktestResult) -> pd.DataFrame:

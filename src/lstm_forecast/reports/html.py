@@ -9,6 +9,7 @@ import pandas as pd
 
 from ..evaluation.backtest import BacktestResult
 from ..evaluation.calibration import backtest_calibration
+from ..evaluation.crosssection import cross_section_words
 from ..evaluation.importance import backtest_importance
 from ..evaluation.luck import luck_table, plain_words
 from ..evaluation.summary import (
@@ -85,6 +86,7 @@ CROSS_COLUMNS = [
     ("ic_mean", "mean rank IC", "{:+.3f}"),
     ("ic_t", "t", "{:+.2f}"),
     ("ic_p", "p (one-sided)", "{:.3f}"),
+    ("ic_p_holm", "p after counting every model (Holm)", "{:.3f}"),
     ("ic_hit", "dates with IC > 0", "{:.1%}"),
     ("tmb_ann_return", "top-minus-bottom return", "{:+.1%}"),
     ("tmb_sharpe", "its Sharpe", "{:.2f}"),
@@ -102,7 +104,7 @@ def _cross_section(cross: pd.DataFrame | None, h: int, cost: float) -> str:
 forecasts 0 for all. Rank IC: Spearman's correlation across tickers of forecast and outcome,
 each date; its t statistic allows for overlapping {h}-day outcomes. Top-minus-bottom: long
 the fifth of tickers with the highest forecast and short the lowest fifth, rebalanced daily,
-net of {cost:g} bp per unit of turnover (annualised).</p>
+net of {cost:g} bp per unit of turnover (annualised). {html.escape(cross_section_words(cross))}</p>
 {html_table(cross, CROSS_COLUMNS, "cross_section")}"""
 
 
