@@ -5,7 +5,9 @@ import json
 
 import pandas as pd
 
-from .test_cli_battery import invoke, text
+from lstm_forecast.cli import app
+
+from .test_cli_battery import invoke, runner, text
 
 SMALL_LSTM = ["--lookback", "10", "--hidden-size", "4", "--epochs", "2"]
 
@@ -109,3 +111,7 @@ def test_train_and_predict_a_distribution(tmp_path):
             assert result.exit_code == 2 and f"--horizon {steps}: this model" in text(result)
         result = invoke(["predict", "--model", model, "--horizon", "5"])
         assert result.exit_code == 0, result.output
+        narrow = runner.invoke(app, ["predict", "--model", str(model)], env={"COLUMNS": "80"})
+        assert narrow.exit_code == 0 and "…" not in narrow.output  # no number or date cut
+        assert max(len(line) for line in narrow.output.splitlines()) <= 80
+        assert f"{row['price_low80']:,.2f} to {row['price_high80']:,.2f}" in text(narrow)

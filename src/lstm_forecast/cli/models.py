@@ -360,39 +360,62 @@ def _predict_distribution(fitted, prices, csv: Path | None) -> None:
         fail(exc)
     h = fitted.horizon
     shape = "variance head, normal" if fitted.head == "variance" else fitted.distribution
-    table = Table(
-        title=f"{h}-day forecast distribution from {prices.index[-1]:%Y-%m-%d} ({shape}; model "
-        f"trained {fitted.train_start_:%Y-%m-%d} to {fitted.train_end_:%Y-%m-%d})",
-        title_justify="left",
-    )
-    for column in (
-        "ticker",
-        "to",
-        "median",
-        "80% interval",
-        "95% interval",
-        "sd",
-        "price",
-        "80% price interval",
-        "95% price interval",
-    ):
-        table.add_column(column, justify="right")
-    for r in frame.itertuples():
-        table.add_row(
+    returns = [
+        [
             r.ticker,
             str(r.date),
             f"{r.median:+.2%}",
             f"{r.low80:+.2%} to {r.high80:+.2%}",
             f"{r.low95:+.2%} to {r.high95:+.2%}",
             f"{r.sd:.2%}",
+        ]
+        for r in frame.itertuples()
+    ]
+    console.print(
+        _whole_numbers_table(
+            f"{h}-day forecast distribution from {prices.index[-1]:%Y-%m-%d} ({shape}; model "
+            f"trained {fitted.train_start_:%Y-%m-%d} to {fitted.train_end_:%Y-%m-%d})",
+            ("ticker", "to", "median", "80% interval", "95% interval", "sd"),
+            returns,
+        )
+    )
+    in_prices = [
+        [
+            r.ticker,
+            f"{prices[r.ticker].iloc[-1]:,.2f}",
             f"{r.price_median:,.2f}",
             f"{r.price_low80:,.2f} to {r.price_high80:,.2f}",
             f"{r.price_low95:,.2f} to {r.price_high95:,.2f}",
+        ]
+        for r in frame.itertuples()
+    ]
+    console.print(
+        _whole_numbers_table(
+            "The same in prices",
+            ("ticker", "last close", "median", "80% interval", "95% interval"),
+            in_prices,
         )
-    console.print(table)
+    )
     console.print("Log returns over the horizon; prices are the last close times exp(return).")
     _print_ended(frame)
     _write_csv(frame, csv)
+
+
+def _whole_numbers_table(title: str, columns: tuple[str, ...], rows: list[list[str]]) -> Table:
+    """A table whose cells are never cut: each column at least as wide as its longest word,
+    so that on a narrow terminal an interval wraps at 'to' and a heading at its spaces."""
+    table = Table(title=title, title_justify="left")
+    for k, column in enumerate(columns):
+        words = [word for row in rows for word in row[k].split()]
+        table.add_column(
+            column,
+            justify="left" if k == 0 else "right",
+            min_width=max((len(w) for w in words), default=1),
+            overflow="fold",
+        )
+    for row in rows:
+        table.add_row(*row)
+    return table
 
 
 def _print_ended(frame) -> None:
