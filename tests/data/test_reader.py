@@ -268,6 +268,9 @@ def test_errors_name_the_problem(tmp_path, text, match):
 def test_absent_ticker_lists_present(tmp_path):
     with pytest.raises(DataError, match=r"\['ZZZ'\] not found; present: \['SP500'\]"):
         read_prices("sp500", tickers=["ZZZ"])
+    said = r"\['MSFTT', 'ZZZ'\] not found \(did you mean 'MSFT' for 'MSFTT'\?\); present"
+    with pytest.raises(DataError, match=said):
+        read_prices("sp500-stocks", tickers=["AAPL", "MSFTT", "ZZZ"])
 
 
 def test_absent_override_column_lists_columns(tmp_path):

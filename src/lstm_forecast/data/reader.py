@@ -1342,7 +1342,18 @@ def match_tickers(wanted: Sequence[str], present: Sequence[str], label: str) -> 
         else:
             missing.append(name)
     if missing:
-        raise DataError(f"{label}: ticker(s) {missing} not found; present: {present[:20]}")
+        import difflib
+
+        guesses = [
+            f"{lower[close[0]][0]!r} for {name!r}"
+            for name in missing
+            if (close := difflib.get_close_matches(name.lower(), list(lower), n=1, cutoff=0.75))
+        ]
+        meant = f" (did you mean {', '.join(guesses)}?)" if guesses else ""
+        more = f" and {len(present) - 20} more" if len(present) > 20 else ""
+        raise DataError(
+            f"{label}: ticker(s) {missing} not found{meant}; present: {present[:20]}{more}"
+        )
     return list(dict.fromkeys(chosen))
 
 
