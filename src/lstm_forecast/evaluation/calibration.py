@@ -274,6 +274,8 @@ def volatility_words(vol: pd.DataFrame) -> str:
         )
         kept = list(rows.loc[rows["stepm"], "model"])
         spa = f"SPA p-value {rows['spa_p'].dropna().iloc[0]:.2f}"
+        if len(groups) > 1:  # SPA asks of the pooled models alone, StepM counts them all
+            spa += f" for the pooled models alone: one of {len(groups)} groups tested"
         pooled = " pooled" if group == "ALL" else ""
         if kept:
             verb = "beats" if len(kept) == 1 else "beat"
