@@ -66,6 +66,22 @@ def test_a_warm_start_keeps_the_previous_fit_unless_training_beats_it(prices):
         assert torch.equal(value, before[name]), name
 
 
+def test_a_warm_start_keeps_the_fit_when_a_ticker_joins(prices):
+    """The network is shared by every ticker, so a refit where a ticker joins (listed later,
+    evaluation.splits.fold_tickers) starts from the previous fit, not afresh."""
+    model = LSTMForecaster(**FAST, warm_start=True).fit(prices.iloc[:500, :1])
+    torch.manual_seed(1)
+    with torch.no_grad():  # a fit of its own, not the weights a fresh network starts from
+        for weight in model.net_.parameters():
+            weight.add_(0.01 * torch.randn_like(weight))
+    before = {k: v.clone() for k, v in model.net_.state_dict().items()}
+    model.learning_rate = 5.0  # training only makes things worse: round 0 is kept
+    model.fit(prices.iloc[:520])
+    assert model.tickers_ == list(prices.columns) and model.history_.best_epoch == 0
+    for name, value in model.net_.state_dict().items():
+        assert torch.equal(value, before[name]), name
+
+
 def test_contract(prices):
     check_forecaster(lambda: LSTMForecaster(**FAST), prices)
 

@@ -494,7 +494,8 @@ class LSTMForecaster(BaseForecaster):
             self.warm_start
             and not self.tune
             and hasattr(self, "net_")
-            and list(prices.columns) == getattr(self, "tickers_", None)
+            # one network for every ticker: a ticker that joins (listed later) keeps the fit,
+            # as long as each reads the same inputs
             and covariate_names(prices, self.features) == getattr(self, "covariates_", [])
         )
         raw = self._fit_scalers(prices)
