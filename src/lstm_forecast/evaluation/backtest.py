@@ -147,14 +147,13 @@ def _run_task(
             model.fit(prices.loc[fold.train_start : fold.train_end, tickers])
             refits.append(_refit_record(name, fold, model, len(tickers)))
             history = prices.loc[: fold.origins[-1], tickers]
-            whole = lambda frame: frame.reindex(columns=prices.columns)  # noqa: E731
-            if model.distributional:
+            if model.distributional:  # every task's column, NaN for a ticker not yet fit
                 dist = model.predict_distribution(history, fold.origins)
-                frames.append(whole(dist["mean"]))
-                spread["sd"].append(whole(dist["sd"]))
-                spread["df"].append(whole(dist["df"]))
+                frames.append(dist["mean"].reindex(columns=prices.columns))
+                spread["sd"].append(dist["sd"].reindex(columns=prices.columns))
+                spread["df"].append(dist["df"].reindex(columns=prices.columns))
             else:
-                frames.append(whole(model.predict(history, fold.origins)))
+                frames.append(model.predict(history, fold.origins).reindex(columns=prices.columns))
             if hasattr(model, "input_windows"):
                 origins = pd.DatetimeIndex(fold.origins)
                 permuted.append(permuted_losses(model, history, origins, target, fold.index))
