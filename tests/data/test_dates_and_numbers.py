@@ -285,6 +285,9 @@ LOCAL_DOWNLOADS = {  # header, separator, decimal: as each language's download w
     "spanish bank": ("Fecha;Apertura;Máximo;Mínimo;Cierre;Volumen", ";", ","),
     "dutch": ("Datum;Openingskoers;Hoog;Laag;Slotkoers;Volume", ";", ","),
     "swedish": ("Datum;Öppning;Högst;Lägst;Stängningskurs;Volym", ";", ","),
+    # stooq.pl and Turkish brokers write the names without their accents
+    "polish stooq": ("Data,Otwarcie,Najwyzszy,Najnizszy,Zamkniecie,Wolumen", ",", ","),
+    "turkish, plain letters": ("Tarih;Acilis;Yuksek;Dusuk;Kapanis;Hacim", ";", ","),
 }
 
 
@@ -311,6 +314,53 @@ def test_downloads_in_other_languages_read_as_one_tickers_bars(tmp_path, downloa
     bars = ohlcv_of(frame)
     assert list(bars["open"]) == [10.0, 10.5] and list(bars["high"]) == [11.0, 11.2]
     assert list(bars["low"]) == [9.5, 10.1] and list(bars["volume"]) == [1200.0, 1500.0]
+
+
+def _bars_in_unknown_names(days: int = 200, seed: int = 0) -> pd.DataFrame:
+    """One stock's open, high, low, close and volume under names no list here holds."""
+    rng = np.random.default_rng(seed)
+    close = 50 * np.exp(np.cumsum(rng.normal(0, 0.02, days)))
+    opening = close * np.exp(rng.normal(0, 0.01, days))
+    return pd.DataFrame(
+        {
+            "Date": pd.bdate_range("2020-01-01", periods=days).strftime("%Y-%m-%d"),
+            "Aapning": opening,
+            "Hoyeste": np.maximum(opening, close) * (1 + rng.uniform(0, 0.02, days)),
+            "Laveste": np.minimum(opening, close) * (1 - rng.uniform(0, 0.02, days)),
+            "Siste": close,
+            "Omsatt": rng.integers(10_000, 90_000, days),
+        }
+    )
+
+
+def test_bars_under_names_not_known_are_refused_not_read_as_tickers(tmp_path):
+    """A download whose bar fields are named in words the reader does not know was read as
+    a wide file: four 'tickers' (open, high, low, close) and a fifth, the volume."""
+    path = tmp_path / "stock.csv"
+    _bars_in_unknown_names().to_csv(path, index=False)
+    with pytest.raises(DataError) as error:
+        read_prices(path)
+    message = str(error.value)
+    assert "column 'Hoyeste' is at or above and 'Laveste' at or below 'Aapning', 'Siste'" in message
+    assert "--price-col (one of 'Aapning', 'Siste')" in message and "--tickers" in message
+    single = read_prices(path, price_col="Siste")  # the ways out the message names
+    assert list(single.columns) == ["Siste"]
+    assert list(read_prices(path, tickers="Hoyeste,Laveste").columns) == ["Hoyeste", "Laveste"]
+
+
+def test_tickers_of_one_price_level_are_not_taken_for_bars(tmp_path):
+    """Three stocks near one price cross over the years, and volume-sized or far-apart
+    columns bound nothing: a wide file of them is read as tickers."""
+    rng = np.random.default_rng(1)
+    days = 500
+    walks = 100 * np.exp(np.cumsum(rng.normal(0, 0.015, (days, 3)), axis=0))
+    frame = pd.DataFrame(walks, columns=["AAA", "BBB", "CCC"])
+    frame.insert(0, "Date", pd.bdate_range("2018-01-01", periods=days).strftime("%Y-%m-%d"))
+    frame["BIG"] = walks[:, 0] * 40  # another stock, priced forty times higher
+    frame["TINY"] = walks[:, 1] / 30
+    path = tmp_path / "wide.csv"
+    frame.to_csv(path, index=False)
+    assert list(read_prices(path).columns) == ["AAA", "BBB", "CCC", "BIG", "TINY"]
 
 
 def test_a_long_file_in_another_language(tmp_path):

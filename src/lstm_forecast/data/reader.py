@@ -93,18 +93,21 @@ OHLCV_NAMES = {
 # the names of a close column, adjusted or not: a file with one is a single ticker's bars
 CLOSE_NAMES = frozenset(k for k, v in OHLCV_NAMES.items() if v in ("close", "adj_close"))
 # The bar fields of German, Spanish, French, Italian, Portuguese, Dutch, Nordic, Polish,
-# Turkish and Russian downloads (a bank's, a broker's, investing.com's). They are read only
+# Turkish and Russian downloads (a bank's, a broker's, investing.com's; stooq.pl writes
+# Polish without its accents, Zamkniecie). They are read only
 # where three fields or more are named so, together: a wide file's ticker named like one of
 # them (SLOT, MAX) stays a ticker.
 _LOCAL = {
     "open": "eröffnung|eroeffnung|eröffn.|erster|apertura|ouverture|ouv.|abertura|openingskoers|"
-    "opening|öppning|åbning|åpning|åpningskurs|otwarcie|a\u00e7\u0131l\u0131\u015f|открытие|откр.",
+    "opening|öppning|åbning|åpning|åpningskurs|otwarcie|a\u00e7\u0131l\u0131\u015f|acilis|"
+    "открытие|откр.",
     "high": "hoch|höchst|hoechst|máximo|maximo|máx.|max.|plus haut|haut|massimo|máxima|maxima|"
-    "hoog|högst|høj|høy|najwyższy|yüksek|максимум|макс.",
+    "hoog|högst|høj|høy|najwyższy|najwyzszy|yüksek|yuksek|максимум|макс.",
     "low": "tief|tiefst|mínimo|minimo|mín.|min.|plus bas|bas|minima|mínima|laag|lägst|lav|"
-    "najniższy|düşük|минимум|мин.",
+    "najniższy|najnizszy|düşük|dusuk|минимум|мин.",
     "close": "schluss|schlusskurs|schlußkurs|schluß|cierre|clôture|cloture|chiusura|fechamento|"
-    "slot|slotkoers|stängning|stängningskurs|lukkekurs|luk|zamknięcie|kapan\u0131\u015f|закрытие",
+    "slot|slotkoers|stängning|stängningskurs|lukkekurs|luk|zamknięcie|zamkniecie|"
+    "kapan\u0131\u015f|kapanis|закрытие",
     "volume": "volumen|volym|wolumen|hacim|объем|объём|stücke",
 }
 LOCAL_NAMES = {name: field for field, names in _LOCAL.items() for name in names.split("|")}
@@ -123,6 +126,7 @@ LOCAL_CLOSE_ALONE = frozenset(
         *("schlusskurs", "schlu\u00dfkurs", "cierre", "cl\u00f4ture", "cloture", "chiusura"),
         *("fechamento", "slotkoers", "st\u00e4ngningskurs", "lukkekurs", "zamkni\u0119cie"),
         *("kapan\u0131\u015f", "\u0437\u0430\u043a\u0440\u044b\u0442\u0438\u0435"),
+        *("zamkniecie", "kapanis"),
     )
 )
 
@@ -243,6 +247,8 @@ def read_prices(
         tickers = [t.strip() for t in tickers.split(",") if t.strip()]
     if tickers is not None:
         frame = _select(frame, list(tickers), label)
+    elif price_col is None and frame.attrs.get(READ_AS, "").startswith(WIDE):
+        _refuse_bars_as_tickers(frame, label)
     frame = _fill_gaps(_drop_no_trading_days(frame, label), label, max_gap)
     # not for the embedded, adjusted closes: their two crashes (-52%, -67%) look like splits,
     # and RRC's closes stand still for 68 days in 1990
@@ -1044,7 +1050,58 @@ def _to_wide(raw, label, default_ticker, date_col, price_col, ticker_col, parse)
             for c in value_cols
         }
     )
-    return _said(_index(frame, dates), "a wide file, a column per ticker", dates)
+    return _said(_index(frame, dates), WIDE, dates)
+
+
+WIDE = "a wide file, a column per ticker"
+BAR_SPREAD = 1.2  # the most a day's high may exceed its low at the median day, for bars
+BAR_AGREEMENT = 0.99  # the share of common rows on which the bounds must hold
+
+
+def _refuse_bars_as_tickers(frame: pd.DataFrame, label: str) -> None:
+    """Refuse a wide file whose columns are one instrument's bars under names not known here
+    (a download in another language): one column at or above and one at or below the others
+    on every row (99%: a rounding may cross), at most :data:`BAR_SPREAD` apart at the median
+    day. Tickers of one price level cross over the years; a volume column lies outside the
+    bounds and is not counted. ``--tickers`` reads such columns as tickers all the same."""
+    columns = [c for c in frame.columns if frame[c].notna().sum() >= 30]
+    if not 3 <= len(columns) <= 12:  # bars have a handful of columns; a panel has many
+        return
+    values = frame[columns]
+
+    def holds(mask: pd.Series, rows: pd.Series) -> bool:
+        return bool(rows.sum() >= 30 and mask[rows].mean() >= BAR_AGREEMENT)
+
+    found = []  # (columns between, high, low, median spread) of each bounding pair
+    for high in columns:
+        for low in columns:
+            both = values[high].notna() & values[low].notna()
+            if high == low or not holds(values[high] >= values[low], both):
+                continue
+            spread = float((values[high] / values[low])[both].median())
+            if spread > BAR_SPREAD:
+                continue
+            inside = [
+                c
+                for c in columns
+                if c not in (high, low)
+                and holds(
+                    (values[c] <= values[high]) & (values[c] >= values[low]),
+                    both & values[c].notna(),
+                )
+            ]
+            if inside:
+                found.append((inside, high, low, spread))
+    if found:  # the widest bounds: the high and the low, the open and the close between
+        inside, high, low, spread = max(found, key=lambda f: (len(f[0]), f[3]))
+        between = ", ".join(repr(str(c)) for c in inside)
+        raise DataError(
+            f"{label}: column {str(high)!r} is at or above and {str(low)!r} at or below "
+            f"{between} on every row, {spread - 1:.1%} apart on the median day: one "
+            "instrument's daily high, low and other prices, not tickers; name the close "
+            f"with --price-col (one of {between}), or pass --tickers to read them as tickers "
+            "all the same"
+        )
 
 
 READ_AS = "read_as"  # prices.attrs key: how the file was read, in words (data show says it)
