@@ -482,6 +482,20 @@ def test_unquoted_decimal_comma_in_a_comma_file_is_refused(tmp_path):
         read_prices(path)
 
 
+def test_a_summary_under_the_table_is_named_not_taken_for_decimal_commas(tmp_path):
+    """investing.com's older downloads end with a summary line wider than the header; the
+    message blamed decimal commas."""
+    rows = "".join(f"2020-01-{d:02d},{100 + d}\n" for d in range(2, 30))
+    text = "Date,Price\n" + rows + "\nHighest: 129,Lowest: 102,Difference: 27,Change %: 26\n"
+    with pytest.raises(DataError) as error:
+        read_prices(write(tmp_path, text))
+    assert "line 31 ('Highest: 129,Lowest: 102," in str(error.value)
+    assert "below the data rows" in str(error.value) and "decimal" not in str(error.value)
+    # a dated last row with an extra field is still most likely a decimal comma
+    with pytest.raises(DataError, match="decimal commas"):
+        read_prices(write(tmp_path, "Date,Price\n" + rows + "2020-01-30,130,5\n"))
+
+
 def test_ticker_names_a_single_series(tmp_path):
     text = "Date,Close\n2020-01-02,1\n2020-01-03,2\n"
     assert list(read_prices(write(tmp_path, text, "msft_2024.csv")).columns) == ["msft_2024"]

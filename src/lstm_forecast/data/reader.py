@@ -758,7 +758,10 @@ def _read_csv(path: Path) -> pd.DataFrame:
         _refuse_repeated_names(list(header.iloc[0]), str(path))
     except pd.errors.ParserError as exc:
         first = str(exc).strip().splitlines()[0]
-        raise DataError(f"{path}: {first}{_extra_fields_hint(path, encoding)}") from None
+        hint = _extra_fields_hint(path, encoding)
+        if hint == _EXTRA_FIELDS_HINT:  # no title above the header: a summary below the data?
+            hint = _footer_hint(path, encoding, first) or hint
+        raise DataError(f"{path}: {first}{hint}") from None
     if not isinstance(raw.index, pd.RangeIndex):
         raise DataError(
             f"{path}: the data rows have more fields than the header"
@@ -954,6 +957,32 @@ def _extra_fields_hint(path: Path, encoding: str = "utf-8-sig") -> str:
             return f"; is line 1 ({first}) a title above the header? Delete it"
         return f"; are lines 1-{lead} ({first} ...) titles above the header? Delete them"
     return _EXTRA_FIELDS_HINT
+
+
+def _footer_hint(path: Path, encoding: str, error: str) -> str | None:
+    """Why a line has more fields than the header when it is one of the file's last three
+    lines with text and does not start with a date or number: a summary under the table
+    (investing.com's older downloads end with 'Highest: ...,Lowest: ...,Difference: ...'),
+    not decimal commas."""
+    found = re.search(r"in line ([0-9]+), saw", error)
+    if found is None:
+        return None
+    number = int(found.group(1))
+    try:
+        with open(path, encoding=encoding, errors="replace", newline="") as handle:
+            lines = handle.read().splitlines()
+    except OSError:
+        return None
+    filled = [k + 1 for k, text in enumerate(lines) if text.strip()]
+    if number not in filled[-3:] or number > len(lines):
+        return None
+    first_cell = re.split(r"[,;\t]", lines[number - 1], maxsplit=1)[0].strip().strip('"')
+    if _VALUE.fullmatch(first_cell):  # a dated row: decimal commas, more likely
+        return None
+    return (
+        f"; line {number} ({quoted(lines[number - 1], 60)}) stands below the data rows: a "
+        "summary under the table? Delete it and the lines after it"
+    )
 
 
 _EXTRA_FIELDS_HINT = (
