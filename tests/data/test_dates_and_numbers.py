@@ -316,6 +316,22 @@ def test_downloads_in_other_languages_read_as_one_tickers_bars(tmp_path, downloa
     assert list(bars["low"]) == [9.5, 10.1] and list(bars["volume"]) == [1200.0, 1500.0]
 
 
+def test_nse_india_download_reads_its_close_price_and_bars(tmp_path):
+    """NSE India's 'Close Price' beside 'Open Price', 'High Price' ... was refused: no price
+    column found."""
+    text = (
+        "Symbol,Series,Date,Prev Close,Open Price,High Price,Low Price,Last Price,Close Price,"
+        "Average Price,Total Traded Quantity,Turnover,No. of Trades\n"
+        "INFY,EQ,02-Jan-2023,1500,1502,1520,1495,1511,1510.5,1508,120000,1.8E8,9000\n"
+        "INFY,EQ,03-Jan-2023,1510.5,1511,1530,1505,1524,1525.25,1518,150000,2.3E8,9900\n"
+    )
+    frame = read_prices(write(tmp_path, text))
+    assert list(frame.columns) == ["INFY"] and list(frame["INFY"]) == [1510.5, 1525.25]
+    bars = bars_of(frame, "INFY")
+    assert list(bars["open"]) == [1502.0, 1511.0] and list(bars["low"]) == [1495.0, 1505.0]
+    assert list(bars["volume"]) == [120000.0, 150000.0]
+
+
 def _bars_in_unknown_names(days: int = 200, seed: int = 0) -> pd.DataFrame:
     """One stock's open, high, low, close and volume under names no list here holds."""
     rng = np.random.default_rng(seed)

@@ -63,6 +63,8 @@ PRICE_NAMES = (
     "adjusted close",
     "adjusted_close",
     "close",
+    "close price",
+    "closing price",
     "close/last",
     "px_last",
     "price",
@@ -74,6 +76,14 @@ OHLCV_NAMES = {
     "low": "low",
     "close": "close",
     "close/last": "close",  # nasdaq.com's historical data
+    # NSE India's and other exchanges' downloads: 'Open Price', ..., 'Close Price'
+    "open price": "open",
+    "opening price": "open",
+    "high price": "high",
+    "low price": "low",
+    "close price": "close",
+    "closing price": "close",
+    "total traded quantity": "volume",
     "adj close": "adj_close",
     "adj. close": "adj_close",  # Quandl's (Nasdaq Data Link) WIKI prices
     "adj_close": "adj_close",
