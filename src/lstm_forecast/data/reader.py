@@ -984,7 +984,7 @@ def _footer_hint(path: Path, encoding: str, error: str) -> str | None:
     except OSError:
         return None
     filled = [k + 1 for k, text in enumerate(lines) if text.strip()]
-    if number not in filled[-3:] or number > len(lines):
+    if number not in filled[-3:]:
         return None
     first_cell = re.split(r"[,;\t]", lines[number - 1], maxsplit=1)[0].strip().strip('"')
     if _VALUE.fullmatch(first_cell):  # a dated row: decimal commas, more likely
@@ -1113,9 +1113,9 @@ def _refuse_bars_as_tickers(frame: pd.DataFrame, label: str) -> None:
 
     found = []  # (columns between, high, low, median spread) of each bounding pair
     for high in columns:
-        for low in columns:
+        for low in (c for c in columns if c != high):
             both = values[high].notna() & values[low].notna()
-            if high == low or not holds(values[high] >= values[low], both):
+            if not holds(values[high] >= values[low], both):
                 continue
             spread = float((values[high] / values[low])[both].median())
             if spread > BAR_SPREAD:
