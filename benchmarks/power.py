@@ -338,19 +338,23 @@ KEPT_DEFAULTS = {
     "path": "eager", "steps": 2000, "eval_every": 100, "schedule": "cosine", "warmup": 0.05,
     "weight_decay": 0.0, "ensemble": 1, "features": ["returns"], "distribution": "none",
     "target": "return", "max_epoch_steps": 64, "ewma_anchor": True, "anchor_gain": 10.0,
-    "head_lags": 10, "head_activation": "relu", "min_gain_se": 0.0,
+    "head_lags": 10, "head_activation": "relu", "min_gain_se": 0.0, "mean_floor": False,
 }  # fmt: skip
 
 
 def lstm_key(settings: dict) -> dict:
     """The LSTM's part of a run's key: the settings it runs with that differ from
     :data:`KEPT_DEFAULTS` (a setting added later counts unless it is at its kept value), and
-    those given that are not model settings (``tune``)."""
+    those given that are not model settings (``tune``). A tuned LSTM starts every refit
+    afresh, so the floor of a warm start (``mean_floor``) cannot change its run and is left
+    out of its key."""
     from lstm_forecast.models import LSTMForecaster
 
     effective = LSTMForecaster(**settings).settings()
     key = {k: v for k, v in settings.items() if k not in effective}
     key.update({k: v for k, v in effective.items() if KEPT_DEFAULTS.get(k, ...) != v})
+    if key.get("tune"):
+        key.pop("mean_floor", None)
     return key
 
 

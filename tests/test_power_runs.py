@@ -191,13 +191,21 @@ def test_the_event_lags_are_in_the_spec(power, monkeypatch):
 
 
 def test_a_changed_default_is_part_of_the_key(power, monkeypatch):
-    """Runs kept before min_gain_se's default became 1 were measured with 0: asked for the
-    defaults now, the key says 1 and they are not read back; asked for 0, they are."""
+    """Runs kept before min_gain_se's default became 1 were measured with 0, and before the
+    mean floor without it: asked for the defaults now, the key says so and they are not read
+    back; asked for the old values, they are."""
     from lstm_forecast.models import LSTMForecaster
 
+    old = {"min_gain_se": 0, "mean_floor": False}
     assert LSTMForecaster().settings().keys() <= power.KEPT_DEFAULTS.keys()
-    assert power.run_spec("ar1", 0, ["lstm"], {})["lstm"] == {"min_gain_se": 1.0}
-    assert power.run_spec("ar1", 0, ["lstm"], {"min_gain_se": 0})["lstm"] == {}
-    assert power.run_spec("ar1", 0, ["lstm"], {"tune": 5, "min_gain_se": 0})["lstm"] == {"tune": 5}
+    assert power.run_spec("ar1", 0, ["lstm"], {})["lstm"] == {
+        "min_gain_se": 1.0,
+        "mean_floor": True,
+    }
+    assert power.run_spec("ar1", 0, ["lstm"], {"mean_floor": False})["lstm"] == {"min_gain_se": 1.0}
+    assert power.run_spec("ar1", 0, ["lstm"], old)["lstm"] == {}
+    assert power.run_spec("ar1", 0, ["lstm"], {"tune": 5, **old})["lstm"] == {"tune": 5}
+    tuned = {"tune": 5, "min_gain_se": 1.0}  # tuned: no warm start, so no floor to key by
+    assert power.run_spec("ar1", 0, ["lstm"], {"tune": 5})["lstm"] == tuned
     monkeypatch.setitem(power.KEPT_DEFAULTS, "head_lags", 0)  # as if its default changed
-    assert power.run_spec("ar1", 0, ["lstm"], {"min_gain_se": 0})["lstm"] == {"head_lags": 10}
+    assert power.run_spec("ar1", 0, ["lstm"], old)["lstm"] == {"head_lags": 10}

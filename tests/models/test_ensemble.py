@@ -292,3 +292,33 @@ def test_an_ensemble_of_distributions_saves_and_loads(tmp_path):
         pd.testing.assert_frame_equal(a[key], b[key])
     with pytest.raises(ValueError, match="--ensemble-batched trains point forecasts only"):
         LSTMForecaster(ensemble=2, ensemble_batched=True, distribution="t")
+
+
+@PATHS
+@pytest.mark.parametrize("min_gain_se", [1.0, 8.0])
+def test_each_member_meets_its_floor_as_it_would_alone(fused, min_gain_se):
+    """With a floor (members at zero: the mean), batched members are floored or kept as each
+    is trained alone: the same decisions, gains and final forecasts. Members whose kept
+    weights are their random starting heads lose to the mean and are replaced."""
+    members = nets(3, head_lags=4)
+    alone = [copy.deepcopy(net) for net in members]
+    floors = nets(3, head_lags=4)
+    for net in floors:
+        with torch.no_grad():
+            net.lag_out.weight.zero_(), net.lag_out.bias.zero_()
+    config = TrainConfig(
+        batch_size=32, steps=60, eval_every=10, patience=2, seed=5, learning_rate=1e-2,
+        min_gain_se=min_gain_se,
+    )  # fmt: skip
+    ensemble = EnsembleNet(members, fused).double()
+    dates = np.repeat(np.arange(30), 2)
+    results = train_ensemble(ensemble, *data(), config, dates, EnsembleNet(floors, fused).double())
+    x = data()[2]
+    for k, net in enumerate(alone):
+        result = train(net, *data(), config, val_dates=dates, floor=floors[k])
+        assert results[k].floored == result.floored and results[k].best_epoch == result.best_epoch
+        assert results[k].floor_gain_se == pytest.approx(result.floor_gain_se, rel=1e-8)
+        torch.testing.assert_close(ensemble(x)[k], net(x), atol=1e-8, rtol=0)
+        if result.floored:
+            torch.testing.assert_close(net(x), floors[k](x), atol=0, rtol=0)
+    assert any(r.floored for r in results) == (min_gain_se == 8.0)

@@ -69,7 +69,8 @@ def test_a_warm_start_keeps_the_previous_fit_unless_training_beats_it(prices):
 def test_a_warm_start_keeps_the_fit_when_a_ticker_joins(prices):
     """The network is shared by every ticker, so a refit where a ticker joins (listed later,
     evaluation.splits.fold_tickers) starts from the previous fit, not afresh."""
-    model = LSTMForecaster(**FAST, warm_start=True).fit(prices.iloc[:500, :1])
+    # the floor off: perturbed weights that lose to the mean would be replaced by it (below)
+    model = LSTMForecaster(**FAST, warm_start=True, mean_floor=False).fit(prices.iloc[:500, :1])
     torch.manual_seed(1)
     with torch.no_grad():  # a fit of its own, not the weights a fresh network starts from
         for weight in model.net_.parameters():
@@ -80,6 +81,36 @@ def test_a_warm_start_keeps_the_fit_when_a_ticker_joins(prices):
     assert model.tickers_ == list(prices.columns) and model.history_.best_epoch == 0
     for name, value in model.net_.state_dict().items():
         assert torch.equal(value, before[name]), name
+
+
+def test_a_warm_start_that_loses_to_the_mean_starts_again_from_it(prices):
+    """A previous fit whose weights were disturbed (a fit of noise, not of these prices)
+    loses to the training mean on the next refit's validation slice: the floor replaces it
+    with a fresh network, which forecasts that mean, and records the gain it fell short by.
+    Without the floor the disturbed weights are kept."""
+    for floor in (True, False):
+        model = LSTMForecaster(**FAST, warm_start=True, mean_floor=floor).fit(prices.iloc[:500])
+        torch.manual_seed(1)
+        with torch.no_grad():
+            for weight in model.net_.parameters():
+                weight.add_(0.3 * torch.randn_like(weight))
+        before = {k: v.clone() for k, v in model.net_.state_dict().items()}
+        model.learning_rate = 5.0  # training only makes things worse: round 0 is the start
+        model.fit(prices.iloc[:520])
+        assert model.history_.best_epoch == 0
+        if floor:
+            assert model.history_.floored and model.history_.floor_gain_se < 1
+            fresh = model.new_net().state_dict()
+            for name, value in model.net_.state_dict().items():
+                assert torch.equal(value, fresh[name]), name
+            forecast = model.predict(prices.iloc[:520]).iloc[-5:]  # the training mean
+            np.testing.assert_allclose(
+                forecast.to_numpy(), np.tile(model.scaler_.mean_.to_numpy(), (5, 1)), rtol=1e-6
+            )
+        else:
+            assert not model.history_.floored and math.isnan(model.history_.floor_gain_se)
+            for name, value in model.net_.state_dict().items():
+                assert torch.equal(value, before[name]), name
 
 
 def test_contract(prices):

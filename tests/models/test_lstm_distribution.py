@@ -231,6 +231,16 @@ def test_a_file_written_before_min_gain_se_loads_with_the_rule_off(prices, tmp_p
     assert loaded.min_gain_se == 0 and LSTMForecaster().min_gain_se == 1
 
 
+def test_a_file_written_before_the_mean_floor_loads_without_it(prices, tmp_path):
+    """Files written before the floor kept a warm start's weights as they were: they load
+    with the floor off, and a value that is not true or false is refused, naming the flag."""
+    model = LSTMForecaster(**FAST, mean_floor=False).fit(prices.iloc[:500])
+    loaded = _as_written_before(model, "mean_floor", prices, tmp_path)
+    assert loaded.mean_floor is False and LSTMForecaster().mean_floor is True
+    with pytest.raises(ValueError, match=r"mean_floor \(--mean-floor\) must be true or false"):
+        LSTMForecaster(mean_floor="yes")
+
+
 def test_a_gelu_head_is_saved_and_read_back(prices, tmp_path):
     model = LSTMForecaster(**FAST, head_activation="gelu").fit(prices.iloc[:500])
     model.save(tmp_path / "m")

@@ -1,5 +1,6 @@
 """The training loop: determinism, the NaN guard, early stopping, checkpoints and resume."""
 
+import copy
 import itertools
 import math
 
@@ -353,3 +354,71 @@ def test_gain_in_se_counts_a_date_once_and_overlapping_targets_by_newey_west():
     assert got == pytest.approx(expected, rel=1e-10)
     iid = gain_in_se(torch.tensor(panel))  # as independent samples: too many standard errors
     assert iid > 1.5 * expected > 0
+
+
+def test_a_floor_replaces_kept_weights_that_do_not_beat_it():
+    """A warm start from a fit of another rule, refitted on noise. Where training cannot move
+    (a learning rate of 1e-9) the rule keeps the start, and the floor, a network at the
+    targets' mean, replaces it, by a gain checked by hand. Where training improves on the bad
+    start by more than a standard error, the round kept still loses to the mean and is
+    replaced too. Weights that beat the mean by less than a standard error are kept (the bar
+    to stay is a gain above 0). With the rule off (0) the floor is not applied, and on a
+    planted signal the trained weights beat the floor and stay."""
+
+    def at_the_mean():
+        net = Net(dropout=0.0, seed=7)
+        nn.init.zeros_(net.head.weight), nn.init.zeros_(net.head.bias)
+        return net
+
+    previous = Net(dropout=0.0)  # fitted to a rule that the noise below does not follow
+    train(previous, *data(seed=3), TrainConfig(epochs=10, batch_size=32, learning_rate=1e-2))
+    g = torch.Generator().manual_seed(0)
+    x, y = torch.randn(300, 5, 1, generator=g), torch.randn(300, 1, generator=g)
+    noise = (x[:240], y[:240], x[240:], y[240:])
+    config = dict(epochs=10, batch_size=32, patience=3, min_gain_se=1.0)
+    net, floor = copy.deepcopy(previous), at_the_mean()
+    stuck = train(net, *noise, TrainConfig(**config, learning_rate=1e-9), floor=floor)
+    with torch.no_grad():
+        kept = (previous(x[240:]) - y[240:]).pow(2).squeeze(1)
+        simple = y[240:].pow(2).squeeze(1)
+    gain = (simple - kept).double()
+    t = gain.mean() / (gain.std() / math.sqrt(len(gain)))
+    assert stuck.best_round == 0 or stuck.declined  # the start, as it was
+    assert stuck.floored and stuck.best_epoch == 0 and t < 0
+    assert stuck.floor_gain_se == pytest.approx(float(t), rel=1e-5)
+    for name, value in state(net).items():
+        assert torch.equal(value, state(floor)[name]), name
+    moved = train(
+        copy.deepcopy(previous), *noise, TrainConfig(**config, learning_rate=1e-3),
+        floor=at_the_mean(),
+    )  # fmt: skip
+    assert moved.best_round > 0 and not moved.declined and moved.gain_se > 1
+    assert moved.floored and moved.floor_gain_se < 0 and moved.best_epoch == 0
+    x = torch.randn(300, 5, 1, generator=g.manual_seed(0))
+    y = 0.4 * x[:, -1] + torch.randn(300, 1, generator=g)  # the rule, weaker: still ahead
+    weaker = train(
+        copy.deepcopy(previous), x[:240], y[:240], x[240:], y[240:],
+        TrainConfig(**config, learning_rate=1e-9), floor=at_the_mean(),
+    )  # fmt: skip
+    assert not weaker.floored and 0 < weaker.floor_gain_se < 1
+    off = train(
+        copy.deepcopy(previous), *noise, TrainConfig(**{**config, "min_gain_se": 0.0}),
+        floor=at_the_mean(),
+    )  # fmt: skip
+    assert not off.floored and off.floor_gain_se < 0
+    signal = train(
+        Net(dropout=0.0), *data(), TrainConfig(**config, learning_rate=1e-2), floor=at_the_mean()
+    )
+    assert not signal.floored and signal.floor_gain_se > 1 and signal.best_epoch > 0
+
+
+def test_a_floor_that_forecasts_as_the_kept_weights_decides_nothing():
+    def at_the_mean(seed):
+        net = Net(dropout=0.0, seed=seed)
+        nn.init.zeros_(net.head.weight), nn.init.zeros_(net.head.bias)
+        return net
+
+    net = at_the_mean(0)
+    config = TrainConfig(epochs=3, batch_size=32, learning_rate=1e-2, min_gain_se=100.0)
+    result = train(net, *data(), config, floor=at_the_mean(1))
+    assert result.declined and not result.floored and math.isnan(result.floor_gain_se)

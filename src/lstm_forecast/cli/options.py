@@ -172,6 +172,14 @@ DistributionOpt = Annotated[
         "fitted on the training residuals).",
     ),
 ]
+MeanFloorOpt = Annotated[
+    bool,
+    typer.Option(
+        help="A backtest refit that starts from the last one (--warm-start) keeps its weights "
+        "only while they beat the training mean on its validation slice; else it starts "
+        "again from that mean (off with --min-gain-se 0; docs/power.md)."
+    ),
+]
 EwmaAnchorOpt = Annotated[
     bool,
     typer.Option(
@@ -242,6 +250,7 @@ LSTM_OPTIONS: dict[str, tuple[Any, Any]] = {
     "warmup": (WarmupOpt, 0.05),
     "weight_decay": (WeightDecayOpt, 0.0),
     "min_gain_se": (MinGainSeOpt, 1.0),
+    "mean_floor": (MeanFloorOpt, True),
     "head_lags": (HeadLagsOpt, 10),
     "head_activation": (HeadActivationOpt, "relu"),
     "patience": (PatienceOpt, 10),

@@ -180,6 +180,7 @@ def _refit_record(name: str, fold: Fold, model, tickers: int) -> dict:
         "best_val_loss": np.nan,
         "best_round": np.nan,
         "gain_se": np.nan,
+        "floor_gain_se": np.nan,
         "tuned": "",
         "trials": np.nan,
     }
@@ -202,6 +203,7 @@ def _refit_record(name: str, fold: Fold, model, tickers: int) -> dict:
             best_val_loss=history.best_val_loss,
             best_round=history.best_round,
             gain_se=history.gain_se,
+            floor_gain_se=history.floor_gain_se,
         )
     return record
 

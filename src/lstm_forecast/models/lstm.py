@@ -12,7 +12,10 @@ Training samples whose targets reach the validation slice are dropped (a gap of 
 origins), and the validation slice is the chronologically last part of the training window.
 The head starts at zero (the training mean), and training keeps a round's weights only if
 they beat those starting weights on validation by ``min_gain_se`` standard errors
-(:func:`~lstm_forecast.training.loop.train`).
+(:func:`~lstm_forecast.training.loop.train`). A warm-started refit starts from the previous
+fit; with ``mean_floor`` whatever it keeps must also beat a fresh network, which forecasts
+the training mean, on this refit's validation slice, or the fresh network is kept: a fit
+that beat its start by luck once is tested again at every refit.
 """
 
 from __future__ import annotations
@@ -246,12 +249,14 @@ DEFAULT_STEPS = 2000
 MAX_VALIDATION = 16_384
 
 
-def _train_member(shared: tuple, net: nn.Module):
-    """One ensemble member trained alone: (the trained network, its history)."""
+def _train_member(shared: tuple, pair: tuple[nn.Module, nn.Module | None]):
+    """One ensemble member trained alone, given its floor (or None): (the trained network,
+    its history)."""
     from ..training import train
 
     data, config, loss_fn, val_dates = shared
-    return net, train(net, *data, config, loss_fn=loss_fn, val_dates=val_dates)
+    net, floor = pair
+    return net, train(net, *data, config, loss_fn=loss_fn, val_dates=val_dates, floor=floor)
 
 
 class LSTMForecaster(BaseForecaster):
@@ -292,6 +297,7 @@ class LSTMForecaster(BaseForecaster):
         anchor_gain: float = 10.0,
         head_lags: int = 10,
         head_activation: str = "relu",
+        mean_floor: bool = True,
         tune: int = 0,
         tune_seconds: float | None = None,
         warm_start: bool = False,
@@ -319,7 +325,7 @@ class LSTMForecaster(BaseForecaster):
         self.distribution, self.target = distribution, target
         self.max_epoch_steps, self.ewma_anchor = max_epoch_steps, ewma_anchor
         self.anchor_gain, self.head_lags = anchor_gain, head_lags
-        self.head_activation = head_activation
+        self.head_activation, self.mean_floor = head_activation, mean_floor
         self.features = check_features(features)
         check_lstm_settings(self.settings())
         if ensemble > 1 and ensemble_batched and (distribution != "none" or target != "return"):
@@ -503,6 +509,8 @@ class LSTMForecaster(BaseForecaster):
         inputs = self._inputs(prices, raw, z)
         if not reuse:
             self.net_ = self.new_net()
+        # what a warm start's weights must beat too: a fresh network, the training mean
+        floor = self.new_net() if reuse and self.mean_floor else None
         device = self.net_.rnn.device
         x, y, origins = self._samples(inputs, self._targets(prices, z), device)
         train_idx, val_idx = self._split(origins)
@@ -513,7 +521,7 @@ class LSTMForecaster(BaseForecaster):
         if self.ensemble > 1 and self.ensemble_batched:
             from ..training.ensemble import train_ensemble
 
-            self.members_ = train_ensemble(self.net_, *data, config, val_dates)
+            self.members_ = train_ensemble(self.net_, *data, config, val_dates, floor)
             self.history_ = min(self.members_, key=lambda r: r.best_val_loss)
         elif self.ensemble > 1:
             # One member after another on the fused kernel, then stacked for forecasting:
@@ -522,8 +530,9 @@ class LSTMForecaster(BaseForecaster):
             # Members are independent: parallel.task_map may train them anywhere (on Ray,
             # each a Ray task); each comes back trained, with its history.
             nets = self.net_.to_members(self._member_nets())
+            floors = [None] * len(nets) if floor is None else floor.to_members(self._member_nets())
             shared = (data, config, LOSSES[self.head], val_dates)
-            trained = parallel.task_map(_train_member, shared, nets)
+            trained = parallel.task_map(_train_member, shared, list(zip(nets, floors, strict=True)))
             nets = [net for net, _ in trained]
             self.members_ = [history for _, history in trained]
             self.net_.load_members(nets)
@@ -540,6 +549,7 @@ class LSTMForecaster(BaseForecaster):
                 progress=self.progress,
                 loss_fn=LOSSES[self.head],
                 val_dates=val_dates,
+                floor=floor,
             )
         self.nu_ = np.inf
         if self.head == "variance" and self.distribution == "t":

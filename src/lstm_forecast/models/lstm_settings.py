@@ -41,6 +41,7 @@ SETTINGS = (
     "head_lags",
     "head_activation",
     "min_gain_se",
+    "mean_floor",
 )
 # settings added after format version 1 was first written: a file without them gets these
 LATER_SETTINGS = {
@@ -59,6 +60,7 @@ LATER_SETTINGS = {
     "head_lags": 0,  # files written before the head read the last inputs: a linear head
     "head_activation": "relu",  # files written before the choice: ReLU units
     "min_gain_se": 0.0,  # files written before the rule: the best round kept by any margin
+    "mean_floor": False,  # files written before the floor: a warm start's weights kept as is
 }
 
 VARIANTS = ("standard", "peephole", "coupled", "gru", "rnn")
@@ -116,11 +118,11 @@ def check_lstm_settings(settings: dict) -> None:
             raise ValueError(f"lstm: {name} ({flag}) must be a whole number, got {value!r}")
         if not math.isfinite(value) or not low <= value <= high:
             raise ValueError(f"lstm: {name} ({flag}) must be in [{low:g}, {high:g}], got {value!r}")
-    if "ewma_anchor" in settings and not isinstance(settings["ewma_anchor"], bool):
-        raise ValueError(
-            f"lstm: ewma_anchor (--ewma-anchor) must be true or false, got "
-            f"{str(settings['ewma_anchor'])[:40]!r}"
-        )
+    for name, flag in (("ewma_anchor", "--ewma-anchor"), ("mean_floor", "--mean-floor")):
+        if name in settings and not isinstance(settings[name], bool):
+            raise ValueError(
+                f"lstm: {name} ({flag}) must be true or false, got {str(settings[name])[:40]!r}"
+            )
     if settings.get("epochs") is not None and settings.get("steps") is not None:
         raise ValueError("lstm: give a budget in steps (--steps) or in epochs (--epochs), not both")
     if "dropout" in settings and settings["dropout"] >= 1:

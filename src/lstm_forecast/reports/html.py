@@ -68,6 +68,7 @@ REFIT_COLUMNS = [
     ("best_epoch", "round kept (0: the start)", "{:.0f}"),
     ("best_val_loss", "best val. loss", "{:.4f}"),
     ("gain_se", "best round's gain over the start (s.e.)", "{:.2f}"),
+    ("floor_gain_se", "kept weights' gain over the mean (s.e.; below 0: reset)", "{:.2f}"),
     ("rmse", "RMSE", "{:.5f}"),
     ("r2_vs_zero", "R² vs RW", "{:+.4f}"),
     ("trials", "tuning trials", "{:.0f}"),
@@ -239,7 +240,9 @@ a cloud with no tilt, or forecasts squeezed near 0, shows none.</p>
 <h2>Each refit</h2>
 <p class="note">Per refit: the training window, the tickers fit (a ticker listed later joins
 at the first refit with 100 of its own prices), for trained models how many epochs ran and which
-was kept (lowest validation loss), and the out-of-sample RMSE and R² against the random walk
+was kept (lowest validation loss; a round must beat the start by --min-gain-se standard
+errors, and what a warm-started refit keeps must also beat the training mean, or the refit
+starts again from that mean), and the out-of-sample RMSE and R² against the random walk
 over the origins that refit forecast (all tickers pooled). Also in refits.csv.</p>
 {html_table(refits, REFIT_COLUMNS, "refits")}
 <h2>Trading on the forecasts</h2>

@@ -25,7 +25,15 @@ import time
 import torch
 from torch import nn
 
-from .loop import TrainConfig, TrainingError, TrainResult, _Batches, _decide, make_optimizer
+from .loop import (
+    TrainConfig,
+    TrainingError,
+    TrainResult,
+    _Batches,
+    _decide,
+    gain_in_se,
+    make_optimizer,
+)
 
 
 def _member_losses(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -78,9 +86,11 @@ def train_ensemble(
     val_targets: torch.Tensor,
     config: TrainConfig,
     val_dates=None,
+    floor: nn.Module | None = None,
 ) -> list[TrainResult]:
     """Train every member of ``model``; one :class:`TrainResult` per member (``val_dates``:
-    the validation samples' dates, as :func:`~.loop.train` takes them)."""
+    the validation samples' dates, and ``floor``, a model of the same shape whose member
+    ``k`` member ``k`` must beat, as :func:`~.loop.train` takes them)."""
     params = list(model.parameters())
     members = params[0].shape[0]
     optimizer = make_optimizer(params, config, len(inputs), len(val_inputs))
@@ -153,6 +163,8 @@ def train_ensemble(
     _keep_or_decline(
         model, params, first, best, results, val_inputs, val_targets, config, val_dates
     )
+    if floor is not None:
+        _floor_members(model, floor, results, val_inputs, val_targets, config, val_dates)
     model.eval()
     return results
 
@@ -177,3 +189,21 @@ def _keep_or_decline(
             if result.declined:
                 for p, start in zip(params, first, strict=True):
                     p[k].copy_(start[k])
+
+
+def _floor_members(model, floor, results, val_inputs, val_targets, config, val_dates) -> None:
+    """Member ``k`` of ``floor`` replaces member ``k`` of ``model`` unless the kept weights
+    beat it on validation (as :func:`~.loop._floor` does for one model)."""
+    lags = val_targets.shape[1] - 1 if val_targets.dim() > 1 else 0
+    kept = _row_losses(model, val_inputs, val_targets, config.batch_size)
+    simple = _row_losses(floor, val_inputs, val_targets, config.batch_size)
+    with torch.no_grad():
+        for k, result in enumerate(results):
+            if torch.equal(simple[k], kept[k]):
+                continue
+            result.floor_gain_se = gain_in_se(simple[k] - kept[k], val_dates, lags)
+            if config.min_gain_se > 0 and not result.floor_gain_se > 0:
+                for p, q in zip(model.parameters(), floor.parameters(), strict=True):
+                    p[k].copy_(q[k])
+                result.floored, result.best_epoch = True, 0
+                result.best_val_loss = float(simple[k].mean())

@@ -133,6 +133,10 @@ class TrainResult:
     best_round: int = 0
     gain_se: float = math.nan
     declined: bool = False
+    # With a ``floor`` (the simplest model, which a warm start's weights must beat too): the
+    # kept weights' gain over it in standard errors, and whether the floor replaced them.
+    floor_gain_se: float = math.nan
+    floored: bool = False
 
 
 def _optimizer_to_bundle(optimizer) -> tuple[dict[str, torch.Tensor], dict]:
@@ -263,6 +267,7 @@ def train(
     progress: bool = False,
     on_epoch_end: Callable[[int, dict], None] | None = None,
     val_dates: np.ndarray | None = None,
+    floor: nn.Module | None = None,
 ) -> TrainResult:
     """Train ``model`` to map ``inputs`` (N, ...) to ``targets`` (N, K); returns the history.
 
@@ -271,6 +276,8 @@ def train(
     ``on_epoch_end(epoch, row)`` is called after each epoch's checkpoint is written.
     ``val_dates`` (N_val,): each validation sample's date, for the standard error of the rule
     of ``min_gain_se`` (:func:`gain_in_se`).
+    ``floor``: a model of the same shape that the kept weights must also beat on
+    validation, or its weights are loaded instead (:func:`_floor`).
     """
     if checkpoint is not None:
         check_checkpoint_path(checkpoint, resume)
@@ -343,8 +350,35 @@ def train(
         if result.declined:
             best_state = start_state
     model.load_state_dict(best_state)
+    if floor is not None:
+        _floor(result, model, floor, val_inputs, val_targets, loss_fn, config, val_dates)
     model.eval()
     return result
+
+
+def _floor(result, model, floor, val_inputs, val_targets, loss_fn, config, val_dates) -> None:
+    """Load ``floor``'s weights into ``model`` unless the kept weights beat it on validation
+    (a mean gain above 0; only while the rule of ``min_gain_se`` is on).
+
+    A warm-started refit starts from the previous fit, and the rule of ``min_gain_se`` keeps
+    those weights unless a round beats them; a previous fit that beat its own start by luck
+    would then be kept from refit to refit, its luck never tested again. With the simplest
+    model as the floor (a fresh network, whose head at zero forecasts the training mean),
+    what is kept must also beat that on this refit's validation slice. The bar is lower
+    than the one to adopt new weights (``min_gain_se`` standard errors): weights that passed
+    it once are kept until the new rows contradict them, not dropped each time a slice of
+    weak signal shows less than a standard error (docs/power.md measures both bars)."""
+    lags = val_targets.shape[1] - 1 if val_targets.dim() > 1 else 0
+    kept = _row_losses(model, val_inputs, val_targets, loss_fn, config.batch_size)
+    simple = _row_losses(floor, val_inputs, val_targets, loss_fn, config.batch_size)
+    if torch.equal(simple, kept):  # the kept weights forecast as the floor does
+        return
+    result.floor_gain_se = gain_in_se(simple - kept, val_dates, lags)
+    if config.min_gain_se > 0 and not result.floor_gain_se > 0:
+        model.load_state_dict(floor.state_dict())
+        result.floored = True
+        result.best_epoch = 0
+        result.best_val_loss = float(simple.mean())
 
 
 def gain_in_se(gain: torch.Tensor, dates: np.ndarray | None = None, lags: int = 0) -> float:
