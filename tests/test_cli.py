@@ -191,3 +191,26 @@ def test_backtest_says_when_a_model_kept_its_starting_weights_at_every_refit():
     (note,) = _untrained_notes(SimpleNamespace(refits=refits, settings=tuned))
     assert "the distribution it starts from" in note
     assert _untrained_notes(SimpleNamespace(refits=refits.iloc[2:], settings=tuned)) == []
+
+
+def test_backtest_names_the_refits_where_an_earlier_fit_lost_to_the_mean():
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from lstm_forecast.evaluation.summary import floor_notes
+
+    nan = float("nan")
+    refits = pd.DataFrame(
+        {
+            "fold": [0, 1, 2, 3, 0, 1],
+            "model": ["lstm"] * 4 + ["ols"] * 2,
+            "floor_gain_se": [nan, 1.08, -0.59, 0.4, nan, nan],
+        }
+    )
+    (note,) = floor_notes(SimpleNamespace(refits=refits))
+    assert note.startswith("lstm: at refit 2 (-0.59) the weights it kept no longer beat")
+    refits.loc[3, "floor_gain_se"] = 0.0
+    (note,) = floor_notes(SimpleNamespace(refits=refits))
+    assert note.startswith("lstm: at refits 2 (-0.59), 3 (+0.00) the weights")
+    assert floor_notes(SimpleNamespace(refits=refits.drop(columns="floor_gain_se"))) == []

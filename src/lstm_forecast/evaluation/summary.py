@@ -388,7 +388,33 @@ def listed_notes(result: BacktestResult) -> list[str]:
     return notes
 
 
+def floor_notes(result: BacktestResult) -> list[str]:
+    """A line for each warm-started model that dropped an earlier fit at some refits, because
+    it no longer beat the training mean on validation (``mean_floor``): which refits, and
+    that each started again from the mean."""
+    refits, notes = result.refits, []
+    if refits.empty or "floor_gain_se" not in refits:
+        return notes
+    for name, rows in refits.groupby("model", sort=True):
+        dropped = rows.loc[rows["floor_gain_se"] <= 0]
+        if dropped.empty:
+            continue
+        which = ", ".join(f"{fold} ({gain:+.2f})" for fold, gain in
+                          zip(dropped["fold"], dropped["floor_gain_se"], strict=True))  # fmt: skip
+        notes.append(
+            f"{name}: at refit{'s' if len(dropped) > 1 else ''} {which} the weights it kept no "
+            "longer beat the training mean on validation (gain in standard errors), so it "
+            "forecast that mean there and the next refit started again from it (--mean-floor)."
+        )
+    return notes
+
+
 def run_notes(result: BacktestResult) -> list[str]:
     """The lines under the verdicts: tickers that listed late or ended, then models that kept
-    their start."""
-    return [*listed_notes(result), *ended_notes(result), *untrained_notes(result)]
+    their start, then earlier fits dropped for the training mean."""
+    return [
+        *listed_notes(result),
+        *ended_notes(result),
+        *untrained_notes(result),
+        *floor_notes(result),
+    ]

@@ -17,7 +17,13 @@ from ..evaluation.calibration import backtest_calibration
 from ..evaluation.crosssection import backtest_cross_section
 from ..evaluation.importance import backtest_importance
 from ..evaluation.luck import luck_table, plain_words
-from ..evaluation.summary import buy_and_hold, ended_notes, listed_notes, untrained_notes
+from ..evaluation.summary import (
+    buy_and_hold,
+    ended_notes,
+    floor_notes,
+    listed_notes,
+    untrained_notes,
+)
 from .distribution import write_distribution_files
 from .parts import records, run_config
 from .rundir import RunDirectory
@@ -72,6 +78,7 @@ def write_outputs(
         "refits": records(result.refits),
         "could_this_be_luck": {"summary": plain_words(luck, table), "groups": records(luck)},
         "kept_their_start": untrained_notes(result),
+        "dropped_for_the_mean": floor_notes(result),
         "listed": listed_notes(result),
         "ended": ended_notes(result),
         "cross_section": records(cross) if cross is not None else None,
