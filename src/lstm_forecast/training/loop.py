@@ -24,6 +24,9 @@ stopping that restores the best weights, gradient-norm clipping, and:
   starting weights as the simplest model). Given the validation samples' dates, a panel's
   samples of one date count as one, and an h-day target's overlap gets a Newey-West
   standard error (:func:`gain_in_se`);
+* a ``floor`` (a model of the same shape, for a warm start: a fresh network at the training
+  mean) that the kept weights must also beat on validation, or its weights are returned
+  instead, so that a fit adopted by luck is not carried from refit to refit (:func:`_floor`);
 * a non-finite loss or gradient stops training with a :class:`TrainingError` that names the
   round and step; the model is left with its best (finite) weights;
 * determinism: pass ``p`` over the data shuffles with a generator seeded with ``(seed, p)``
