@@ -345,15 +345,16 @@ KEPT_DEFAULTS = {
 def lstm_key(settings: dict) -> dict:
     """The LSTM's part of a run's key: the settings it runs with that differ from
     :data:`KEPT_DEFAULTS` (a setting added later counts unless it is at its kept value), and
-    those given that are not model settings (``tune``). A tuned LSTM starts every refit
-    afresh, so the floor of a warm start (``mean_floor``) cannot change its run and is left
-    out of its key."""
+    those given that are not model settings (``tune``). The floor of a warm start
+    (``mean_floor``) cannot change a tuned LSTM's run (it starts every refit afresh) or one
+    with the rule off (``min_gain_se`` 0, which turns the floor off too), so it is left out
+    of their keys."""
     from lstm_forecast.models import LSTMForecaster
 
     effective = LSTMForecaster(**settings).settings()
     key = {k: v for k, v in settings.items() if k not in effective}
     key.update({k: v for k, v in effective.items() if KEPT_DEFAULTS.get(k, ...) != v})
-    if key.get("tune"):
+    if key.get("tune") or not effective["min_gain_se"]:
         key.pop("mean_floor", None)
     return key
 

@@ -197,6 +197,7 @@ def test_a_changed_default_is_part_of_the_key(power, monkeypatch):
     from lstm_forecast.models import LSTMForecaster
 
     old = {"min_gain_se": 0, "mean_floor": False}
+    assert power.run_spec("ar1", 0, ["lstm"], {"min_gain_se": 0})["lstm"] == {}  # no floor
     assert LSTMForecaster().settings().keys() <= power.KEPT_DEFAULTS.keys()
     assert power.run_spec("ar1", 0, ["lstm"], {})["lstm"] == {
         "min_gain_se": 1.0,
