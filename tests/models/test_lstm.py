@@ -113,6 +113,23 @@ def test_a_warm_start_that_loses_to_the_mean_starts_again_from_it(prices):
                 assert torch.equal(value, before[name]), name
 
 
+def test_a_variance_forecast_has_no_floor(prices):
+    """A variance target keeps its warm start as before (the floor cost it accuracy,
+    docs/distributions.md): the disturbed weights stay and no gain over the mean is taken."""
+    model = LSTMForecaster(**FAST, target="variance", warm_start=True).fit(prices.iloc[:500])
+    torch.manual_seed(1)
+    with torch.no_grad():
+        for weight in model.net_.parameters():
+            weight.add_(0.3 * torch.randn_like(weight))
+    before = {k: v.clone() for k, v in model.net_.state_dict().items()}
+    model.learning_rate = 1e-9  # training cannot move: round 0 is kept
+    model.fit(prices.iloc[:520])
+    assert model.mean_floor and not model.history_.floored
+    assert math.isnan(model.history_.floor_gain_se)
+    for name, value in model.net_.state_dict().items():
+        assert torch.equal(value, before[name]), name
+
+
 def test_contract(prices):
     check_forecaster(lambda: LSTMForecaster(**FAST), prices)
 

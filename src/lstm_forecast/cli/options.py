@@ -177,7 +177,8 @@ MeanFloorOpt = Annotated[
     typer.Option(
         help="A backtest refit that starts from the last one (--warm-start) keeps its weights "
         "only while they beat the training mean on its validation slice; else it starts "
-        "again from that mean (off with --min-gain-se 0; docs/power.md)."
+        "again from that mean (forecasts of returns, not --target volatility; off with "
+        "--min-gain-se 0; docs/power.md)."
     ),
 ]
 EwmaAnchorOpt = Annotated[
