@@ -31,7 +31,7 @@ from .loop import (
     TrainResult,
     _Batches,
     _decide,
-    gain_in_se,
+    _judge_floor,
     make_optimizer,
 )
 
@@ -194,16 +194,10 @@ def _keep_or_decline(
 def _floor_members(model, floor, results, val_inputs, val_targets, config, val_dates) -> None:
     """Member ``k`` of ``floor`` replaces member ``k`` of ``model`` unless the kept weights
     beat it on validation (as :func:`~.loop._floor` does for one model)."""
-    lags = val_targets.shape[1] - 1 if val_targets.dim() > 1 else 0
     kept = _row_losses(model, val_inputs, val_targets, config.batch_size)
     simple = _row_losses(floor, val_inputs, val_targets, config.batch_size)
     with torch.no_grad():
         for k, result in enumerate(results):
-            if torch.equal(simple[k], kept[k]):
-                continue
-            result.floor_gain_se = gain_in_se(simple[k] - kept[k], val_dates, lags)
-            if config.min_gain_se > 0 and not result.floor_gain_se > 0:
+            if _judge_floor(result, simple[k], kept[k], val_targets, val_dates, config.min_gain_se):
                 for p, q in zip(model.parameters(), floor.parameters(), strict=True):
                     p[k].copy_(q[k])
-                result.floored, result.best_epoch = True, 0
-                result.best_val_loss = float(simple[k].mean())

@@ -371,17 +371,28 @@ def _floor(result, model, floor, val_inputs, val_targets, loss_fn, config, val_d
     than the one to adopt new weights (``min_gain_se`` standard errors): weights that passed
     it once are kept until the new rows contradict them, not dropped each time a slice of
     weak signal shows less than a standard error (docs/power.md measures both bars)."""
-    lags = val_targets.shape[1] - 1 if val_targets.dim() > 1 else 0
     kept = _row_losses(model, val_inputs, val_targets, loss_fn, config.batch_size)
     simple = _row_losses(floor, val_inputs, val_targets, loss_fn, config.batch_size)
-    if torch.equal(simple, kept):  # the kept weights forecast as the floor does
-        return
-    result.floor_gain_se = gain_in_se(simple - kept, val_dates, lags)
-    if config.min_gain_se > 0 and not result.floor_gain_se > 0:
+    if _judge_floor(result, simple, kept, val_targets, val_dates, config.min_gain_se):
         model.load_state_dict(floor.state_dict())
-        result.floored = True
-        result.best_epoch = 0
+
+
+def _overlap_lags(val_targets: torch.Tensor) -> int:
+    """Newey-West lags for h-day targets, whose windows overlap by h - 1 days."""
+    return val_targets.shape[1] - 1 if val_targets.dim() > 1 else 0
+
+
+def _judge_floor(result, simple, kept, val_targets, val_dates, min_gain_se: float) -> bool:
+    """Whether the floor replaces the kept weights, given both per-sample losses (N,): not
+    when they forecast alike; else when their gain over the floor is not above 0 (only while
+    the rule is on). Records the gain, and a replacement, in ``result``."""
+    if torch.equal(simple, kept):  # the kept weights forecast as the floor does
+        return False
+    result.floor_gain_se = gain_in_se(simple - kept, val_dates, _overlap_lags(val_targets))
+    if min_gain_se > 0 and not result.floor_gain_se > 0:
+        result.floored, result.best_epoch = True, 0
         result.best_val_loss = float(simple.mean())
+    return result.floored
 
 
 def gain_in_se(gain: torch.Tensor, dates: np.ndarray | None = None, lags: int = 0) -> float:
@@ -419,8 +430,7 @@ def _decide(result: TrainResult, gain, val_targets, val_dates, min_gain_se: floa
     """Keep the best round (``result.best_epoch``) or decline it for the starting weights,
     by its per-sample ``gain`` over them in standard errors (h-day targets, whose windows
     overlap by h - 1 days, take as many Newey-West lags)."""
-    lags = val_targets.shape[1] - 1 if val_targets.dim() > 1 else 0
-    result.gain_se = gain_se = gain_in_se(gain, val_dates, lags)
+    result.gain_se = gain_se = gain_in_se(gain, val_dates, _overlap_lags(val_targets))
     if min_gain_se > 0 and not gain_se >= min_gain_se:
         result.declined, result.best_epoch = True, 0
         result.best_val_loss = result.start_val_loss
