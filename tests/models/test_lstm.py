@@ -113,6 +113,19 @@ def test_a_warm_start_that_loses_to_the_mean_starts_again_from_it(prices):
                 assert torch.equal(value, before[name]), name
 
 
+def test_with_the_rule_off_no_floor_is_judged(prices):
+    """--min-gain-se 0 turns the floor off: no gain over the mean is taken, so no line can
+    say a fit was dropped for it."""
+    model = LSTMForecaster(**FAST, warm_start=True, min_gain_se=0).fit(prices.iloc[:500])
+    torch.manual_seed(1)
+    with torch.no_grad():
+        for weight in model.net_.parameters():
+            weight.add_(0.3 * torch.randn_like(weight))
+    model.learning_rate = 1e-9
+    model.fit(prices.iloc[:520])
+    assert not model.history_.floored and math.isnan(model.history_.floor_gain_se)
+
+
 def test_a_variance_forecast_has_no_floor(prices):
     """A variance target keeps its warm start as before (the floor cost it accuracy,
     docs/distributions.md): the disturbed weights stay and no gain over the mean is taken."""

@@ -513,8 +513,10 @@ class LSTMForecaster(BaseForecaster):
         # what a warm start's weights must beat too: a fresh network, the training mean. Not
         # for a variance target: there a fit of real volatility clustering loses to the
         # constant variance on some validation slices of heavy-tailed returns, and dropping it
-        # cost the variance head a quarter of its accuracy (docs/distributions.md)
-        floor = self.new_net() if reuse and self.mean_floor and self.head != "variance" else None
+        # cost the variance head a quarter of its accuracy (docs/distributions.md); nor with
+        # the rule off (min_gain_se 0), which turns the floor off too
+        judged = reuse and self.mean_floor and self.min_gain_se > 0
+        floor = self.new_net() if judged and self.head != "variance" else None
         device = self.net_.rnn.device
         x, y, origins = self._samples(inputs, self._targets(prices, z), device)
         train_idx, val_idx = self._split(origins)
