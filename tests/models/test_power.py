@@ -48,6 +48,29 @@ def test_oracle_is_the_conditional_mean(kind):
     assert 0.008 < returns.std() < 0.02
 
 
+def test_a_product_path_that_runs_away_is_drawn_again_and_the_others_are_kept():
+    """Seed 24's product path overflows within 4,000 days (two large returns five days apart
+    feed a drift that grows without end); simulate() draws it again from the next stream.
+    A path that stays finite is exactly the recursion on ``default_rng(seed)``'s noise."""
+
+    def recursion(rng, days, b=0.35):
+        e = rng.normal(0.0, SIGMA, days + 100)
+        r = np.zeros_like(e)
+        with np.errstate(over="ignore", invalid="ignore"):
+            for t in range(5, len(e)):
+                r[t] = b * r[t - 1] * r[t - 5] / SIGMA + e[t]
+        return r[100:]
+
+    assert not np.isfinite(recursion(np.random.default_rng(24), 4000)).all()
+    prices, oracle = simulate("product", 4000, seed=24)
+    assert np.isfinite(prices.to_numpy()).all() and np.isfinite(oracle.to_numpy()).all()
+    redrawn = recursion(np.random.default_rng([24, 1]), 4000)
+    np.testing.assert_allclose(np.diff(np.log(prices.iloc[:, 0].to_numpy())), redrawn, atol=1e-12)
+    kept = recursion(np.random.default_rng(0), 4000)
+    prices, _ = simulate("product", 4000, seed=0)
+    np.testing.assert_allclose(np.diff(np.log(prices.iloc[:, 0].to_numpy())), kept, atol=1e-12)
+
+
 def test_event_rule_is_read_when_a_series_is_simulated(monkeypatch):
     """The power benchmark's --event-jump changes EVENT_RULE; the simulation must follow it."""
     from lstm_forecast.data.simulate import EVENT_RULE
