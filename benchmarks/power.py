@@ -28,6 +28,8 @@ returns.
                                [--kinds volume] [--variants ensemble]
     python benchmarks/power.py --curve [--seeds 3] [--days 3500,7000,14000,28000]
                                [--kinds product,event,volume]   # share of the oracle vs data
+    python benchmarks/power.py --ceiling [--seeds 100] [--kinds event,ar1,...]
+                               # the best filters linear in a channel of the returns
 """
 
 from __future__ import annotations
@@ -560,9 +562,74 @@ def curve_table(kinds: list[str], days: list[int], seeds: range, lstm: dict, poo
             )
 
 
+CEILING_LAGS = 60
+CEILING_CHANNELS = {
+    "r": lambda z: z,
+    "r·abs(r)": lambda z: z * np.abs(z),
+    "r³": lambda z: z**3,
+    "r·1[abs(r)>2.5]": lambda z: z * (np.abs(z) > 2.5),
+    "sign·1[abs(r)>2.5]": lambda z: np.sign(z) * (np.abs(z) > 2.5),
+}
+
+
+def ceiling_rows(kind: str, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One series' regression rows: ``(lagged, target, oracle)``, a row per origin with the
+    ``CEILING_LAGS`` returns before it, newest first, all in units of the noise's sd."""
+    prices, oracle = simulate(kind, 4000, seed)
+    z = np.diff(np.log(prices.iloc[:, 0].to_numpy())) / SIGMA
+    lagged = np.lib.stride_tricks.sliding_window_view(z[:-1], CEILING_LAGS)[:, ::-1]
+    return lagged, z[CEILING_LAGS:], oracle.to_numpy()[CEILING_LAGS:] / SIGMA
+
+
+def _r2_against(fitted: np.ndarray, actual: np.ndarray, forecast: np.ndarray) -> float:
+    """Out-of-sample R² of ``forecast`` against the mean of the fitted days."""
+    return 1 - ((actual - forecast) ** 2).sum() / ((actual - fitted.mean()) ** 2).sum()
+
+
+def _ols_r2(x_fit: np.ndarray, y_fit: np.ndarray, x_test: np.ndarray, y_test: np.ndarray) -> float:
+    """OLS with an intercept fitted on ``(x_fit, y_fit)``; its R² on ``(x_test, y_test)``."""
+    beta = np.linalg.lstsq(np.column_stack([np.ones(len(x_fit)), x_fit]), y_fit, rcond=None)[0]
+    forecast = np.column_stack([np.ones(len(x_test)), x_test]) @ beta
+    return _r2_against(y_fit, y_test, forecast)
+
+
+def ceiling_table(kinds: list[str], seeds: range) -> None:
+    """The most a forecast linear in one channel of the last 60 returns can find once its
+    estimation error is negligible: OLS fitted on the first half of the seeds' series (about
+    200,000 days at 100 seeds) and scored on the other half, as a share of the oracle's R² on
+    the same days (R² itself on the nulls). A learner whose forecast is close to linear in
+    the returns (a leaky sum of them) cannot pass the first column, whatever its data."""
+    print(
+        f"\n## The best linear filters ({_seeds(seeds)} of 4,000 days, half fitted and half "
+        f"scored; OLS on the last {CEILING_LAGS} days of each channel, r in units of the "
+        "noise's sd)\n"
+    )
+    columns = [*CEILING_CHANNELS, "r and r·abs(r)"]
+    print("| kind | oracle R² | " + " | ".join(columns) + " |")
+    print("|---|---:|" + "---:|" * len(columns))
+    channels = list(CEILING_CHANNELS.values())
+    both = CEILING_CHANNELS["r·abs(r)"]
+    for kind in kinds:
+        parts = [ceiling_rows(kind, seed) for seed in seeds]
+        half = len(parts) // 2
+        fit, test = (
+            [np.concatenate([part[i] for part in group]) for i in range(3)]
+            for group in (parts[:half], parts[half:])
+        )
+        oracle = _r2_against(fit[1], test[1], test[2])
+        r2s = [_ols_r2(f(fit[0]), fit[1], f(test[0]), test[1]) for f in channels]
+        wide = [np.hstack([x, both(x)]) for x in (fit[0], test[0])]
+        r2s.append(_ols_r2(wide[0], fit[1], wide[1], test[1]))
+        if kind in SIGNALS:
+            cells = " | ".join(f"{r2 / oracle:.0%}".replace("-0%", "0%") for r2 in r2s)
+        else:  # no signal: a share of nothing means nothing, so R² itself
+            cells = " | ".join(f"R² {r2:+.4f}" for r2 in r2s)
+        print(f"| {kind} | {oracle:.3f} | {cells} |", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--seeds", type=int, default=None, help="5 (--ceiling: 100)")
     parser.add_argument("--first-seed", type=int, default=0, help="seeds run from this one")
     parser.add_argument("--kinds", default=",".join(KINDS))
     parser.add_argument("--models", default="lstm,ols,mlp")
@@ -576,6 +643,11 @@ def main() -> None:
         "--curve", action="store_true", help="share of the oracle against training days"
     )
     parser.add_argument("--days", default="3500,7000,14000,28000", help="training days (--curve)")
+    parser.add_argument(
+        "--ceiling",
+        action="store_true",
+        help="the best filters linear in a channel of the last 60 returns",
+    )
     parser.add_argument(
         "--variants", default="", help="more LSTM columns, comma-separated: tuned, ensemble"
     )
@@ -600,14 +672,29 @@ def main() -> None:
         help="FIRST,LAST: the days after an event's shock that carry its drift",
     )
     args = parser.parse_args()
-    if args.runs and (args.inputs or args.curve):
-        parser.error("--runs: only the signal kinds' table keeps its runs; drop --inputs/--curve")
+    if args.runs and (args.inputs or args.curve or args.ceiling):
+        parser.error(
+            "--runs: only the signal kinds' table keeps its runs; drop --inputs/--curve/--ceiling"
+        )
     if args.runs and Path(args.runs).exists() and not Path(args.runs).is_dir():
         parser.error(f"--runs: {args.runs} is a file; give a folder (made if missing)")
     _worker(args.event_jump, args.event_lags)
     models = args.models.split(",")
     lstm = json.loads(args.lstm)
+    if args.seeds is None:
+        args.seeds = 100 if args.ceiling else 5
     seeds = range(args.first_seed, args.first_seed + args.seeds)
+    if args.ceiling:
+        kinds = ["event"] if args.kinds == ",".join(KINDS) else args.kinds.split(",")
+        unknown = [k for k in kinds if k not in KINDS]
+        if unknown:
+            parser.error(f"--kinds: unknown kind {unknown[0]!r}; choose from " + ", ".join(KINDS))
+        if args.seeds < 2:
+            parser.error(
+                "--seeds: --ceiling fits on half of the series and scores the rest; give 2 or more"
+            )
+        ceiling_table(kinds, seeds)
+        return
     rule = f"; event rule {EVENT_RULE}" if "event" in args.kinds.split(",") else ""
     print(f"LSTM settings over the defaults: {lstm or 'none'}; {_seeds(seeds)}{rule}\n")
     pool = concurrent.futures.ProcessPoolExecutor(

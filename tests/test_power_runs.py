@@ -210,3 +210,25 @@ def test_a_changed_default_is_part_of_the_key(power, monkeypatch):
     assert power.run_spec("ar1", 0, ["lstm"], {"tune": 5})["lstm"] == tuned
     monkeypatch.setitem(power.KEPT_DEFAULTS, "head_lags", 0)  # as if its default changed
     assert power.run_spec("ar1", 0, ["lstm"], old)["lstm"] == {"head_lags": 10}
+
+
+def test_the_ceiling_finds_a_linear_rule_whole_and_a_nonlinear_one_not_at_all(power, capsys):
+    """``--ceiling``: OLS on 60 lags recovers AR(1) (its rule is linear in r), sees nothing
+    of the threshold rule (|r| is uncorrelated with every lag), and a hand fit of the same
+    regression on the same rows gives the printed share."""
+    import numpy as np
+
+    power.ceiling_table(["ar1", "threshold"], range(4))
+    rows = [line.split(" | ") for line in capsys.readouterr().out.splitlines()]
+    shares = {row[0].strip("| "): [float(c.strip("| %")) for c in row[2:]] for row in rows[4:]}
+    # 60 lags fitted on 7,880 rows cost about 60/7,880 of R²: 8% of AR(1)'s 0.09, and the
+    # threshold rule, of which they see nothing, scores that much below zero
+    assert shares["ar1"][0] >= 85 and -12 <= shares["threshold"][0] <= 1
+    fit = [power.ceiling_rows("ar1", seed) for seed in (0, 1)]
+    test = [power.ceiling_rows("ar1", seed) for seed in (2, 3)]
+    x, y = np.vstack([f[0] for f in fit]), np.concatenate([f[1] for f in fit])
+    xt, yt, ot = (np.concatenate([t[i] for t in test]) for i in range(3))
+    beta, *_ = np.linalg.lstsq(np.column_stack([np.ones(len(x)), x]), y, rcond=None)
+    r2 = 1 - ((yt - beta[0] - xt @ beta[1:]) ** 2).sum() / ((yt - y.mean()) ** 2).sum()
+    oracle = 1 - ((yt - ot) ** 2).sum() / ((yt - y.mean()) ** 2).sum()
+    assert round(100 * r2 / oracle) == shares["ar1"][0]
