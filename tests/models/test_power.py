@@ -119,7 +119,7 @@ def test_event_window_publishes_the_count_of_shocks_in_tomorrows_window(monkeypa
     assert (flat["X"] == 0).all()
 
 
-def test_event_size_publishes_the_days_absolute_return():
+def test_event_size_and_square_publish_the_days_absolute_and_signed_square_return():
     from lstm_forecast.data.covariates import covariates_of
     from lstm_forecast.data.simulate import simulate_inputs
 
@@ -129,6 +129,11 @@ def test_event_size_publishes_the_days_absolute_return():
     size = covariates_of(prices)["size"].to_numpy()
     np.testing.assert_allclose(size[1:], np.abs(np.diff(np.log(prices["X"].to_numpy()))))
     assert oracle.equals(same)
+    squared, again = simulate_inputs("eventsquare", 800, seed=4)
+    np.testing.assert_array_equal(squared["X"].to_numpy(), prices["X"].to_numpy())
+    r = np.diff(np.log(prices["X"].to_numpy()))
+    np.testing.assert_allclose(covariates_of(squared)["square"].to_numpy()[1:], r * np.abs(r))
+    assert again.equals(same)
 
 
 @pytest.mark.slow

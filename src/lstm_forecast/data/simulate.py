@@ -151,6 +151,7 @@ INPUT_KINDS = {
     "covariate": "covariates",
     "eventwindow": "covariates",
     "eventsize": "covariates",
+    "eventsquare": "covariates",
 }
 
 
@@ -174,13 +175,16 @@ def simulate_inputs(
     * ``eventsize``: the same series with each day's absolute return as a covariate,
       ``size``: no news, only a channel on which a gate can open for a large day of either
       sign.
+    * ``eventsquare``: the same series with each day's signed square return
+      :math:`r_t |r_t|` as a covariate, ``square``: no news, only the channel that the best
+      filter linear in it uses to find about half of the oracle (``power.py --ceiling``).
     """
     from .covariates import attach_covariates
     from .ohlcv import attach
 
     if kind not in INPUT_KINDS:
         raise ValueError(f"unknown kind {kind!r}; choose from {', '.join(INPUT_KINDS)}")
-    if kind in ("eventwindow", "eventsize"):
+    if kind in ("eventwindow", "eventsize", "eventsquare"):
         series, mean = simulate("event", days, seed)
         prices = series.iloc[1:].set_axis(["X"], axis=1)
         forecast = mean.iloc[1:].reindex(prices.index, fill_value=0.0)
@@ -188,7 +192,8 @@ def simulate_inputs(
             count = _draw(_event_counted, days, seed)[2]  # the draws simulate() made
             table = {"events": pd.Series(np.r_[count[1:], 0.0], index=prices.index)}
         else:
-            table = {"size": np.log(series["event"]).diff().abs().iloc[1:]}
+            r = np.log(series["event"]).diff().iloc[1:]
+            table = {"size": r.abs()} if kind == "eventsize" else {"square": r * r.abs()}
         prices = attach_covariates(prices, pd.DataFrame(table))
         return prices, forecast.to_frame("X")
     rng = np.random.default_rng(seed)
