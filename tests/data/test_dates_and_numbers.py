@@ -732,6 +732,27 @@ def test_a_metatrader_export_reads_its_daily_bars_and_names_intraday_ones(tmp_pa
         read_prices(write(tmp_path, header + hourly, "EURUSD_H1.csv"))
 
 
+def test_a_metatrader_forex_export_reads_ticks_for_its_volume_of_zeros(tmp_path, capsys):
+    """A forex pair has no exchange volume: MetaTrader writes <VOL> 0 on every day. The tick
+    count then stands in for it, and the line that says how the file was read says so."""
+    header = "<DATE>\t<OPEN>\t<HIGH>\t<LOW>\t<CLOSE>\t<TICKVOL>\t<VOL>\t<SPREAD>\n"
+    days = pd.bdate_range("2019-01-01", periods=30)
+    rows = "".join(
+        f"{day:%Y.%m.%d}\t1.1\t1.2\t1.0\t{1.1 + k / 1000:.5f}\t{8000 + k}\t0\t3\n"
+        for k, day in enumerate(days)
+    )
+    path = write(tmp_path, header + rows, "EURUSD_D1.csv")
+    frame = read_prices(path)
+    assert list(ohlcv_of(frame)["volume"].iloc[:3]) == [8000.0, 8001.0, 8002.0]
+    said = frame.attrs["read_as"]
+    assert "volume from 'TICKVOL' (its VOL is zero on every day" in said
+    # one day of real volume: <VOL> is a volume, and stays what is read
+    some = rows.replace("\t8005\t0\t", "\t8005\t7\t")
+    frame = read_prices(write(tmp_path, header + some, "XAUUSD_D1.csv"))
+    assert ohlcv_of(frame)["volume"].iloc[5] == 7.0 and ohlcv_of(frame)["volume"].iloc[4] == 0.0
+    assert "TICKVOL" not in frame.attrs["read_as"]
+
+
 @pytest.mark.parametrize(
     ("header", "row"),
     [  # Quandl's WIKI prices: raw bars, the adjusted ones beside them

@@ -92,7 +92,7 @@ OHLCV_NAMES = {
     "adjusted_close": "adj_close",
     "volume": "volume",
     "vol.": "volume",  # investing.com's download, with K/M/B suffixes
-    "vol": "volume",  # MetaTrader's <VOL> (its <TICKVOL> counts price changes, not volume)
+    "vol": "volume",  # MetaTrader's <VOL>; its <TICKVOL> counts price changes (_tick_volume)
     # Bloomberg's field names (BDH in Excel: PX_LAST is the close)
     "px_open": "open",
     "px_high": "high",
@@ -1164,13 +1164,34 @@ def _from_single(raw, dates, line, label, ticker, decimal, close_name=None) -> p
     close = named.get("adj_close", named.get("close"))
     frame = pd.DataFrame({ticker: to_prices(raw[close], label, str(close), line, decimal=decimal)})
     frame = _index(frame, dates)
-    ohlcv = pd.DataFrame(_parse_bars(raw, named, label, line, decimal))
-    attach(frame, _index(ohlcv, dates))
-    bars = [f"{key} from {str(col)!r}" for key, col in named.items() if col != close]
+    parsed = _parse_bars(raw, named, label, line, decimal)
+    ticks = _tick_volume(raw, named, parsed)
+    if ticks is not None:
+        named["volume"] = ticks
+        parsed.update(_parse_bars(raw, {"volume": ticks}, label, line, decimal))
+    attach(frame, _index(pd.DataFrame(parsed), dates))
+    note = " (its VOL is zero on every day, as MetaTrader writes it for forex)"
+    bars = [
+        f"{key} from {str(col)!r}" + (note if col is ticks else "")
+        for key, col in named.items()
+        if col != close
+    ]
     layout = f"one ticker's series: the close from column {str(close)!r}" + (
         f", bars: {', '.join(bars)}" if bars else ""
     )
     return _said(frame, layout, dates)
+
+
+def _tick_volume(raw: pd.DataFrame, named: dict[str, str], parsed: dict) -> str | None:
+    """MetaTrader's TICKVOL column, where its VOL is zero on every day (a forex pair, which
+    has no exchange volume); else None. The number of price changes in a bar then stands in
+    for its volume, as it does in MetaTrader's own volume indicators."""
+    volume = named.get("volume")
+    if volume is None or str(volume).strip().lower() != "vol":
+        return None
+    if not (parsed["volume"].fillna(0) == 0).all():
+        return None
+    return next((c for c in raw.columns if str(c).strip().lower() == "tickvol"), None)
 
 
 # CRSP's daily stock file (WRDS): PERMNO, date, PRC (the close, or minus the bid/ask average
