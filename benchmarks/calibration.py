@@ -131,9 +131,11 @@ def main() -> None:
     kinds = args.kinds.split(",")
     runs = [(k, s) for k in kinds for s in range(args.seeds)]
     started = time.perf_counter()
+    from lstm_forecast.evaluation.executors import exit_with_parent
+
     context = multiprocessing.get_context("spawn")
     results = []
-    with ProcessPoolExecutor(args.jobs, mp_context=context) as pool:
+    with ProcessPoolExecutor(args.jobs, mp_context=context, initializer=exit_with_parent) as pool:
         lstm = json.loads(args.lstm)
         if args.anchor_gain is not None:
             lstm["anchor_gain"] = args.anchor_gain

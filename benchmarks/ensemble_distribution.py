@@ -103,8 +103,10 @@ def main() -> None:
 
     series = ["sp500", *(f"garch_t-{s}" for s in range(args.seeds))]
     runs = [(s, h, k) for s in series for h in ("t", "variance") for k in (1, args.members)]
+    from lstm_forecast.evaluation.executors import exit_with_parent
+
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(args.jobs, mp_context=context) as pool:
+    with ProcessPoolExecutor(args.jobs, mp_context=context, initializer=exit_with_parent) as pool:
         done = list(pool.map(one_run, *zip(*runs, strict=True)))
     table = pd.DataFrame([scores for scores, _ in done])
     paired = {(s["series"], s["head"], s["members"]): rows for s, rows in done}

@@ -60,6 +60,7 @@ from lstm_forecast.data.simulate import (
     simulate_inputs,
 )
 from lstm_forecast.evaluation import BacktestSettings, metrics_table, run_backtest
+from lstm_forecast.evaluation.executors import exit_with_parent
 from lstm_forecast.models import MODELS
 from lstm_forecast.models.base import BaseForecaster
 from lstm_forecast.models.tuning import SPACE, TRIAL_BATCH
@@ -813,6 +814,7 @@ def _event_lags(text: str) -> tuple[int, int]:
 
 
 def _worker(event_jump: float, event_lags: tuple[int, int]) -> None:
+    exit_with_parent()  # a worker of a stopped benchmark stops with it
     torch.set_num_threads(1)
     MODELS.update(REFERENCES)
     EVENT_RULE["jump"] = event_jump  # the simulation and ``told`` read them

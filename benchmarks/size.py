@@ -97,6 +97,9 @@ def test_sample(seed: int, horizon: int = 5) -> list[dict]:
 def _one_thread() -> None:
     import torch
 
+    from lstm_forecast.evaluation.executors import exit_with_parent
+
+    exit_with_parent()  # a worker of a stopped benchmark stops with it
     torch.set_num_threads(1)
 
 

@@ -112,3 +112,56 @@ def test_ray_gives_the_local_result(monkeypatch, tmp_path):
         _same(local, on_ray)
     finally:
         ray.shutdown()
+
+
+_ORPHAN_SCRIPT = """
+import os, sys, time
+from lstm_forecast.evaluation.executors import LocalExecutor
+
+def task(folder, k):
+    open(os.path.join(folder, f"{os.getpid()}.pid"), "w").close()
+    time.sleep(120)
+    return k
+
+if __name__ == "__main__":
+    for _ in LocalExecutor(jobs=2).run(task, sys.argv[1], [0, 1, 2, 3]):
+        pass
+"""
+
+
+def _gone(pid: int) -> bool:
+    """Ended: no such process, or a zombie that nobody has reaped yet."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_workers_end_when_their_parent_is_killed_outright(tmp_path):
+    """``kill -9`` of a backtest with ``--jobs 2``: its workers end within seconds instead of
+    training on through their tasks (here, two minutes of sleep each)."""
+    import signal
+    import subprocess
+    import time
+
+    script = tmp_path / "parent.py"
+    script.write_text(_ORPHAN_SCRIPT)
+    parent = subprocess.Popen([sys.executable, str(script), str(tmp_path)])
+    try:
+        deadline = time.monotonic() + 60
+        while len(list(tmp_path.glob("*.pid"))) < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        workers = [int(p.stem) for p in tmp_path.glob("*.pid")]
+        assert len(workers) == 2 and not any(_gone(pid) for pid in workers)
+    finally:
+        parent.send_signal(signal.SIGKILL)
+        parent.wait()
+    deadline = time.monotonic() + 15
+    while not all(_gone(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    left = [pid for pid in workers if not _gone(pid)]
+    for pid in left:  # leave no sleeper behind, whatever the outcome
+        os.kill(pid, signal.SIGKILL)
+    assert not left, f"workers {left} outlived their parent"

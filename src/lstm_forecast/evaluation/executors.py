@@ -17,6 +17,8 @@ one core.
 from __future__ import annotations
 
 import multiprocessing
+import os
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Any
@@ -33,6 +35,26 @@ _shared: Any = None  # what a local worker process was given when it started
 def _keep(shared: Any) -> None:
     global _shared
     _shared = shared
+    exit_with_parent()
+
+
+def exit_with_parent() -> None:
+    """In a worker process: end it as soon as the process that started it ends.
+
+    A pool's workers are told to stop by their parent. A parent killed outright (``kill``,
+    a scheduler's time limit, an out-of-memory kill) tells them nothing, and each would train
+    on through its current task and the one queued after it, on cores that are no longer
+    anyone's. A daemon thread waits on the parent's sentinel, which the operating system
+    signals when the parent ends, and ends the worker then. Nothing in the parent process."""
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        parent.join()
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 def _call(fn: Callable, task: Any) -> Any:
