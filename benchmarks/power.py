@@ -625,7 +625,8 @@ def ceiling_table(kinds: list[str], seeds: range) -> None:
             cells = " | ".join(f"{r2 / oracle:.0%}".replace("-0%", "0%") for r2 in r2s)
         else:  # no signal: a share of nothing means nothing, so R² itself
             cells = " | ".join(f"R² {r2:+.4f}" for r2 in r2s)
-        print(f"| {kind} | {oracle:.3f} | {cells} |", flush=True)
+        shown = f"{oracle:.3f}".replace("-0.000", "0.000")
+        print(f"| {kind} | {shown} | {cells} |", flush=True)
 
 
 def main() -> None:
