@@ -1172,7 +1172,7 @@ def _from_single(raw, dates, line, label, ticker, decimal, close_name=None) -> p
     attach(frame, _index(pd.DataFrame(parsed), dates))
     note = " (its VOL is zero on every day, as MetaTrader writes it for forex)"
     bars = [
-        f"{key} from {str(col)!r}" + (note if col is ticks else "")
+        f"{key} from {str(col)!r}" + (note if key == "volume" and ticks is not None else "")
         for key, col in named.items()
         if col != close
     ]
